@@ -1,0 +1,32 @@
+package io.streaminfer.contract;
+
+/**
+ * How requests, results and status records sit in Kafka records. The README's "Message contract" section is the
+ * user-facing description of the same facts; change both together.
+ *
+ * <ul>
+ *   <li>Requests topic: key = request ID (UTF-8), value = OIP request JSON, header {@value #HEADER_MODEL} = model
+ *       name, optional header {@value #HEADER_MODEL_VERSION}. Options travel in the request's {@code parameters}
+ *       (see {@link RequestOptions}); the headers of the same names are read when the parameter is absent.</li>
+ *   <li>Results topic: key = request ID, value = OIP response JSON or OIP error JSON
+ *       ({@code {"error", "id", "code"}}), header {@value #HEADER_MODEL}.</li>
+ *   <li>Status topic (compacted): key = request ID, value = {@link StatusRecord} JSON.</li>
+ *   <li>Dead-letter topic: key = request ID (or absent if none could be read), value = the original bytes as
+ *       received, headers {@value #HEADER_ERROR_CODE} and {@value #HEADER_ERROR_REASON} plus the original headers.</li>
+ * </ul>
+ */
+public final class KafkaContract {
+    public static final String HEADER_MODEL = "model";
+    public static final String HEADER_MODEL_VERSION = "model-version";
+    /** Absolute deadline, epoch milliseconds (decimal text). */
+    public static final String HEADER_DEADLINE = "deadline-ms";
+    /** Priority, an integer as text: lower runs first, 0 is the default. */
+    public static final String HEADER_PRIORITY = "priority";
+    /** Where the bridge wants the result: a routing key chosen by the bridge replica. */
+    public static final String HEADER_REPLY_TO = "reply-to";
+    public static final String HEADER_CALLBACK_URL = "callback-url";
+    public static final String HEADER_ERROR_CODE = "error-code";
+    public static final String HEADER_ERROR_REASON = "error-reason";
+
+    private KafkaContract() {}
+}

@@ -1,0 +1,363 @@
+package io.streaminfer.contract;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads and writes the Open Inference Protocol JSON shapes: requests, responses and errors. The same bytes travel on
+ * Kafka and on HTTP. Parsing failures are {@link InferenceException}s whose messages name the field at fault.
+ *
+ * <pre>{@code
+ * InferenceRequest req = OipJson.parseRequest(bytes);
+ * byte[] out = OipJson.writeResponse(response);
+ * }</pre>
+ */
+public final class OipJson {
+    /** One mapper for the whole contract: thread-safe once configured. */
+    public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build())
+            .build());
+
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
+
+    private OipJson() {}
+
+    // ---------------------------------------------------------------- requests
+
+    public static InferenceRequest parseRequest(byte[] json) {
+        return parseRequest(readObject(json, "inference request"));
+    }
+
+    public static InferenceRequest parseRequest(String json) {
+        return parseRequest(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    static InferenceRequest parseRequest(ObjectNode root) {
+        String id = optionalText(root, "id", "request");
+        Map<String, Object> parameters = optionalParameters(root, "request");
+        JsonNode inputsNode = root.get("inputs");
+        if (inputsNode == null || inputsNode.isNull()) {
+            throw InferenceException.malformed("request has no 'inputs': an OIP request needs "
+                    + "\"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}]");
+        }
+        if (!inputsNode.isArray() || inputsNode.isEmpty()) {
+            throw InferenceException.malformed("request 'inputs' must be a non-empty array");
+        }
+        List<Tensor> inputs = new ArrayList<>(inputsNode.size());
+        for (int i = 0; i < inputsNode.size(); i++) {
+            Tensor t = parseTensor(inputsNode.get(i), "inputs[" + i + "]");
+            for (Tensor earlier : inputs) {
+                if (earlier.name().equals(t.name())) {
+                    throw InferenceException.invalidInput("input '" + t.name() + "' appears more than once");
+                }
+            }
+            inputs.add(t);
+        }
+        List<RequestedOutput> outputs = null;
+        JsonNode outputsNode = root.get("outputs");
+        if (outputsNode != null && !outputsNode.isNull()) {
+            if (!outputsNode.isArray()) {
+                throw InferenceException.malformed("request 'outputs' must be an array of {\"name\"}");
+            }
+            outputs = new ArrayList<>(outputsNode.size());
+            for (int i = 0; i < outputsNode.size(); i++) {
+                JsonNode o = outputsNode.get(i);
+                if (!o.isObject()) {
+                    throw InferenceException.malformed("outputs[" + i + "] must be an object with a 'name'");
+                }
+                String name = requiredText((ObjectNode) o, "name", "outputs[" + i + "]");
+                outputs.add(new RequestedOutput(name, optionalParameters((ObjectNode) o, "outputs[" + i + "]")));
+            }
+        }
+        return new InferenceRequest(id, parameters, inputs, outputs);
+    }
+
+    public static byte[] writeRequest(InferenceRequest request) {
+        return write(g -> {
+            g.writeStartObject();
+            if (request.id() != null) {
+                g.writeStringField("id", request.id());
+            }
+            writeParameters(g, request.parameters());
+            g.writeArrayFieldStart("inputs");
+            for (Tensor t : request.inputs()) {
+                writeTensor(g, t);
+            }
+            g.writeEndArray();
+            if (!request.outputs().isEmpty()) {
+                g.writeArrayFieldStart("outputs");
+                for (RequestedOutput o : request.outputs()) {
+                    g.writeStartObject();
+                    g.writeStringField("name", o.name());
+                    writeParameters(g, o.parameters());
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }
+            g.writeEndObject();
+        });
+    }
+
+    // ---------------------------------------------------------------- responses and errors
+
+    public static byte[] writeResponse(InferenceResponse response) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("model_name", response.modelName());
+            if (response.modelVersion() != null) {
+                g.writeStringField("model_version", response.modelVersion());
+            }
+            if (response.id() != null) {
+                g.writeStringField("id", response.id());
+            }
+            writeParameters(g, response.parameters());
+            g.writeArrayFieldStart("outputs");
+            for (Tensor t : response.outputs()) {
+                writeTensor(g, t);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+    }
+
+    public static InferenceResponse parseResponse(byte[] json) {
+        ObjectNode root = readObject(json, "inference response");
+        if (root.has("error")) {
+            throw new IllegalArgumentException("not a response but an error: " + root.get("error").asText());
+        }
+        String modelName = requiredText(root, "model_name", "response");
+        JsonNode outputsNode = root.get("outputs");
+        if (outputsNode == null || !outputsNode.isArray()) {
+            throw InferenceException.malformed("response 'outputs' must be an array");
+        }
+        List<Tensor> outputs = new ArrayList<>();
+        for (int i = 0; i < outputsNode.size(); i++) {
+            outputs.add(parseTensor(outputsNode.get(i), "outputs[" + i + "]"));
+        }
+        return new InferenceResponse(modelName, optionalText(root, "model_version", "response"),
+                optionalText(root, "id", "response"), optionalParameters(root, "response"), outputs);
+    }
+
+    /**
+     * An OIP error body, {@code {"error": "..."}}, with two optional fields beside it that OIP clients ignore:
+     * {@code id} (whose request failed) and {@code code} (the {@link ErrorCode}, so readers need not parse text).
+     */
+    public static byte[] writeError(String id, ErrorCode code, String message) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("error", message);
+            if (id != null) {
+                g.writeStringField("id", id);
+            }
+            if (code != null) {
+                g.writeStringField("code", code.name());
+            }
+            g.writeEndObject();
+        });
+    }
+
+    /** Whether a result-topic value is an error rather than a response. */
+    public static boolean isError(byte[] json) {
+        JsonNode root = readTree(json);
+        return root.isObject() && root.has("error");
+    }
+
+    // ---------------------------------------------------------------- tensors
+
+    static Tensor parseTensor(JsonNode node, String where) {
+        if (node == null || !node.isObject()) {
+            throw InferenceException.malformed(where + " must be an object with name, shape, datatype and data");
+        }
+        ObjectNode o = (ObjectNode) node;
+        String name = requiredText(o, "name", where);
+        String at = "input '" + name + "'";
+        if (where.startsWith("outputs")) {
+            at = "output '" + name + "'";
+        }
+        String datatypeName = requiredText(o, "datatype", at);
+        Datatype datatype;
+        try {
+            datatype = Datatype.parse(datatypeName);
+        } catch (IllegalArgumentException e) {
+            throw InferenceException.invalidInput(at + ": " + e.getMessage());
+        }
+        JsonNode shapeNode = o.get("shape");
+        if (shapeNode == null || !shapeNode.isArray()) {
+            throw InferenceException.malformed(at + " needs 'shape', an array of non-negative integers");
+        }
+        long[] shape = new long[shapeNode.size()];
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode d = shapeNode.get(i);
+            if (!d.canConvertToExactIntegral() || !d.canConvertToLong() || d.asLong() < 0) {
+                throw InferenceException.invalidInput(at + ": shape[" + i + "] must be a non-negative integer, got "
+                        + d);
+            }
+            shape[i] = d.asLong();
+        }
+        long count = Tensor.elementCount(shape);
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new InferenceException(ErrorCode.PAYLOAD_TOO_LARGE, at + ": shape " + Arrays.toString(shape)
+                    + " has too many elements");
+        }
+        JsonNode dataNode = o.get("data");
+        if (dataNode == null || dataNode.isNull()) {
+            throw InferenceException.malformed(at + " has no 'data'");
+        }
+        Object data = TensorDataReader.read(dataNode, datatype, (int) count, at);
+        Map<String, Object> parameters = optionalParameters(o, at);
+        return new Tensor(name, datatype, shape, data, parameters);
+    }
+
+    static void writeTensor(JsonGenerator g, Tensor t) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", t.name());
+        g.writeStringField("datatype", t.datatype().name());
+        long[] shape = t.shape();
+        g.writeArrayFieldStart("shape");
+        for (long d : shape) {
+            g.writeNumber(d);
+        }
+        g.writeEndArray();
+        if (!t.parameters().isEmpty()) {
+            g.writeFieldName("parameters");
+            MAPPER.writeValue(g, t.parameters());
+        }
+        g.writeArrayFieldStart("data");
+        switch (t.datatype().storage()) {
+            case BOOL:
+                for (boolean b : t.bools()) {
+                    g.writeBoolean(b);
+                }
+                break;
+            case LONG:
+                for (long v : t.longs()) {
+                    g.writeNumber(v);
+                }
+                break;
+            case FLOAT:
+                for (float v : t.floats()) {
+                    g.writeNumber(v);
+                }
+                break;
+            case DOUBLE:
+                for (double v : t.doubles()) {
+                    g.writeNumber(v);
+                }
+                break;
+            case STRING:
+                for (String s : t.strings()) {
+                    g.writeString(s);
+                }
+                break;
+            default:
+                throw new AssertionError(t.datatype());
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private interface Writer {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private static byte[] write(Writer w) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+            w.write(g);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static void writeParameters(JsonGenerator g, Map<String, Object> parameters) throws IOException {
+        if (!parameters.isEmpty()) {
+            g.writeFieldName("parameters");
+            MAPPER.writeValue(g, parameters);
+        }
+    }
+
+    static JsonNode readTree(byte[] json) {
+        if (json == null || json.length == 0) {
+            throw InferenceException.malformed("empty body: expected an OIP JSON object");
+        }
+        try {
+            return MAPPER.readTree(json);
+        } catch (JsonProcessingException e) {
+            // Jackson names the source inside nested locations; the caller only needs line and column.
+            String detail = e.getOriginalMessage().replaceAll("\\[Source: [^;]*; (line: \\d+, column: \\d+)\\]", "$1");
+            throw InferenceException.malformed("malformed JSON: " + detail + locationOf(e));
+        } catch (IOException e) {
+            throw InferenceException.malformed("unreadable JSON: " + e.getMessage());
+        }
+    }
+
+    private static String locationOf(JsonProcessingException e) {
+        return e.getLocation() == null ? ""
+                : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+    }
+
+    private static ObjectNode readObject(byte[] json, String what) {
+        JsonNode root = readTree(json);
+        if (root == null || !root.isObject()) {
+            throw InferenceException.malformed("expected a JSON object for the " + what + ", got "
+                    + (root == null ? "nothing" : root.getNodeType().name().toLowerCase(java.util.Locale.ROOT)));
+        }
+        return (ObjectNode) root;
+    }
+
+    private static String requiredText(ObjectNode o, String field, String where) {
+        JsonNode n = o.get(field);
+        if (n == null || n.isNull()) {
+            throw InferenceException.malformed(where + " has no '" + field + "'");
+        }
+        if (!n.isTextual()) {
+            throw InferenceException.malformed(where + ": '" + field + "' must be a string, got " + n);
+        }
+        return n.textValue();
+    }
+
+    private static String optionalText(ObjectNode o, String field, String where) {
+        JsonNode n = o.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw InferenceException.malformed(where + ": '" + field + "' must be a string, got " + n);
+        }
+        return n.textValue();
+    }
+
+    private static Map<String, Object> optionalParameters(ObjectNode o, String where) {
+        JsonNode n = o.get("parameters");
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isObject()) {
+            throw InferenceException.malformed(where + ": 'parameters' must be an object");
+        }
+        Map<String, Object> map = MAPPER.convertValue(n, MAP);
+        for (Iterator<Map.Entry<String, Object>> it = map.entrySet().iterator(); it.hasNext(); ) {
+            if (it.next().getValue() == null) {
+                it.remove(); // Map.copyOf refuses nulls; a null parameter means "not set".
+            }
+        }
+        return map;
+    }
+}

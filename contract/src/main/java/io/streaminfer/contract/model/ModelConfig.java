@@ -1,0 +1,238 @@
+package io.streaminfer.contract.model;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The {@code model.yaml} of one model in the repository. Example (the default model):
+ *
+ * <pre>{@code
+ * kind: text-embedding
+ * max_batch_size: 64
+ * device: auto            # auto | cpu | gpu | gpu:N
+ * workers: 2              # predictors run at once on this replica
+ * threads: {intra_op: 1, inter_op: 1}
+ * inputs:  [{name: text, datatype: BYTES, shape: [-1]}]
+ * outputs: [{name: embedding, datatype: FP32, shape: [-1, 384]}]
+ * text: {tokenizer: tokenizer.json, max_length: 256, pooling: mean, normalize: true}
+ * }</pre>
+ *
+ * Unknown keys are refused, so a misspelt knob fails at start-up instead of being ignored.
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public final class ModelConfig {
+    public static final String FILE_NAME = "model.yaml";
+    public static final String DEFAULT_MODEL_FILE = "model.pt";
+
+    private final ModelKind kind;
+    private final String platform;
+    private final String modelFile;
+    private final int maxBatchSize;
+    private final String device;
+    private final int workers;
+    private final Threads threads;
+    private final List<TensorSpec> inputs;
+    private final List<TensorSpec> outputs;
+    private final TextSettings text;
+    private final String description;
+
+    @JsonCreator
+    public ModelConfig(@JsonProperty("kind") ModelKind kind, @JsonProperty("platform") String platform,
+            @JsonProperty("model_file") String modelFile, @JsonProperty("max_batch_size") Integer maxBatchSize,
+            @JsonProperty("device") String device, @JsonProperty("workers") Integer workers,
+            @JsonProperty("threads") Threads threads, @JsonProperty("inputs") List<TensorSpec> inputs,
+            @JsonProperty("outputs") List<TensorSpec> outputs, @JsonProperty("text") TextSettings text,
+            @JsonProperty("description") String description) {
+        this.kind = Objects.requireNonNull(kind, "'kind' is required: text-embedding or tensor");
+        this.platform = platform == null ? "pytorch_torchscript" : platform;
+        if (!"pytorch_torchscript".equals(this.platform)) {
+            throw new IllegalArgumentException("'platform' must be pytorch_torchscript (the only engine here), got '"
+                    + platform + "'");
+        }
+        this.modelFile = modelFile == null ? DEFAULT_MODEL_FILE : modelFile;
+        this.maxBatchSize = maxBatchSize == null ? 32 : maxBatchSize;
+        if (this.maxBatchSize < 1 || this.maxBatchSize > 65_536) {
+            throw new IllegalArgumentException("'max_batch_size' must be between 1 and 65536, got " + maxBatchSize);
+        }
+        this.device = DeviceSpec.parse(device == null ? "auto" : device).toString();
+        this.workers = workers == null ? 1 : workers;
+        if (this.workers < 1 || this.workers > 256) {
+            throw new IllegalArgumentException("'workers' must be between 1 and 256, got " + workers);
+        }
+        this.threads = threads == null ? new Threads(1, 1) : threads;
+        this.inputs = List.copyOf(Objects.requireNonNullElse(inputs, List.of()));
+        this.outputs = List.copyOf(Objects.requireNonNullElse(outputs, List.of()));
+        this.text = text;
+        this.description = description;
+        validate();
+    }
+
+    private void validate() {
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException("'inputs' must declare at least one input");
+        }
+        if (outputs.isEmpty()) {
+            throw new IllegalArgumentException("'outputs' must declare at least one output");
+        }
+        uniqueNames(inputs, "inputs");
+        uniqueNames(outputs, "outputs");
+        if (kind == ModelKind.TEXT_EMBEDDING) {
+            if (inputs.size() != 1 || inputs.get(0).datatype() != io.streaminfer.contract.Datatype.BYTES
+                    || inputs.get(0).rank() != 1) {
+                throw new IllegalArgumentException("a text-embedding model takes exactly one input of datatype BYTES "
+                        + "and shape [-1], got " + inputs);
+            }
+            if (outputs.size() != 1 || outputs.get(0).datatype() != io.streaminfer.contract.Datatype.FP32
+                    || outputs.get(0).rank() != 2 || outputs.get(0).dim(1) < 1) {
+                throw new IllegalArgumentException("a text-embedding model gives exactly one output of datatype FP32 "
+                        + "and shape [-1, dim] with a fixed dim, got " + outputs);
+            }
+            if (text == null) {
+                throw new IllegalArgumentException("a text-embedding model needs a 'text' section (tokenizer, "
+                        + "max_length, pooling, normalize)");
+            }
+        } else {
+            if (text != null) {
+                throw new IllegalArgumentException("'text' applies to text-embedding models only; remove it");
+            }
+            for (TensorSpec s : inputs) {
+                if (s.datatype() == io.streaminfer.contract.Datatype.BYTES) {
+                    throw new IllegalArgumentException("tensor models take numeric or BOOL inputs; input '" + s.name()
+                            + "' is BYTES (use kind text-embedding for text)");
+                }
+            }
+        }
+    }
+
+    private static void uniqueNames(List<TensorSpec> specs, String what) {
+        Set<String> seen = new HashSet<>();
+        for (TensorSpec s : specs) {
+            if (!seen.add(s.name())) {
+                throw new IllegalArgumentException("'" + what + "' declares '" + s.name() + "' twice");
+            }
+        }
+    }
+
+    public ModelKind kind() {
+        return kind;
+    }
+
+    public String platform() {
+        return platform;
+    }
+
+    public String modelFile() {
+        return modelFile;
+    }
+
+    /** Most rows one model call takes; rows of multi-row requests count. */
+    public int maxBatchSize() {
+        return maxBatchSize;
+    }
+
+    public DeviceSpec device() {
+        return DeviceSpec.parse(device);
+    }
+
+    public int workers() {
+        return workers;
+    }
+
+    public Threads threads() {
+        return threads;
+    }
+
+    public List<TensorSpec> inputs() {
+        return inputs;
+    }
+
+    public List<TensorSpec> outputs() {
+        return outputs;
+    }
+
+    public TextSettings text() {
+        return text;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public List<String> outputNames() {
+        List<String> names = new ArrayList<>(outputs.size());
+        for (TensorSpec s : outputs) {
+            names.add(s.name());
+        }
+        return names;
+    }
+
+    /** Torch thread settings. They are JVM-wide in libtorch: the runtime applies the first model's and warns on others. */
+    @JsonIgnoreProperties(ignoreUnknown = false)
+    public static final class Threads {
+        private final int intraOp;
+        private final int interOp;
+
+        @JsonCreator
+        public Threads(@JsonProperty("intra_op") Integer intraOp, @JsonProperty("inter_op") Integer interOp) {
+            this.intraOp = intraOp == null ? 1 : intraOp;
+            this.interOp = interOp == null ? 1 : interOp;
+            if (this.intraOp < 1 || this.interOp < 1) {
+                throw new IllegalArgumentException("'threads.intra_op' and 'threads.inter_op' must be >= 1");
+            }
+        }
+
+        public int intraOp() {
+            return intraOp;
+        }
+
+        public int interOp() {
+            return interOp;
+        }
+    }
+
+    /** Settings of text-embedding models. */
+    @JsonIgnoreProperties(ignoreUnknown = false)
+    public static final class TextSettings {
+        private final String tokenizer;
+        private final int maxLength;
+        private final String pooling;
+        private final boolean normalize;
+
+        @JsonCreator
+        public TextSettings(@JsonProperty("tokenizer") String tokenizer, @JsonProperty("max_length") Integer maxLength,
+                @JsonProperty("pooling") String pooling, @JsonProperty("normalize") Boolean normalize) {
+            this.tokenizer = tokenizer == null ? "tokenizer.json" : tokenizer;
+            this.maxLength = maxLength == null ? 256 : maxLength;
+            if (this.maxLength < 2 || this.maxLength > 8192) {
+                throw new IllegalArgumentException("'text.max_length' must be between 2 and 8192, got " + maxLength);
+            }
+            this.pooling = pooling == null ? "mean" : pooling;
+            if (!this.pooling.equals("mean") && !this.pooling.equals("cls")) {
+                throw new IllegalArgumentException("'text.pooling' must be mean or cls, got '" + pooling + "'");
+            }
+            this.normalize = normalize == null || normalize;
+        }
+
+        public String tokenizer() {
+            return tokenizer;
+        }
+
+        public int maxLength() {
+            return maxLength;
+        }
+
+        public String pooling() {
+            return pooling;
+        }
+
+        public boolean normalize() {
+            return normalize;
+        }
+    }
+}

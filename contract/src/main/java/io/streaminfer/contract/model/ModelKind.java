@@ -1,0 +1,33 @@
+package io.streaminfer.contract.model;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** What the runtime does around the TorchScript module. */
+public enum ModelKind {
+    /** Text in (BYTES), tokenizer, encoder, mean pooling, L2 normalisation; FP32 [n, dim] out. */
+    TEXT_EMBEDDING("text-embedding"),
+    /** OIP tensors mapped positionally onto the module's inputs and outputs. */
+    TENSOR("tensor");
+
+    private final String yamlName;
+
+    ModelKind(String yamlName) {
+        this.yamlName = yamlName;
+    }
+
+    @JsonValue
+    public String yamlName() {
+        return yamlName;
+    }
+
+    @JsonCreator
+    public static ModelKind parse(String name) {
+        for (ModelKind k : values()) {
+            if (k.yamlName.equals(name)) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown model kind '" + name + "'; expected text-embedding or tensor");
+    }
+}

@@ -1,0 +1,60 @@
+package io.streaminfer.contract.model;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/** One version of one model: the unit the runtime loads. */
+public final class ModelVersion {
+    private final String name;
+    private final String version;
+    private final ModelConfig config;
+    private final Path directory;
+
+    public ModelVersion(String name, String version, ModelConfig config, Path directory) {
+        this.name = Objects.requireNonNull(name);
+        this.version = Objects.requireNonNull(version);
+        this.config = Objects.requireNonNull(config);
+        this.directory = Objects.requireNonNull(directory);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String version() {
+        return version;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public Path modelFile() {
+        return directory.resolve(config.modelFile());
+    }
+
+    /** {@code name:version}, the key the runtime and metrics use. */
+    public String key() {
+        return name + ":" + version;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelVersion && ((ModelVersion) o).name.equals(name)
+                && ((ModelVersion) o).version.equals(version);
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode() * 31 + version.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return key();
+    }
+}

@@ -1,0 +1,106 @@
+package io.streaminfer.runtime;
+
+import io.streaminfer.contract.model.DeviceSpec;
+import io.streaminfer.contract.model.ModelConfig;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * How a {@link ModelRuntime} loads its models.
+ *
+ * <pre>{@code
+ * RuntimeOptions options = RuntimeOptions.builder()
+ *         .modelsDir(Path.of("deploy/models"))
+ *         .models(Set.of("all-minilm-l6-v2"))   // default: every model in the repository
+ *         .device(DeviceSpec.gpu(1))           // default: each model's own 'device'
+ *         .build();
+ * }</pre>
+ */
+public final class RuntimeOptions {
+    private final Path modelsDir;
+    private final Set<String> models;
+    private final DeviceSpec deviceOverride;
+    private final Integer workersOverride;
+    private final ModelConfig.Threads threads;
+
+    private RuntimeOptions(Builder b) {
+        this.modelsDir = b.modelsDir;
+        this.models = b.models == null ? null : Set.copyOf(b.models);
+        this.deviceOverride = b.device;
+        this.workersOverride = b.workers;
+        this.threads = b.threads;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Path modelsDir() {
+        return modelsDir;
+    }
+
+    /** The names to load; null means all. */
+    public Set<String> models() {
+        return models;
+    }
+
+    /** A device for every replica, overriding the models' configs (e.g. the GPU Flink gave a task); may be null. */
+    public DeviceSpec deviceOverride() {
+        return deviceOverride;
+    }
+
+    public Integer workersOverride() {
+        return workersOverride;
+    }
+
+    /** Torch thread settings for the process, overriding the models' own; may be null. */
+    public ModelConfig.Threads threads() {
+        return threads;
+    }
+
+    public static final class Builder {
+        private Path modelsDir;
+        private Set<String> models;
+        private DeviceSpec device;
+        private Integer workers;
+        private ModelConfig.Threads threads;
+
+        public Builder modelsDir(Path dir) {
+            this.modelsDir = dir;
+            return this;
+        }
+
+        public Builder models(Set<String> names) {
+            this.models = names;
+            return this;
+        }
+
+        public Builder device(DeviceSpec device) {
+            this.device = device;
+            return this;
+        }
+
+        public Builder workers(int workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        /** libtorch's intra-op and inter-op threads; process-wide, so only the first runtime of a JVM sets them. */
+        public Builder threads(int intraOp, int interOp) {
+            this.threads = new ModelConfig.Threads(intraOp, interOp);
+            return this;
+        }
+
+        public RuntimeOptions build() {
+            Objects.requireNonNull(modelsDir, "modelsDir is required: the model repository folder");
+            if (models != null && models.isEmpty()) {
+                throw new IllegalArgumentException("models must not be empty; leave it unset to load every model");
+            }
+            if (workers != null && workers < 1) {
+                throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+            }
+            return new RuntimeOptions(this);
+        }
+    }
+}

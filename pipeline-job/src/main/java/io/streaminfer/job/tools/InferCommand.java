@@ -1,0 +1,188 @@
+package io.streaminfer.job.tools;
+
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.InferenceException;
+import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.OipJson;
+import io.streaminfer.contract.Tensor;
+import io.streaminfer.contract.model.DeviceSpec;
+import io.streaminfer.contract.model.ModelKind;
+import io.streaminfer.contract.model.ModelRepository;
+import io.streaminfer.runtime.ModelRuntime;
+import io.streaminfer.runtime.Prediction;
+import io.streaminfer.runtime.RuntimeOptions;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code deploy/bin/infer}: runs one request through a model of the repository, locally, and prints the OIP response.
+ *
+ * <pre>
+ * deploy/bin/infer --model all-minilm-l6-v2 --text "A man is eating food."
+ * deploy/bin/infer --model tiny-mlp --request request.json      # an OIP request body ("-" reads stdin)
+ * </pre>
+ *
+ * Exit codes: 0 success; 2 bad command line; 3 invalid input (HTTP 400 on the bridge); 4 unknown model (404);
+ * 5 the model failed; 1 anything else (a broken model repository, say). Errors print as OIP error JSON on stdout and
+ * as a sentence on stderr.
+ */
+@Command(name = "infer", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run one inference request on a model of the repository and print the OIP response JSON.")
+public final class InferCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model name (a folder of the repository).")
+    String model;
+
+    @Option(names = "--model-version", description = "Model version (default: the latest).")
+    String version;
+
+    @Option(names = "--text", description = "A text row for a text model; repeat for several rows.")
+    List<String> texts;
+
+    @Option(names = "--request", description = "A file holding an OIP request JSON body; '-' reads standard input.")
+    String requestFile;
+
+    @Option(names = "--id", defaultValue = "cli-1", description = "The request id (default: ${DEFAULT-VALUE}).")
+    String id;
+
+    @Option(names = "--models-dir", description = "The model repository (default: $STREAMINFER_MODELS_DIR, else "
+            + "deploy/models above the working directory).")
+    Path modelsDir;
+
+    @Option(names = "--device", description = "auto, cpu, gpu or gpu:N (default: the model's own setting).")
+    String device;
+
+    @Option(names = "--pretty", description = "Indent the JSON.")
+    boolean pretty;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    public InferCommand() {
+        this(System.out, System.err);
+    }
+
+    InferCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        CommandLine cli = new CommandLine(new InferCommand(out, err));
+        cli.setOut(new java.io.PrintWriter(out, true));
+        cli.setErr(new java.io.PrintWriter(err, true));
+        return cli.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        if ((texts == null) == (requestFile == null)) {
+            return fail(null, "give either --text (one or more) or --request FILE", 2);
+        }
+        InferenceRequest request;
+        try {
+            request = buildRequest();
+        } catch (InferenceException e) {
+            return fail(e.code(), e.getMessage(), exitCode(e.code()));
+        } catch (IOException e) {
+            return fail(null, "cannot read " + requestFile + ": " + e.getMessage(), 1);
+        }
+        RuntimeOptions.Builder options = RuntimeOptions.builder().modelsDir(ModelsDir.resolve(modelsDir))
+                .models(Set.of(model)).workers(1);
+        ModelRuntime runtime;
+        try {
+            if (device != null) {
+                options.device(DeviceSpec.parse(device));
+            }
+            runtime = ModelRuntime.load(options.build());
+        } catch (InferenceException e) {
+            return fail(e.code(), e.getMessage(), exitCode(e.code()));
+        } catch (RuntimeException e) {
+            return fail(ErrorCode.INTERNAL, e.getMessage(), 1);
+        }
+        try (runtime) {
+            Prediction p = runtime.predict(model, version, request);
+            if (!p.isSuccess()) {
+                return fail(p.errorCode(), p.error(), exitCode(p.errorCode()));
+            }
+            print(OipJson.writeResponse(p.response()));
+            return 0;
+        } catch (InferenceException e) {
+            return fail(e.code(), e.getMessage(), exitCode(e.code()));
+        }
+    }
+
+    private InferenceRequest buildRequest() throws IOException {
+        if (texts != null) {
+            return new InferenceRequest(id, List.of(Tensor.ofStrings(textInputName(), texts.toArray(new String[0]))));
+        }
+        byte[] body = "-".equals(requestFile) ? System.in.readAllBytes() : Files.readAllBytes(Path.of(requestFile));
+        InferenceRequest r = OipJson.parseRequest(body);
+        return r.id() == null ? r.withId(id) : r;
+    }
+
+    /** The text input's declared name, so --text works for any text model; "text" when the config is unreadable. */
+    private String textInputName() {
+        try {
+            Path config = ModelsDir.resolve(modelsDir).resolve(model).resolve("model.yaml");
+            if (Files.isRegularFile(config)) {
+                var c = ModelRepository.readConfig(config);
+                if (c.kind() != ModelKind.TEXT_EMBEDDING) {
+                    throw InferenceException.invalidInput("--text needs a text model; '" + model + "' is of kind "
+                            + c.kind().yamlName() + ": pass an OIP request with --request");
+                }
+                return c.inputs().get(0).name();
+            }
+        } catch (IOException e) {
+            // the runtime reports a broken config properly when it loads
+        }
+        return "text";
+    }
+
+    private void print(byte[] json) {
+        if (pretty) {
+            try {
+                json = OipJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(OipJson.MAPPER.readTree(json));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        out.println(new String(json, StandardCharsets.UTF_8));
+    }
+
+    private int fail(ErrorCode code, String message, int exit) {
+        print(OipJson.writeError(id, code, message));
+        err.println("infer: " + message);
+        return exit;
+    }
+
+    static int exitCode(ErrorCode code) {
+        if (code == null) {
+            return 1;
+        }
+        switch (code) {
+            case MALFORMED_REQUEST:
+            case INVALID_INPUT:
+            case PAYLOAD_TOO_LARGE:
+                return 3;
+            case UNKNOWN_MODEL:
+                return 4;
+            case MODEL_ERROR:
+                return 5;
+            default:
+                return 1;
+        }
+    }
+}
