@@ -30,7 +30,9 @@ public final class OipJson {
     /** One mapper for the whole contract: thread-safe once configured. */
     public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build())
-            .build());
+            .build())
+            // A body is one JSON object: anything after it is an error, not something to ignore.
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
@@ -208,7 +210,12 @@ public final class OipJson {
             }
             shape[i] = d.asLong();
         }
-        long count = Tensor.elementCount(shape);
+        long count;
+        try {
+            count = Tensor.elementCount(shape);
+        } catch (ArithmeticException e) {
+            count = Long.MAX_VALUE;
+        }
         if (count > Integer.MAX_VALUE - 8) {
             throw new InferenceException(ErrorCode.PAYLOAD_TOO_LARGE, at + ": shape " + Arrays.toString(shape)
                     + " has too many elements");

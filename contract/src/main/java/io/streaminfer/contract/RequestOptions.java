@@ -43,7 +43,8 @@ public final class RequestOptions {
         if (p != null) {
             long v = integral(p, PRIORITY);
             if (v < 0 || v > Integer.MAX_VALUE) {
-                throw InferenceException.invalidInput("parameters.priority must be a non-negative integer, got " + v);
+                throw InferenceException.invalidInput("parameters.priority must be an integer from 0 to "
+                        + Integer.MAX_VALUE + ", got " + v);
             }
             priority = v == 0 ? DEFAULT_PRIORITY : (int) v;
         }
@@ -72,7 +73,11 @@ public final class RequestOptions {
             return ((Number) value).longValue();
         }
         if (value instanceof java.math.BigInteger) {
-            return ((java.math.BigInteger) value).longValueExact();
+            java.math.BigInteger big = (java.math.BigInteger) value;
+            if (big.bitLength() < 64) {
+                return big.longValue();
+            }
+            throw InferenceException.invalidInput("parameters." + name + " = " + value + " is out of range");
         }
         if (value instanceof String) {
             try {

@@ -68,16 +68,10 @@ final class TensorDataReader {
                 ((long[]) out)[n] = v;
                 break;
             case FLOAT:
-                if (!e.isNumber()) {
-                    throw wrong(e, "a number");
-                }
-                ((float[]) out)[n] = e.floatValue();
+                ((float[]) out)[n] = (float) floating(e);
                 break;
             case DOUBLE:
-                if (!e.isNumber()) {
-                    throw wrong(e, "a number");
-                }
-                ((double[]) out)[n] = e.doubleValue();
+                ((double[]) out)[n] = floating(e);
                 break;
             case STRING:
                 if (!e.isTextual()) {
@@ -89,6 +83,26 @@ final class TensorDataReader {
                 throw new AssertionError(datatype);
         }
         n++;
+    }
+
+    /** A number, or the strings Jackson writes for non-finite values, so a response with NaN reads back. */
+    private double floating(JsonNode e) {
+        if (e.isNumber()) {
+            return e.doubleValue();
+        }
+        if (e.isTextual()) {
+            switch (e.textValue()) {
+                case "NaN":
+                    return Double.NaN;
+                case "Infinity":
+                    return Double.POSITIVE_INFINITY;
+                case "-Infinity":
+                    return Double.NEGATIVE_INFINITY;
+                default:
+                    break;
+            }
+        }
+        throw wrong(e, "a number");
     }
 
     private InferenceException wrong(JsonNode e, String expectedKind) {

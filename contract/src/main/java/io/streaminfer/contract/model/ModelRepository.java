@@ -101,8 +101,12 @@ public final class ModelRepository {
         try (Stream<Path> subdirs = Files.list(dir)) {
             for (Path v : (Iterable<Path>) subdirs::iterator) {
                 String vname = v.getFileName().toString();
-                if (Files.isDirectory(v) && vname.matches("[0-9]+")) {
-                    versions.put(Long.parseLong(vname), v);
+                if (Files.isDirectory(v) && vname.matches("[0-9]{1,18}")) {
+                    Path other = versions.put(Long.parseLong(vname), v);
+                    if (other != null) {
+                        problems.add(name + ": version folders " + other.getFileName() + " and " + vname
+                                + " are the same version; keep one");
+                    }
                 }
             }
         } catch (IOException e) {

@@ -1,0 +1,117 @@
+package io.streaminfer.contract;
+
+import static io.streaminfer.contract.Fixtures.bytes;
+import static io.streaminfer.contract.Fixtures.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StatusRecordTest {
+
+    private static JsonNode tree(StatusRecord r) throws Exception {
+        return OipJson.MAPPER.readTree(r.toJson());
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private static StatusRecord failed() {
+        return StatusRecord.failed("req-1", "minilm", "2", RequestState.FAILED, ErrorCode.MODEL_ERROR, "boom",
+                1_000L, 2_500L);
+    }
+
+    @Test
+    void failedRecordRoundTrips() {
+        StatusRecord original = failed();
+
+        assertThat(StatusRecord.fromJson(original.toJson())).isEqualTo(original);
+    }
+
+    @Test
+    void plainRecordRoundTrips() {
+        StatusRecord original = StatusRecord.of("req-2", "m", null, RequestState.QUEUED, 10L, 20L);
+
+        StatusRecord back = StatusRecord.fromJson(original.toJson());
+
+        assertThat(back).isEqualTo(original);
+        assertThat(back.version()).isEqualTo(StatusRecord.VERSION).isEqualTo(1);
+        assertThat(back.modelVersion()).isNull();
+        assertThat(back.errorCode()).isNull();
+        assertThat(back.reason()).isNull();
+    }
+
+    @Test
+    void usesTheDocumentedFieldNamesAndValues() throws Exception {
+        JsonNode root = tree(failed());
+
+        assertThat(fieldNames(root)).containsExactlyInAnyOrder("v", "id", "model", "model_version", "state",
+                "error_code", "reason", "accepted_at", "updated_at");
+        assertThat(root.get("v").asInt()).isEqualTo(1);
+        assertThat(root.get("id").asText()).isEqualTo("req-1");
+        assertThat(root.get("model").asText()).isEqualTo("minilm");
+        assertThat(root.get("model_version").asText()).isEqualTo("2");
+        assertThat(root.get("state").asText()).isEqualTo("FAILED");
+        assertThat(root.get("error_code").asText()).isEqualTo("MODEL_ERROR");
+        assertThat(root.get("reason").asText()).isEqualTo("boom");
+        assertThat(root.get("accepted_at").asLong()).isEqualTo(1_000L);
+        assertThat(root.get("updated_at").asLong()).isEqualTo(2_500L);
+    }
+
+    @Test
+    void nullFieldsAreOmitted() throws Exception {
+        JsonNode root = tree(StatusRecord.of("r", null, null, RequestState.ACCEPTED, 5L, 5L));
+
+        assertThat(fieldNames(root)).containsExactlyInAnyOrder("v", "id", "state", "accepted_at", "updated_at");
+    }
+
+    @Test
+    void unknownFieldsAreIgnored() {
+        String body = json("{'v':2,'id':'r','state':'RUNNING','accepted_at':1,'updated_at':2,"
+                + "'future':{'nested':[1,2]},'worker':'w-7'}");
+
+        StatusRecord r = StatusRecord.fromJson(bytes(body));
+
+        assertThat(r.version()).isEqualTo(2);
+        assertThat(r.id()).isEqualTo("r");
+        assertThat(r.state()).isEqualTo(RequestState.RUNNING);
+        assertThat(r.acceptedAt()).isEqualTo(1L);
+        assertThat(r.updatedAt()).isEqualTo(2L);
+        assertThat(r.model()).isNull();
+    }
+
+    @Test
+    void missingIdOrStateIsRefused() {
+        assertThatThrownBy(() -> StatusRecord.fromJson(bytes(json("{'v':1,'state':'QUEUED'}"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a status record");
+        assertThatThrownBy(() -> StatusRecord.fromJson(bytes(json("{'v':1,'id':'r'}"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a status record");
+    }
+
+    @Test
+    void notJsonIsRefused() {
+        assertThatThrownBy(() -> StatusRecord.fromJson(bytes("nope")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a status record");
+    }
+
+    @Test
+    void equalsComparesEveryField() {
+        StatusRecord a = failed();
+
+        assertThat(a).isEqualTo(failed()).hasSameHashCodeAs(failed());
+        assertThat(a).isNotEqualTo(StatusRecord.failed("req-1", "minilm", "2", RequestState.FAILED,
+                ErrorCode.MODEL_ERROR, "other", 1_000L, 2_500L));
+        assertThat(a).isNotEqualTo(StatusRecord.failed("req-1", "minilm", "2", RequestState.FAILED,
+                ErrorCode.INTERNAL, "boom", 1_000L, 2_500L));
+        assertThat(a).isNotEqualTo(StatusRecord.failed("req-1", "minilm", "2", RequestState.FAILED,
+                ErrorCode.MODEL_ERROR, "boom", 1_000L, 2_501L));
+        assertThat(a).isNotEqualTo(StatusRecord.failed("req-1", "minilm", "3", RequestState.FAILED,
+                ErrorCode.MODEL_ERROR, "boom", 1_000L, 2_500L));
+    }
+}
