@@ -1,0 +1,33 @@
+package io.streaminfer.batching;
+
+/**
+ * Hooks for metrics; every method defaults to doing nothing. Called on the batcher's worker threads, outside its lock,
+ * so implementations must be thread-safe and cheap. What they throw is logged and otherwise ignored.
+ */
+public interface BatcherListener {
+    /** A listener that records nothing. */
+    BatcherListener NO_OP = new BatcherListener() {
+    };
+
+    /**
+     * After every call of the executor, isolation re-runs included.
+     *
+     * @param requests the requests in the call
+     * @param rows the rows they add up to
+     * @param modelNanos how long the executor took
+     */
+    default void onBatch(int requests, int rows, long modelNanos) {
+    }
+
+    /** Once per request as it leaves the queue (to run, or because its deadline passed). */
+    default void onQueueWait(long nanos) {
+    }
+
+    /** Before each re-run of requests from a failed batch while the batcher looks for the one that broke it. */
+    default void onIsolationRetry(int requestsRerun) {
+    }
+
+    /** Once per request dropped because its deadline passed before it could run. */
+    default void onExpired() {
+    }
+}

@@ -1,0 +1,68 @@
+package io.streaminfer.batching.internal;
+
+import io.streaminfer.batching.BatcherListener;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Shields the workers from a failing listener: a metrics bug must neither kill a worker nor change an outcome. The
+ * first failure is logged as a warning, later ones at debug, so a listener that always throws does not flood the log.
+ */
+public final class SafeListener implements BatcherListener {
+    private static final Logger LOG = LoggerFactory.getLogger(SafeListener.class);
+
+    private final BatcherListener delegate;
+    private final String name;
+    private final AtomicBoolean warned = new AtomicBoolean();
+
+    public SafeListener(BatcherListener delegate, String name) {
+        this.delegate = delegate;
+        this.name = name;
+    }
+
+    @Override
+    public void onBatch(int requests, int rows, long modelNanos) {
+        try {
+            delegate.onBatch(requests, rows, modelNanos);
+        } catch (RuntimeException e) {
+            failed("onBatch", e);
+        }
+    }
+
+    @Override
+    public void onQueueWait(long nanos) {
+        try {
+            delegate.onQueueWait(nanos);
+        } catch (RuntimeException e) {
+            failed("onQueueWait", e);
+        }
+    }
+
+    @Override
+    public void onIsolationRetry(int requestsRerun) {
+        try {
+            delegate.onIsolationRetry(requestsRerun);
+        } catch (RuntimeException e) {
+            failed("onIsolationRetry", e);
+        }
+    }
+
+    @Override
+    public void onExpired() {
+        try {
+            delegate.onExpired();
+        } catch (RuntimeException e) {
+            failed("onExpired", e);
+        }
+    }
+
+    private void failed(String method, RuntimeException e) {
+        if (warned.compareAndSet(false, true)) {
+            LOG.warn("Batcher {}: listener {} failed; ignoring it (later failures are logged at debug)", name,
+                    method, e);
+        } else {
+            LOG.debug("Batcher {}: listener {} failed", name, method, e);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.streaminfer.flink.inference;
+
+import java.io.Serializable;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What the inference function needs to load and batch its models. Serializable: it travels with the job graph.
+ *
+ * <pre>{@code
+ * InferenceSettings s = InferenceSettings.builder()
+ *         .modelsDir("/models")
+ *         .models(Set.of("all-minilm-l6-v2"))
+ *         .batching("all-minilm-l6-v2", new BatchingSettings(32, 5, false))
+ *         .timeoutMs(30_000)
+ *         .build();
+ * }</pre>
+ */
+public final class InferenceSettings implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String modelsDir;
+    private final Set<String> models;
+    private final Map<String, BatchingSettings> batching;
+    private final BatchingSettings defaultBatching;
+    private final String device;
+    private final Integer workers;
+    private final long timeoutMs;
+
+    private InferenceSettings(Builder b) {
+        this.modelsDir = b.modelsDir;
+        this.models = b.models == null ? null : Set.copyOf(b.models);
+        this.batching = Map.copyOf(b.batching);
+        this.defaultBatching = b.defaultBatching;
+        this.device = b.device;
+        this.workers = b.workers;
+        this.timeoutMs = b.timeoutMs;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public String modelsDir() {
+        return modelsDir;
+    }
+
+    /** Null: every model of the repository. */
+    public Set<String> models() {
+        return models;
+    }
+
+    public BatchingSettings batching(String model) {
+        return batching.getOrDefault(model, defaultBatching);
+    }
+
+    /** auto, cpu, gpu:N, or null for each model's own; a GPU that Flink assigns to the task wins over both. */
+    public String device() {
+        return device;
+    }
+
+    public Integer workers() {
+        return workers;
+    }
+
+    public long timeoutMs() {
+        return timeoutMs;
+    }
+
+    public static final class Builder {
+        private String modelsDir;
+        private Set<String> models;
+        private final java.util.HashMap<String, BatchingSettings> batching = new java.util.HashMap<>();
+        private BatchingSettings defaultBatching = new BatchingSettings(0, 5, false);
+        private String device;
+        private Integer workers;
+        private long timeoutMs = 30_000;
+
+        public Builder modelsDir(String dir) {
+            this.modelsDir = dir;
+            return this;
+        }
+
+        public Builder models(Set<String> names) {
+            this.models = names;
+            return this;
+        }
+
+        public Builder batching(String model, BatchingSettings settings) {
+            batching.put(model, Objects.requireNonNull(settings));
+            return this;
+        }
+
+        public Builder defaultBatching(BatchingSettings settings) {
+            this.defaultBatching = Objects.requireNonNull(settings);
+            return this;
+        }
+
+        public Builder device(String device) {
+            this.device = device;
+            return this;
+        }
+
+        public Builder workers(Integer workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        public Builder timeoutMs(long timeoutMs) {
+            this.timeoutMs = timeoutMs;
+            return this;
+        }
+
+        public InferenceSettings build() {
+            Objects.requireNonNull(modelsDir, "modelsDir is required: the model repository folder");
+            if (timeoutMs < 1) {
+                throw new IllegalArgumentException("timeout must be >= 1 ms, got " + timeoutMs);
+            }
+            if (workers != null && workers < 1) {
+                throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+            }
+            if (device != null) {
+                io.streaminfer.contract.model.DeviceSpec.parse(device);
+            }
+            return new InferenceSettings(this);
+        }
+    }
+}

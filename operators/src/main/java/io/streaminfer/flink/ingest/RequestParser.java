@@ -1,0 +1,173 @@
+package io.streaminfer.flink.ingest;
+
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.InferenceException;
+import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.KafkaContract;
+import io.streaminfer.contract.OipJson;
+import io.streaminfer.contract.RequestOptions;
+import io.streaminfer.contract.model.ModelRepository;
+import io.streaminfer.contract.model.ModelVersion;
+import io.streaminfer.contract.model.RequestValidator;
+import io.streaminfer.flink.records.RawRecord;
+import io.streaminfer.flink.records.Rejection;
+import io.streaminfer.flink.records.RequestEnvelope;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns raw request records into validated {@link RequestEnvelope}s. Anything wrong with a record (empty, too large,
+ * no model header, unknown model, malformed JSON, wrong inputs, bad parameters) becomes a {@link Rejection} on
+ * {@link #REJECTED} with a specific reason: never an exception, so bad input cannot restart the job.
+ *
+ * <pre>{@code
+ * SingleOutputStreamOperator<RequestEnvelope> requests = raw.process(new RequestParser(modelsDir, 4 << 20, null));
+ * DataStream<Rejection> rejected = requests.getSideOutput(RequestParser.REJECTED);
+ * }</pre>
+ */
+public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(RequestParser.class);
+    public static final OutputTag<Rejection> REJECTED = new OutputTag<>("rejected") {};
+    /** Longer IDs are refused: they are Kafka keys and RocksDB keys. */
+    public static final int MAX_ID_LENGTH = 512;
+
+    private final String modelsDir;
+    private final int maxRequestBytes;
+    private final Set<String> servedModels;
+
+    private transient ModelRepository repository;
+    private transient Map<ErrorCode, Counter> rejectedByCode;
+
+    /**
+     * @param servedModels the models this job serves; null means every model of the repository
+     */
+    public RequestParser(String modelsDir, int maxRequestBytes, Set<String> servedModels) {
+        if (maxRequestBytes < 1) {
+            throw new IllegalArgumentException("maxRequestBytes must be positive, got " + maxRequestBytes);
+        }
+        this.modelsDir = modelsDir;
+        this.maxRequestBytes = maxRequestBytes;
+        this.servedModels = servedModels == null ? null : Set.copyOf(servedModels);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        repository = ModelRepository.open(Path.of(modelsDir));
+        rejectedByCode = new HashMap<>();
+        for (ErrorCode code : ErrorCode.values()) {
+            rejectedByCode.put(code, getRuntimeContext().getMetricGroup().addGroup("rejected")
+                    .counter(code.name().toLowerCase(java.util.Locale.ROOT)));
+        }
+    }
+
+    @Override
+    public void processElement(RawRecord raw, Context ctx, Collector<RequestEnvelope> out) {
+        String key = raw.key == null || raw.key.length == 0 ? null : new String(raw.key, StandardCharsets.UTF_8);
+        String id = key;
+        String responseId = null;
+        String model = raw.header(KafkaContract.HEADER_MODEL);
+        try {
+            if (raw.value == null || raw.value.length == 0) {
+                throw InferenceException.malformed("empty record value: expected an OIP inference request JSON");
+            }
+            if (raw.value.length > maxRequestBytes) {
+                throw new InferenceException(ErrorCode.PAYLOAD_TOO_LARGE, "request of " + raw.value.length
+                        + " bytes is larger than the limit of " + maxRequestBytes + " bytes");
+            }
+            InferenceRequest request = OipJson.parseRequest(raw.value);
+            responseId = request.id();
+            if (id == null) {
+                id = request.id();
+            }
+            if (id == null || id.isEmpty()) {
+                throw InferenceException.malformed("no request ID: set the record key (or the body's 'id')");
+            }
+            if (id.length() > MAX_ID_LENGTH) {
+                throw InferenceException.malformed("request ID of " + id.length() + " characters; at most "
+                        + MAX_ID_LENGTH + " allowed");
+            }
+            if (model == null || model.isEmpty()) {
+                throw InferenceException.malformed("missing header '" + KafkaContract.HEADER_MODEL
+                        + "': it names the model to run");
+            }
+            if (servedModels != null && !servedModels.contains(model)) {
+                throw new InferenceException(ErrorCode.UNKNOWN_MODEL, "unknown model '" + model + "'; this job "
+                        + "serves " + servedModels);
+            }
+            ModelVersion version = repository.resolve(model, raw.header(KafkaContract.HEADER_MODEL_VERSION));
+            int rows = RequestValidator.validate(request, version.config());
+            RequestOptions options = RequestOptions.of(withHeaderFallbacks(request.parameters(), raw),
+                    raw.timestamp);
+
+            RequestEnvelope env = new RequestEnvelope();
+            env.id = id;
+            env.responseId = responseId != null ? responseId : id;
+            env.model = model;
+            env.modelVersion = version.version();
+            env.body = raw.value;
+            env.rows = rows;
+            env.priority = options.priority();
+            env.deadlineMs = options.deadlineMs();
+            env.producedAt = raw.timestamp;
+            env.acceptedAt = System.currentTimeMillis();
+            env.replyTo = raw.header(KafkaContract.HEADER_REPLY_TO);
+            env.callbackUrl = options.callbackUrl();
+            out.collect(env);
+        } catch (InferenceException e) {
+            reject(ctx, raw, id, responseId, model, e.code(), e.getMessage());
+        } catch (RuntimeException e) {
+            // Whatever else a hostile record triggers, it must not restart the job.
+            LOG.warn("Unexpected failure reading record {} (request {})", raw.coordinates(), id, e);
+            reject(ctx, raw, id, responseId, model, ErrorCode.MALFORMED_REQUEST,
+                    "could not read the request: " + e);
+        }
+    }
+
+    /** Header values count where the body's parameters say nothing (documented in the README's contract). */
+    private static Map<String, Object> withHeaderFallbacks(Map<String, Object> parameters, RawRecord raw) {
+        String deadline = raw.header(KafkaContract.HEADER_DEADLINE);
+        String priority = raw.header(KafkaContract.HEADER_PRIORITY);
+        String callback = raw.header(KafkaContract.HEADER_CALLBACK_URL);
+        if (deadline == null && priority == null && callback == null) {
+            return parameters;
+        }
+        Map<String, Object> merged = new HashMap<>(parameters);
+        if (deadline != null) {
+            merged.putIfAbsent(RequestOptions.DEADLINE_MS, deadline.trim());
+        }
+        if (priority != null) {
+            merged.putIfAbsent(RequestOptions.PRIORITY, priority.trim());
+        }
+        if (callback != null) {
+            merged.putIfAbsent(RequestOptions.CALLBACK_URL, callback.trim());
+        }
+        return merged;
+    }
+
+    private void reject(Context ctx, RawRecord raw, String id, String responseId, String model, ErrorCode code,
+            String reason) {
+        Rejection r = new Rejection();
+        r.id = id != null && !id.isEmpty() && id.length() <= MAX_ID_LENGTH ? id : "kafka:" + raw.coordinates();
+        r.responseId = responseId != null ? responseId : r.id;
+        r.model = model;
+        r.errorCode = code;
+        r.reason = reason;
+        r.record = raw;
+        r.rejectedAt = System.currentTimeMillis();
+        r.replyTo = raw.header(KafkaContract.HEADER_REPLY_TO);
+        rejectedByCode.get(code).inc();
+        LOG.info("Rejected request {} ({}): {}", r.id, code, reason);
+        ctx.output(REJECTED, r);
+    }
+}

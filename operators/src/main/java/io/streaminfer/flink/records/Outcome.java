@@ -1,0 +1,41 @@
+package io.streaminfer.flink.records;
+
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.RequestState;
+
+/**
+ * The end of a request: its final state and the result-topic value (an OIP response, or an OIP error). Also carries
+ * a "replay": a duplicate request ID whose stored result should be published again.
+ */
+public class Outcome {
+    public String id;
+    public String model;
+    public String modelVersion;
+    public RequestState state;
+    public ErrorCode errorCode;
+    public String reason;
+    /** The result-topic value. */
+    public byte[] result;
+    public long producedAt;
+    public long acceptedAt;
+    public long finishedAt;
+    public String replyTo;
+    /** True for a duplicate ID: publish the stored result again, run nothing, change no status. */
+    public boolean replay;
+
+    public Outcome() {}
+
+    public boolean isSuccess() {
+        return state == RequestState.SUCCEEDED;
+    }
+
+    /** Worth another try: a fault of ours, not of the request or the model. */
+    public boolean isTransient() {
+        return errorCode == ErrorCode.INTERNAL || errorCode == ErrorCode.OVERLOADED;
+    }
+
+    @Override
+    public String toString() {
+        return "Outcome{" + id + " " + (replay ? "replay" : state) + (reason == null ? "" : " " + reason) + "}";
+    }
+}

@@ -1,0 +1,62 @@
+package io.streaminfer.flink.records;
+
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.InferenceResponse;
+import io.streaminfer.contract.OipJson;
+import io.streaminfer.contract.RequestState;
+
+/** Builds {@link Outcome}s, so every path writes results the same way. */
+public final class Outcomes {
+    private Outcomes() {}
+
+    public static Outcome success(RequestEnvelope r, InferenceResponse response, long now) {
+        Outcome o = base(r, now);
+        o.state = RequestState.SUCCEEDED;
+        o.result = OipJson.writeResponse(response);
+        return o;
+    }
+
+    /** A failure; DEADLINE_EXCEEDED ends in EXPIRED, every other code in FAILED. */
+    public static Outcome failure(RequestEnvelope r, ErrorCode code, String reason, long now) {
+        Outcome o = base(r, now);
+        o.state = code == ErrorCode.DEADLINE_EXCEEDED ? RequestState.EXPIRED : RequestState.FAILED;
+        o.errorCode = code;
+        o.reason = reason;
+        o.result = OipJson.writeError(r.responseId, code, reason);
+        return o;
+    }
+
+    public static Outcome rejected(Rejection r) {
+        Outcome o = new Outcome();
+        o.id = r.id;
+        o.model = r.model;
+        o.state = RequestState.FAILED;
+        o.errorCode = r.errorCode;
+        o.reason = r.reason;
+        o.result = OipJson.writeError(r.responseId, r.errorCode, r.reason);
+        o.producedAt = r.record == null ? r.rejectedAt : r.record.timestamp;
+        o.acceptedAt = r.rejectedAt;
+        o.finishedAt = r.rejectedAt;
+        o.replyTo = r.replyTo;
+        return o;
+    }
+
+    /** A duplicate ID: ask for the stored result to be published again. */
+    public static Outcome replay(RequestEnvelope r, long now) {
+        Outcome o = base(r, now);
+        o.replay = true;
+        return o;
+    }
+
+    private static Outcome base(RequestEnvelope r, long now) {
+        Outcome o = new Outcome();
+        o.id = r.id;
+        o.model = r.model;
+        o.modelVersion = r.modelVersion;
+        o.producedAt = r.producedAt;
+        o.acceptedAt = r.acceptedAt;
+        o.finishedAt = now;
+        o.replyTo = r.replyTo;
+        return o;
+    }
+}

@@ -1,0 +1,48 @@
+package io.streaminfer.flink.records;
+
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.RequestState;
+import io.streaminfer.contract.StatusRecord;
+
+/** A status change on its way to the status topic; becomes a {@link StatusRecord}. */
+public class StatusUpdate {
+    public String id;
+    public String model;
+    public String modelVersion;
+    public RequestState state;
+    public ErrorCode errorCode;
+    public String reason;
+    public long acceptedAt;
+    public long updatedAt;
+
+    public StatusUpdate() {}
+
+    public static StatusUpdate of(RequestEnvelope r, RequestState state, long now) {
+        StatusUpdate s = new StatusUpdate();
+        s.id = r.id;
+        s.model = r.model;
+        s.modelVersion = r.modelVersion;
+        s.state = state;
+        s.acceptedAt = r.acceptedAt;
+        s.updatedAt = now;
+        return s;
+    }
+
+    public static StatusUpdate of(Outcome o) {
+        StatusUpdate s = new StatusUpdate();
+        s.id = o.id;
+        s.model = o.model;
+        s.modelVersion = o.modelVersion;
+        s.state = o.state;
+        s.errorCode = o.errorCode;
+        s.reason = o.reason;
+        s.acceptedAt = o.acceptedAt;
+        s.updatedAt = o.finishedAt;
+        return s;
+    }
+
+    public StatusRecord toRecord() {
+        return new StatusRecord(StatusRecord.VERSION, id, model, modelVersion, state, errorCode, reason, acceptedAt,
+                updatedAt);
+    }
+}

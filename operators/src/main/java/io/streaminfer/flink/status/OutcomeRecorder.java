@@ -1,0 +1,106 @@
+package io.streaminfer.flink.status;
+
+import io.streaminfer.contract.RequestState;
+import io.streaminfer.flink.records.Outcome;
+import io.streaminfer.flink.records.StatusUpdate;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Keyed by request ID: records each request's final outcome once. The first final outcome of an ID is stored,
+ * published as the result and as the one final status; a later one (possible only through a duplicate) is dropped.
+ * A replay publishes the stored result again (never a status), or nothing while the request is still running: its
+ * own result will carry the ID.
+ */
+public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outcome> {
+    private static final long serialVersionUID = 1L;
+    public static final OutputTag<StatusUpdate> STATUS = new OutputTag<>("final-status") {};
+
+    private final Duration stateTtl;
+    private transient ValueState<Outcome> finalOutcome;
+    private transient Map<String, Map<RequestState, Counter>> finalCounts;
+    private transient Map<String, Histogram> latency;
+    private transient Counter replaysAnswered;
+    private transient Counter replaysInFlight;
+    private transient Counter duplicateFinals;
+
+    public OutcomeRecorder(Duration stateTtl) {
+        this.stateTtl = stateTtl;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        ValueStateDescriptor<Outcome> d = new ValueStateDescriptor<>("final-outcome", Outcome.class);
+        d.enableTimeToLive(AdmissionTracker.StatusTtl.config(stateTtl));
+        finalOutcome = getRuntimeContext().getState(d);
+        finalCounts = new HashMap<>();
+        latency = new HashMap<>();
+        MetricGroup g = getRuntimeContext().getMetricGroup();
+        replaysAnswered = g.counter("replaysAnswered");
+        replaysInFlight = g.counter("replaysWhileInFlight");
+        duplicateFinals = g.counter("duplicateFinalOutcomesDropped");
+    }
+
+    @Override
+    public void processElement(Outcome o, Context ctx, Collector<Outcome> out) throws Exception {
+        Outcome stored = finalOutcome.value();
+        if (o.replay) {
+            if (stored == null) {
+                replaysInFlight.inc();
+                return;
+            }
+            replaysAnswered.inc();
+            Outcome again = copy(stored);
+            again.replay = true;
+            again.replyTo = o.replyTo;
+            out.collect(again);
+            return;
+        }
+        if (stored != null) {
+            duplicateFinals.inc();
+            return;
+        }
+        finalOutcome.update(o);
+        out.collect(o);
+        ctx.output(STATUS, StatusUpdate.of(o));
+        String model = o.model == null ? "unknown" : o.model;
+        finalCounts.computeIfAbsent(model, m -> new HashMap<>())
+                .computeIfAbsent(o.state, s -> modelGroup(model).counter(s.name().toLowerCase(java.util.Locale.ROOT)))
+                .inc();
+        if (o.producedAt > 0) {
+            latency.computeIfAbsent(model, m -> modelGroup(m).histogram("endToEndLatencyMs",
+                    new DescriptiveStatisticsHistogram(10_000))).update(o.finishedAt - o.producedAt);
+        }
+    }
+
+    private MetricGroup modelGroup(String model) {
+        return getRuntimeContext().getMetricGroup().addGroup("model", model);
+    }
+
+    private static Outcome copy(Outcome s) {
+        Outcome o = new Outcome();
+        o.id = s.id;
+        o.model = s.model;
+        o.modelVersion = s.modelVersion;
+        o.state = s.state;
+        o.errorCode = s.errorCode;
+        o.reason = s.reason;
+        o.result = s.result;
+        o.producedAt = s.producedAt;
+        o.acceptedAt = s.acceptedAt;
+        o.finishedAt = s.finishedAt;
+        o.replyTo = s.replyTo;
+        return o;
+    }
+}

@@ -1,0 +1,183 @@
+package io.streaminfer.job;
+
+import io.streaminfer.contract.model.ModelRepository;
+import io.streaminfer.flink.inference.BatchingInferenceFunction;
+import io.streaminfer.flink.inference.BatchingSettings;
+import io.streaminfer.flink.inference.ExecutorFactory;
+import io.streaminfer.flink.inference.InferenceSettings;
+import io.streaminfer.flink.ingest.RequestParser;
+import io.streaminfer.flink.records.Outcome;
+import io.streaminfer.flink.records.Outcomes;
+import io.streaminfer.flink.records.RawRecord;
+import io.streaminfer.flink.records.Rejection;
+import io.streaminfer.flink.records.RequestEnvelope;
+import io.streaminfer.flink.records.StatusUpdate;
+import io.streaminfer.flink.status.AdmissionTracker;
+import io.streaminfer.flink.status.OutcomeRecorder;
+import io.streaminfer.job.config.JobConfig;
+import io.streaminfer.job.kafka.RawRecordDeserializer;
+import io.streaminfer.job.kafka.RecordSerializers;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * Builds the inference topology on an environment:
+ *
+ * <pre>
+ * KafkaSource(requests) → parse+validate ─rejected─→ DLQ sink, FAILED outcome
+ *        → keyBy(id) → AdmissionTracker (ACCEPTED; duplicates → replay; past deadline → EXPIRED)
+ *        → AsyncDataStream.unorderedWait(BatchingInferenceFunction)   micro-batched on the model replicas
+ *        → keyBy(id) → OutcomeRecorder (one final outcome per ID) → results sink, status sink
+ * </pre>
+ *
+ * Operator uids are stable so savepoints survive upgrades of the job.
+ */
+public final class InferencePipeline {
+    private InferencePipeline() {}
+
+    public static void build(StreamExecutionEnvironment env, JobConfig config) {
+        if (config.models.checkOnSubmit) {
+            ModelRepository repository = ModelRepository.open(Path.of(config.models.dir));
+            if (config.servedModels() != null) {
+                config.servedModels().forEach(repository::model);
+            }
+        }
+        Duration ttl = Duration.ofMinutes(config.state.ttlMinutes);
+
+        DataStream<RawRecord> raw = env.fromSource(source(config), WatermarkStrategy.noWatermarks(), "requests")
+                .uid("requests-source");
+        SingleOutputStreamOperator<RequestEnvelope> parsed = raw
+                .process(new RequestParser(config.models.dir, config.limits.maxRequestBytes, config.servedModels()))
+                .uid("parse").name("parse and validate");
+        DataStream<Rejection> rejected = parsed.getSideOutput(RequestParser.REJECTED);
+
+        SingleOutputStreamOperator<RequestEnvelope> admitted = parsed
+                .keyBy(r -> r.id)
+                .process(new AdmissionTracker(ttl))
+                .uid("admission").name("admission (status, idempotency, deadlines)");
+
+        BatchingInferenceFunction inference = new BatchingInferenceFunction(inferenceSettings(config),
+                config.models.noOpModel ? ExecutorFactory.noOp() : null);
+        long timeout = config.async.timeoutMs;
+        int capacity = config.async.capacity;
+        SingleOutputStreamOperator<Outcome> inferred;
+        if (config.async.retries > 0) {
+            inferred = AsyncDataStream.unorderedWaitWithRetry(admitted, inference, timeout, TimeUnit.MILLISECONDS,
+                    capacity, new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<Outcome>(
+                            config.async.retries + 1, config.async.retryDelayMs)
+                            .ifResult(new AnyTransient())
+                            .build());
+        } else {
+            inferred = AsyncDataStream.unorderedWait(admitted, inference, timeout, TimeUnit.MILLISECONDS, capacity);
+        }
+        inferred.uid("inference").name("micro-batched inference");
+
+        DataStream<Outcome> rejectedOutcomes = rejected.map(Outcomes::rejected).returns(Outcome.class)
+                .uid("rejected-outcomes").name("rejections as outcomes");
+        SingleOutputStreamOperator<Outcome> recorded = inferred
+                .union(admitted.getSideOutput(AdmissionTracker.DECIDED), rejectedOutcomes)
+                .keyBy(o -> o.id)
+                .process(new OutcomeRecorder(ttl))
+                .uid("outcomes").name("outcomes (one final status per request)");
+
+        recorded.sinkTo(sink(config, "results", new RecordSerializers.Results(config.topics.results)))
+                .uid("results-sink").name("results");
+        DataStream<StatusUpdate> status = recorded.getSideOutput(OutcomeRecorder.STATUS)
+                .union(admitted.getSideOutput(AdmissionTracker.STATUS));
+        status.sinkTo(sink(config, "status", new RecordSerializers.Status(config.topics.status)))
+                .uid("status-sink").name("status");
+        rejected.sinkTo(sink(config, "dlq", new RecordSerializers.DeadLetters(config.topics.deadLetters)))
+                .uid("dlq-sink").name("dead letters");
+    }
+
+    /** Retry when an outcome is a transient fault of ours; serializable, as the job graph is. */
+    static final class AnyTransient implements java.util.function.Predicate<java.util.Collection<Outcome>>,
+            java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public boolean test(java.util.Collection<Outcome> results) {
+            return results != null && results.stream().anyMatch(Outcome::isTransient);
+        }
+    }
+
+    static InferenceSettings inferenceSettings(JobConfig config) {
+        InferenceSettings.Builder b = InferenceSettings.builder()
+                .modelsDir(config.models.dir)
+                .models(config.servedModels())
+                .device(config.models.device)
+                .workers(config.models.workers)
+                .timeoutMs(config.async.timeoutMs)
+                .defaultBatching(knobs(config.batching.defaults));
+        config.batching.perModel.forEach((model, k) -> b.batching(model, knobs(k)));
+        return b.build();
+    }
+
+    private static BatchingSettings knobs(JobConfig.BatchingKnobs k) {
+        return new BatchingSettings(k.maxBatchSize, k.maxDelayMs, k.bucketing);
+    }
+
+    private static KafkaSource<RawRecord> source(JobConfig config) {
+        OffsetsInitializer offsets;
+        switch (config.kafka.startingOffsets) {
+            case "earliest":
+                offsets = OffsetsInitializer.earliest();
+                break;
+            case "latest":
+                offsets = OffsetsInitializer.latest();
+                break;
+            default:
+                offsets = OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        }
+        Properties props = clientProperties(config);
+        if (config.exactlyOnce()) {
+            props.setProperty("isolation.level", "read_committed");
+        }
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(config.kafka.bootstrapServers)
+                .setTopics(config.topics.requests)
+                .setGroupId(config.kafka.groupId)
+                .setStartingOffsets(offsets)
+                .setDeserializer(new RawRecordDeserializer())
+                .setProperties(props)
+                .build();
+    }
+
+    private static <T> KafkaSink<T> sink(JobConfig config, String name, KafkaRecordSerializationSchema<T> schema) {
+        Properties props = clientProperties(config);
+        // Results are small and latency matters more than a few percent of throughput.
+        props.putIfAbsent("linger.ms", "1");
+        var builder = KafkaSink.<T>builder()
+                .setBootstrapServers(config.kafka.bootstrapServers)
+                .setRecordSerializer(schema)
+                .setKafkaProducerConfig(props);
+        if (config.exactlyOnce()) {
+            props.setProperty("transaction.timeout.ms", Long.toString(config.delivery.transactionTimeoutMs));
+            builder.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                    .setTransactionalIdPrefix(config.delivery.transactionalIdPrefix + "-" + name);
+        } else {
+            builder.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
+        }
+        return builder.build();
+    }
+
+    private static Properties clientProperties(JobConfig config) {
+        Properties props = new Properties();
+        props.putAll(config.kafka.properties);
+        return props;
+    }
+}

@@ -1,0 +1,301 @@
+package io.streaminfer.job.config;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.streaminfer.contract.Topics;
+import io.streaminfer.contract.model.DeviceSpec;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The job's one configuration file (YAML), with the defaults a user gets when a key is absent. Every problem is
+ * reported at start-up, at once, saying what to change; unknown keys are refused so a misspelt knob is not ignored.
+ * {@code deploy/job/job.yaml} is the annotated example.
+ *
+ * <pre>{@code
+ * JobConfig config = JobConfig.load(Path.of("job.yaml"));   // parses and validates
+ * }</pre>
+ */
+public final class JobConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public String jobName = "streaminfer";
+    public Kafka kafka = new Kafka();
+    public TopicNames topics = new TopicNames();
+    public Models models = new Models();
+    public Batching batching = new Batching();
+    public Async async = new Async();
+    public Limits limits = new Limits();
+    public Delivery delivery = new Delivery();
+    public Checkpointing checkpointing = new Checkpointing();
+    public State state = new State();
+    public Execution execution = new Execution();
+
+    public static final class Kafka implements Serializable {
+        private static final long serialVersionUID = 1L;
+        public String bootstrapServers = "localhost:9092";
+        public String groupId = "streaminfer-job";
+        /** committed (falling back to earliest), earliest or latest. */
+        public String startingOffsets = "committed";
+        /** Extra client properties for every client: security.protocol, sasl.*, ssl.*, and so on. */
+        public Map<String, String> properties = new LinkedHashMap<>();
+    }
+
+    public static final class TopicNames implements Serializable {
+        private static final long serialVersionUID = 1L;
+        public String requests = Topics.REQUESTS;
+        public String results = Topics.RESULTS;
+        public String status = Topics.STATUS;
+        public String deadLetters = Topics.DEAD_LETTERS;
+    }
+
+    public static final class Models implements Serializable {
+        private static final long serialVersionUID = 1L;
+        /** The model repository, as the task managers see it. */
+        public String dir = "deploy/models";
+        /** The models this job serves; empty means all of the repository. */
+        public List<String> serve = new ArrayList<>();
+        /** auto, cpu or gpu:N for every replica; null keeps each model's own. A GPU Flink assigns wins. */
+        public String device;
+        /** Predictors per replica; null keeps each model's own {@code workers}. */
+        public Integer workers;
+        /** Check at submission that the repository exists and serves the listed models (off when the client cannot see it). */
+        public boolean checkOnSubmit = true;
+        /** Benchmarks only: answer every request at once without a model, to measure the pipeline's own ceiling. */
+        public boolean noOpModel = false;
+    }
+
+    public static final class BatchingKnobs implements Serializable {
+        private static final long serialVersionUID = 1L;
+        /** Most rows per model call; 0 means the model's own max_batch_size. */
+        public int maxBatchSize = 0;
+        /** How long the oldest request may wait for a fuller batch while another batch is running. */
+        public long maxDelayMs = 5;
+        /** Group text rows of similar token length into a batch. */
+        public boolean bucketing = false;
+    }
+
+    public static final class Batching implements Serializable {
+        private static final long serialVersionUID = 1L;
+        public BatchingKnobs defaults = new BatchingKnobs();
+        public Map<String, BatchingKnobs> perModel = new LinkedHashMap<>();
+    }
+
+    public static final class Async implements Serializable {
+        private static final long serialVersionUID = 1L;
+        /** Requests in flight per subtask; beyond it, backpressure reaches the Kafka source. */
+        public int capacity = 256;
+        /** A request without a result after this ends FAILED with reason "timeout". */
+        public long timeoutMs = 30_000;
+        /** Retries of transient failures (not bad input, not model errors). */
+        public int retries = 2;
+        public long retryDelayMs = 100;
+    }
+
+    public static final class Limits implements Serializable {
+        private static final long serialVersionUID = 1L;
+        public int maxRequestBytes = 4 << 20;
+    }
+
+    public static final class Delivery implements Serializable {
+        private static final long serialVersionUID = 1L;
+        /** at-least-once (results as soon as computed; readers deduplicate by ID) or exactly-once. */
+        public String guarantee = "at-least-once";
+        public String transactionalIdPrefix = "streaminfer";
+        /** Must not exceed the brokers' transaction.max.timeout.ms (15 minutes by default). */
+        public long transactionTimeoutMs = 600_000;
+    }
+
+    public static final class Checkpointing implements Serializable {
+        private static final long serialVersionUID = 1L;
+        public long intervalMs = 2_000;
+        public long minPauseMs = 500;
+        /** Where checkpoints go: file://, s3://, ...; null keeps Flink's own setting. */
+        public String dir = "file:///tmp/streaminfer/checkpoints";
+        public boolean incremental = true;
+    }
+
+    public static final class State implements Serializable {
+        private static final long serialVersionUID = 1L;
+        /** How long request IDs and final results are kept for idempotency. */
+        public long ttlMinutes = 60;
+        /** RocksDB's working directory on the task manager; null keeps Flink's default. */
+        public String rocksdbLocalDir;
+    }
+
+    public static final class Execution implements Serializable {
+        private static final long serialVersionUID = 1L;
+        public int parallelism = 1;
+        public long bufferTimeoutMs = 5;
+        public int restartAttempts = Integer.MAX_VALUE;
+        public long restartDelayMs = 1_000;
+    }
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .setVisibility(com.fasterxml.jackson.annotation.PropertyAccessor.FIELD,
+                    com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility.PUBLIC_ONLY);
+
+    /** Parses and validates a YAML file. */
+    public static JobConfig load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("job config " + file.toAbsolutePath() + " does not exist");
+        }
+        JobConfig c;
+        try {
+            c = YAML.readValue(file.toFile(), JobConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new IllegalArgumentException("job config " + file + ": unknown key '" + e.getPropertyName()
+                    + "' at " + e.getPathReference() + "; known keys there: " + e.getKnownPropertyIds(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("job config " + file + " is not valid YAML for this job: "
+                    + e.getMessage(), e);
+        }
+        if (c == null) {
+            c = new JobConfig();
+        }
+        c.validate();
+        return c;
+    }
+
+    /** Parses YAML text (tests, overrides). */
+    public static JobConfig parse(String yaml) {
+        try {
+            JobConfig c = YAML.readValue(yaml, JobConfig.class);
+            c = c == null ? new JobConfig() : c;
+            c.validate();
+            return c;
+        } catch (UnrecognizedPropertyException e) {
+            throw new IllegalArgumentException("job config: unknown key '" + e.getPropertyName() + "' at "
+                    + e.getPathReference() + "; known keys there: " + e.getKnownPropertyIds(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("job config is not valid YAML for this job: " + e.getMessage(), e);
+        }
+    }
+
+    public boolean exactlyOnce() {
+        return "exactly-once".equals(delivery.guarantee);
+    }
+
+    public Set<String> servedModels() {
+        return models.serve == null || models.serve.isEmpty() ? null : new HashSet<>(models.serve);
+    }
+
+    /** Checks every setting; throws one IllegalArgumentException that lists every problem and what to do. */
+    public void validate() {
+        List<String> p = new ArrayList<>();
+        if (blank(kafka.bootstrapServers)) {
+            p.add("kafka.bootstrap-servers is empty: set host:port[,host:port] of your brokers");
+        }
+        if (blank(kafka.groupId)) {
+            p.add("kafka.group-id is empty: the job's consumer group is needed to resume from committed offsets");
+        }
+        if (!List.of("committed", "earliest", "latest").contains(kafka.startingOffsets)) {
+            p.add("kafka.starting-offsets must be committed, earliest or latest, not '" + kafka.startingOffsets + "'");
+        }
+        Set<String> names = new HashSet<>();
+        for (String[] t : new String[][] {{"requests", topics.requests}, {"results", topics.results},
+                {"status", topics.status}, {"dead-letters", topics.deadLetters}}) {
+            if (blank(t[1])) {
+                p.add("topics." + t[0] + " is empty: name a topic");
+            } else if (!names.add(t[1])) {
+                p.add("topics." + t[0] + " = '" + t[1] + "' is used twice: each topic must be distinct");
+            }
+        }
+        if (blank(models.dir)) {
+            p.add("models.dir is empty: point it at the model repository (deploy/models holds the default)");
+        }
+        if (models.device != null) {
+            try {
+                DeviceSpec.parse(models.device);
+            } catch (IllegalArgumentException e) {
+                p.add("models.device: " + e.getMessage());
+            }
+        }
+        if (models.workers != null && models.workers < 1) {
+            p.add("models.workers must be >= 1 (or absent to keep each model's own), got " + models.workers);
+        }
+        checkKnobs("batching.defaults", batching.defaults, p);
+        batching.perModel.forEach((m, k) -> checkKnobs("batching.per-model." + m, k, p));
+        if (async.capacity < 1 || async.capacity > 100_000) {
+            p.add("async.capacity must be between 1 and 100000, got " + async.capacity);
+        }
+        if (async.timeoutMs < 10) {
+            p.add("async.timeout-ms must be >= 10, got " + async.timeoutMs);
+        }
+        if (async.retries < 0 || async.retryDelayMs < 0) {
+            p.add("async.retries and async.retry-delay-ms must be >= 0");
+        }
+        if (limits.maxRequestBytes < 1024 || limits.maxRequestBytes > 256 << 20) {
+            p.add("limits.max-request-bytes must be between 1024 and 268435456, got " + limits.maxRequestBytes);
+        }
+        if (!List.of("at-least-once", "exactly-once").contains(delivery.guarantee)) {
+            p.add("delivery.guarantee must be at-least-once or exactly-once, not '" + delivery.guarantee + "'");
+        }
+        if (exactlyOnce()) {
+            if (blank(delivery.transactionalIdPrefix)) {
+                p.add("delivery.transactional-id-prefix is required for exactly-once and must be unique per job");
+            }
+            if (delivery.transactionTimeoutMs > 900_000) {
+                p.add("delivery.transaction-timeout-ms = " + delivery.transactionTimeoutMs + " exceeds the brokers' "
+                        + "default transaction.max.timeout.ms (900000): lower it, or raise the brokers' limit first");
+            }
+            if (delivery.transactionTimeoutMs <= checkpointing.intervalMs) {
+                p.add("delivery.transaction-timeout-ms must be longer than checkpointing.interval-ms");
+            }
+        }
+        if (checkpointing.intervalMs < 10) {
+            p.add("checkpointing.interval-ms must be >= 10: without checkpoints a failover loses in-flight "
+                    + "requests and exactly-once never commits");
+        }
+        if (checkpointing.minPauseMs < 0) {
+            p.add("checkpointing.min-pause-ms must be >= 0");
+        }
+        if (state.ttlMinutes < 1) {
+            p.add("state.ttl-minutes must be >= 1: it bounds how long duplicate IDs are recognised");
+        }
+        if (execution.parallelism < 1) {
+            p.add("execution.parallelism must be >= 1, got " + execution.parallelism);
+        }
+        if (execution.bufferTimeoutMs < 0) {
+            p.add("execution.buffer-timeout-ms must be >= 0 (0 flushes every record), got "
+                    + execution.bufferTimeoutMs);
+        }
+        if (execution.restartAttempts < 0 || execution.restartDelayMs < 0) {
+            p.add("execution.restart-attempts and execution.restart-delay-ms must be >= 0");
+        }
+        if (!p.isEmpty()) {
+            throw new IllegalArgumentException("invalid job config (" + p.size() + " problem(s)):\n  - "
+                    + String.join("\n  - ", p));
+        }
+    }
+
+    private static void checkKnobs(String where, BatchingKnobs k, List<String> p) {
+        if (k == null) {
+            p.add(where + " is empty");
+            return;
+        }
+        if (k.maxBatchSize < 0) {
+            p.add(where + ".max-batch-size must be >= 1, or 0 for the model's own, got " + k.maxBatchSize);
+        }
+        if (k.maxDelayMs < 0 || k.maxDelayMs > 60_000) {
+            p.add(where + ".max-delay-ms must be between 0 and 60000, got " + k.maxDelayMs);
+        }
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+}

@@ -1,0 +1,84 @@
+package io.streaminfer.job.kafka;
+
+import io.streaminfer.contract.KafkaContract;
+import io.streaminfer.flink.records.Outcome;
+import io.streaminfer.flink.records.Rejection;
+import io.streaminfer.flink.records.StatusUpdate;
+import java.nio.charset.StandardCharsets;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema.KafkaSinkContext;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/** The three output records, laid out as {@link KafkaContract} and the README's contract section say. */
+public final class RecordSerializers {
+    private RecordSerializers() {}
+
+    private static byte[] utf8(String s) {
+        return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Results: key = request ID, value = OIP response or error, headers model, model-version, reply-to. */
+    public static final class Results implements KafkaRecordSerializationSchema<Outcome> {
+        private static final long serialVersionUID = 1L;
+        private final String topic;
+
+        public Results(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(Outcome o, KafkaSinkContext context, Long timestamp) {
+            RecordHeaders headers = new RecordHeaders();
+            if (o.model != null) {
+                headers.add(KafkaContract.HEADER_MODEL, utf8(o.model));
+            }
+            if (o.modelVersion != null) {
+                headers.add(KafkaContract.HEADER_MODEL_VERSION, utf8(o.modelVersion));
+            }
+            if (o.replyTo != null) {
+                headers.add(KafkaContract.HEADER_REPLY_TO, utf8(o.replyTo));
+            }
+            return new ProducerRecord<>(topic, null, null, utf8(o.id), o.result, headers);
+        }
+    }
+
+    /** Status: key = request ID, value = the versioned status record JSON (the topic is compacted). */
+    public static final class Status implements KafkaRecordSerializationSchema<StatusUpdate> {
+        private static final long serialVersionUID = 1L;
+        private final String topic;
+
+        public Status(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(StatusUpdate s, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(topic, utf8(s.id), s.toRecord().toJson());
+        }
+    }
+
+    /** Dead letters: the original key, value and headers unchanged, plus error-code and error-reason. */
+    public static final class DeadLetters implements KafkaRecordSerializationSchema<Rejection> {
+        private static final long serialVersionUID = 1L;
+        private final String topic;
+
+        public DeadLetters(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(Rejection r, KafkaSinkContext context, Long timestamp) {
+            RecordHeaders headers = new RecordHeaders();
+            if (r.record.headerNames != null) {
+                for (int i = 0; i < r.record.headerNames.length; i++) {
+                    headers.add(r.record.headerNames[i], r.record.headerValues[i]);
+                }
+            }
+            headers.add(KafkaContract.HEADER_ERROR_CODE, utf8(r.errorCode.name()));
+            headers.add(KafkaContract.HEADER_ERROR_REASON, utf8(r.reason));
+            byte[] key = r.record.key != null ? r.record.key : utf8(r.id);
+            return new ProducerRecord<>(topic, null, null, key, r.record.value, headers);
+        }
+    }
+}

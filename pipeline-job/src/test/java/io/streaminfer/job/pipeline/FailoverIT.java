@@ -1,0 +1,112 @@
+package io.streaminfer.job.pipeline;
+
+import static io.streaminfer.job.pipeline.PipelineHarness.features;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.streaminfer.contract.OipJson;
+import io.streaminfer.contract.RequestState;
+import io.streaminfer.contract.StatusRecord;
+import io.streaminfer.job.testing.EmbeddedKafka;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A task manager dies mid-stream; the job restores its last checkpoint (the in-flight requests are part of the async
+ * operator's state) on a new one. Every request must end with exactly one final state and a result. With exactly-once
+ * delivery, there is exactly one final status record per request on the topic as well.
+ */
+class FailoverIT {
+    private static final Logger LOG = LoggerFactory.getLogger(FailoverIT.class);
+    static final int REQUESTS = 3000;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(PipelineHarness.miniClusterConfig())
+            .build());
+
+    static EmbeddedKafka kafka;
+    /** MiniCluster keeps terminated task managers in its list: the live one is the last started. */
+    static int liveTaskManager = 0;
+
+    @BeforeAll
+    static void startKafka() {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        kafka.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"at-least-once", "exactly-once"})
+    void taskManagerLossLosesNoRequest(String guarantee, @InjectMiniCluster MiniCluster cluster) throws Exception {
+        String prefix = "failover-" + guarantee;
+        try (PipelineHarness pipeline = new PipelineHarness(kafka, prefix, guarantee,
+                c -> c.models.serve = List.of("tiny-mlp"))) {
+            pipeline.startJob();
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < REQUESTS; i++) {
+                ids.add(prefix + "-" + i);
+            }
+            // First third, then wait for some results (so a checkpoint and outputs exist), then fail mid-stream.
+            for (int i = 0; i < REQUESTS / 3; i++) {
+                pipeline.send(ids.get(i), "tiny-mlp", features(ids.get(i), i % 7, 1, 2, 3));
+            }
+            pipeline.flush();
+            await().atMost(Duration.ofSeconds(120)).until(() -> pipeline.results.countPresent(ids) > REQUESTS / 6);
+            for (int i = REQUESTS / 3; i < 2 * REQUESTS / 3; i++) {
+                pipeline.send(ids.get(i), "tiny-mlp", features(ids.get(i), i % 7, 1, 2, 3));
+            }
+            pipeline.flush();
+            long killedAt = System.nanoTime();
+            cluster.terminateTaskManager(liveTaskManager++).get();
+            cluster.startTaskManager();
+            for (int i = 2 * REQUESTS / 3; i < REQUESTS; i++) {
+                pipeline.send(ids.get(i), "tiny-mlp", features(ids.get(i), i % 7, 1, 2, 3));
+            }
+            pipeline.flush();
+
+            await().atMost(Duration.ofSeconds(180)).until(() ->
+                    ids.stream().allMatch(id -> pipeline.finalStatuses(id).size() >= 1)
+                            && pipeline.results.countPresent(ids) == REQUESTS);
+            assertThat(cluster.getExecutionGraph(pipeline.job.getJobID()).get()
+                    .getStatusTimestamp(JobStatus.RESTARTING)).as("the job really failed over").isPositive();
+            LOG.info("{}: all {} requests final {} ms after the task manager was killed", guarantee, REQUESTS,
+                    (System.nanoTime() - killedAt) / 1_000_000);
+
+            int duplicateResults = 0;
+            for (String id : ids) {
+                Set<RequestState> finalStates = pipeline.statuses(id).stream().map(StatusRecord::state)
+                        .filter(RequestState::isFinal).collect(Collectors.toSet());
+                assertThat(finalStates).as("final states of %s", id).containsExactly(RequestState.SUCCEEDED);
+                assertThat(pipeline.results.get(id)).allSatisfy(r -> assertThat(OipJson.isError(r.value())).isFalse());
+                duplicateResults += pipeline.results.get(id).size() - 1;
+                if (guarantee.equals("exactly-once")) {
+                    assertThat(pipeline.statuses(id).stream().filter(s -> s.state().isFinal()))
+                            .as("final status records of %s", id).hasSize(1);
+                    assertThat(pipeline.results.get(id)).as("results of %s", id).hasSize(1);
+                }
+            }
+            LOG.info("{}: {} duplicate result records (readers deduplicate by ID)", guarantee, duplicateResults);
+        }
+    }
+}

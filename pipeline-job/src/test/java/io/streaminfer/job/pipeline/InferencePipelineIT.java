@@ -1,0 +1,228 @@
+package io.streaminfer.job.pipeline;
+
+import static io.streaminfer.job.pipeline.PipelineHarness.features;
+import static io.streaminfer.job.pipeline.PipelineHarness.text;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.InferenceResponse;
+import io.streaminfer.contract.KafkaContract;
+import io.streaminfer.contract.OipJson;
+import io.streaminfer.contract.RequestState;
+import io.streaminfer.contract.StatusRecord;
+import io.streaminfer.contract.Tensor;
+import io.streaminfer.job.bench.SyntheticText;
+import io.streaminfer.job.testing.EmbeddedKafka;
+import io.streaminfer.runtime.ModelRuntime;
+import io.streaminfer.runtime.RuntimeOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The job end to end on real parts: an in-process KRaft broker, a Flink MiniCluster with the RocksDB backend, and the
+ * real TorchScript models run by DJL/libtorch. One job serves every test; each test uses its own request IDs.
+ */
+class InferencePipelineIT {
+    static final Duration WAIT = Duration.ofSeconds(120);
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(PipelineHarness.miniClusterConfig())
+            .build());
+
+    static EmbeddedKafka kafka;
+    static PipelineHarness pipeline;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = EmbeddedKafka.start();
+        // A small size limit so an oversize request is cheap to make; a short timeout is not needed here.
+        pipeline = new PipelineHarness(kafka, c -> c.limits.maxRequestBytes = 65536);
+        pipeline.startJob();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (pipeline != null) {
+            pipeline.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void thousandRequestsGetThousandResultsWithTheRuntimesEmbeddings() throws Exception {
+        SyntheticText gen = new SyntheticText(7);
+        List<String> sentences = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            sentences.add(gen.sentence(5 + i % 12));
+        }
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            String id = "bulk-" + i;
+            ids.add(id);
+            pipeline.send(id, "all-minilm-l6-v2", text(id, sentences.get(i % sentences.size())));
+        }
+        pipeline.flush();
+        await().atMost(WAIT).until(() -> pipeline.results.countPresent(ids) == ids.size());
+
+        Map<String, float[]> expected = new HashMap<>();
+        try (ModelRuntime runtime = ModelRuntime.load(RuntimeOptions.builder()
+                .modelsDir(Path.of(System.getProperty("streaminfer.models.dir")))
+                .models(Set.of("all-minilm-l6-v2")).workers(1).build())) {
+            for (String s : sentences) {
+                expected.put(s, runtime.predict("all-minilm-l6-v2", null, new InferenceRequest("e",
+                        List.of(Tensor.ofStrings("text", s)))).response().outputs().get(0).floats());
+            }
+        }
+        for (int i = 0; i < ids.size(); i++) {
+            String id = ids.get(i);
+            ConsumerRecord<byte[], byte[]> r = pipeline.results.get(id).get(0);
+            InferenceResponse response = OipJson.parseResponse(r.value());
+            assertThat(response.id()).isEqualTo(id);
+            assertThat(response.modelName()).isEqualTo("all-minilm-l6-v2");
+            assertThat(TopicCollector.header(r, KafkaContract.HEADER_MODEL)).isEqualTo("all-minilm-l6-v2");
+            float[] embedding = response.output("embedding").floats();
+            assertThat(cosine(embedding, expected.get(sentences.get(i % sentences.size()))))
+                    .as("embedding of %s", id).isGreaterThan(0.9999);
+        }
+        await().atMost(WAIT).until(() -> ids.stream().allMatch(id -> pipeline.finalStatuses(id).size() == 1));
+        for (String id : ids) {
+            assertThat(pipeline.finalStatuses(id)).singleElement()
+                    .satisfies(s -> assertThat(s.state()).isEqualTo(RequestState.SUCCEEDED));
+        }
+        assertThat(pipeline.statuses(ids.get(0))).extracting(StatusRecord::state)
+                .contains(RequestState.ACCEPTED, RequestState.SUCCEEDED);
+    }
+
+    @Test
+    void poisonousRequestInABusyBatchFailsAloneAndTheRestSucceed() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            String id = "mix-" + i;
+            ids.add(id);
+            boolean poison = i == 17;
+            pipeline.send(id, "tiny-mlp", features(id, i, 1, poison ? -5000 : 2, 3));
+        }
+        pipeline.flush();
+        await().atMost(WAIT).until(() -> pipeline.results.countPresent(ids) == ids.size());
+        for (String id : ids) {
+            byte[] value = pipeline.results.get(id).get(0).value();
+            if (id.equals("mix-17")) {
+                assertThat(OipJson.isError(value)).isTrue();
+                assertThat(new String(value)).contains("poison").contains("MODEL_ERROR");
+            } else {
+                assertThat(OipJson.isError(value)).as("%s: %s", id, new String(value)).isFalse();
+            }
+        }
+        await().atMost(WAIT).until(() -> pipeline.finalStatuses("mix-17").size() == 1);
+        assertThat(pipeline.finalStatuses("mix-17").get(0).errorCode()).isEqualTo(ErrorCode.MODEL_ERROR);
+    }
+
+    @Test
+    void badInputGoesToTheDeadLetterTopicWithItsReasonWhileGoodTrafficFlows() {
+        Map<String, String[]> bad = new HashMap<>(); // id -> {model, body, expected code, expected reason part}
+        bad.put("bad-json", new String[] {"tiny-mlp", "{\"inputs\": [", "MALFORMED_REQUEST", "malformed JSON"});
+        bad.put("bad-model", new String[] {"no-such-model", features("bad-model", 1, 2, 3, 4), "UNKNOWN_MODEL",
+            "unknown model 'no-such-model'"});
+        bad.put("bad-shape", new String[] {"tiny-mlp", "{\"inputs\":[{\"name\":\"features\",\"datatype\":\"FP32\","
+            + "\"shape\":[1,3],\"data\":[1,2,3]}]}", "INVALID_INPUT", "must have shape [-1, 4]"});
+        bad.put("bad-type", new String[] {"tiny-mlp", "{\"inputs\":[{\"name\":\"features\",\"datatype\":\"INT64\","
+            + "\"shape\":[1,4],\"data\":[1,2,3,4]}]}", "INVALID_INPUT", "must be FP32, got INT64"});
+        bad.put("bad-size", new String[] {"all-minilm-l6-v2", text("bad-size", "x".repeat(70_000)),
+            "PAYLOAD_TOO_LARGE", "larger than the limit of 65536 bytes"});
+        bad.put("bad-header", new String[] {null, features("bad-header", 1, 2, 3, 4), "MALFORMED_REQUEST",
+            "missing header 'model'"});
+        List<String> good = new ArrayList<>();
+        int n = 0;
+        for (Map.Entry<String, String[]> e : bad.entrySet()) {
+            pipeline.send(e.getKey(), e.getValue()[0], e.getValue()[1]);
+            String id = "good-" + n++;
+            good.add(id);
+            pipeline.send(id, "tiny-mlp", features(id, 1, 2, 3, 4));
+        }
+        pipeline.flush();
+        List<String> badIds = new ArrayList<>(bad.keySet());
+        await().atMost(WAIT).until(() -> pipeline.deadLetters.countPresent(badIds) == badIds.size()
+                && pipeline.results.countPresent(good) == good.size()
+                && badIds.stream().allMatch(id -> pipeline.finalStatuses(id).size() == 1));
+        for (String id : badIds) {
+            String[] want = bad.get(id);
+            ConsumerRecord<byte[], byte[]> dlq = pipeline.deadLetters.get(id).get(0);
+            assertThat(TopicCollector.header(dlq, KafkaContract.HEADER_ERROR_CODE)).as(id).isEqualTo(want[2]);
+            assertThat(TopicCollector.header(dlq, KafkaContract.HEADER_ERROR_REASON)).as(id).contains(want[3]);
+            assertThat(new String(dlq.value())).as("the original bytes, unchanged").isEqualTo(want[1]);
+            StatusRecord status = pipeline.finalStatuses(id).get(0);
+            assertThat(status.state()).isEqualTo(RequestState.FAILED);
+            assertThat(status.errorCode().name()).isEqualTo(want[2]);
+            assertThat(status.reason()).contains(want[3]);
+            byte[] result = pipeline.results.get(id).get(0).value();
+            assertThat(OipJson.isError(result)).isTrue();
+            assertThat(new String(result)).contains(want[2]);
+        }
+        for (String id : good) {
+            assertThat(OipJson.isError(pipeline.results.get(id).get(0).value())).isFalse();
+        }
+    }
+
+    @Test
+    void duplicateIdIsAnsweredFromStateWithoutRunningTheModelAgain() {
+        pipeline.send("dup-1", "all-minilm-l6-v2", text("dup-1", "The first text."));
+        pipeline.flush();
+        await().atMost(WAIT).until(() -> pipeline.finalStatuses("dup-1").size() == 1);
+        await().atMost(WAIT).until(() -> pipeline.results.get("dup-1").size() == 1);
+        // Same ID, other text: an idempotency key, so the stored result comes back, not a new embedding.
+        pipeline.send("dup-1", "all-minilm-l6-v2", text("dup-1", "Something else entirely."));
+        pipeline.flush();
+        await().atMost(WAIT).until(() -> pipeline.results.get("dup-1").size() == 2);
+        List<ConsumerRecord<byte[], byte[]>> results = pipeline.results.get("dup-1");
+        assertThat(results.get(1).value()).isEqualTo(results.get(0).value());
+        assertThat(pipeline.finalStatuses("dup-1")).hasSize(1);
+    }
+
+    @Test
+    void requestPastItsDeadlineExpiresWithoutRunning() {
+        long past = System.currentTimeMillis() - 60_000;
+        pipeline.send("late-1", "tiny-mlp", "{\"id\":\"late-1\",\"parameters\":{\"deadline_ms\":" + past + "},"
+                + "\"inputs\":[{\"name\":\"features\",\"datatype\":\"FP32\",\"shape\":[1,4],\"data\":[1,2,3,4]}]}");
+        pipeline.send("late-2", "tiny-mlp", features("late-2", 1, 2, 3, 4), KafkaContract.HEADER_DEADLINE,
+                Long.toString(past));
+        pipeline.flush();
+        for (String id : List.of("late-1", "late-2")) {
+            await().atMost(WAIT).until(() -> pipeline.finalStatuses(id).size() == 1);
+            StatusRecord s = pipeline.finalStatuses(id).get(0);
+            assertThat(s.state()).isEqualTo(RequestState.EXPIRED);
+            assertThat(s.errorCode()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+            assertThat(new String(pipeline.results.get(id).get(0).value())).contains("deadline");
+        }
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+}
