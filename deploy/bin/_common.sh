@@ -56,7 +56,8 @@ tool_classpath() {
   for m in contract operators pipeline-job; do
     cp="$cp:$REPO_ROOT/$m/target/classes"
   done
-  echo "${cp#:}:$(cat "$REPO_ROOT/pipeline-job/target/runtime-classpath.txt")"
+  # Flink is "provided" in the job's pom (a cluster has it); a local run needs it on the classpath too.
+  echo "${cp#:}:$(cat "$REPO_ROOT/pipeline-job/target/runtime-classpath.txt"):$(cat "$REPO_ROOT/pipeline-job/target/provided-classpath.txt")"
 }
 
 run_tool() {

@@ -1,0 +1,74 @@
+package io.streaminfer.job.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class JobConfigTest {
+    private static Path repoRoot() {
+        Path p = Path.of("").toAbsolutePath();
+        while (!p.resolve("deploy").toFile().isDirectory()) {
+            p = p.getParent();
+        }
+        return p;
+    }
+
+    @Test
+    void theShippedExampleIsValidAndEqualsTheDefaults() {
+        JobConfig c = JobConfig.load(repoRoot().resolve("deploy/job/job.yaml"));
+        JobConfig d = JobConfig.parse("{}");
+        assertThat(c.topics.requests).isEqualTo(d.topics.requests).isEqualTo("inference.requests");
+        assertThat(c.topics.status).isEqualTo("inference.status");
+        assertThat(c.async.capacity).isEqualTo(d.async.capacity);
+        assertThat(c.batching.defaults.maxDelayMs).isEqualTo(d.batching.defaults.maxDelayMs);
+        assertThat(c.execution.bufferTimeoutMs).isEqualTo(d.execution.bufferTimeoutMs).isEqualTo(5);
+        assertThat(c.exactlyOnce()).isFalse();
+        assertThat(c.servedModels()).isNull();
+    }
+
+    @Test
+    void valuesAreRead() {
+        JobConfig c = JobConfig.parse("kafka:\n  bootstrap-servers: b1:9092,b2:9092\n  properties:\n"
+                + "    security.protocol: SASL_SSL\nmodels:\n  serve: [tiny-mlp]\nbatching:\n  per-model:\n"
+                + "    tiny-mlp: {max-batch-size: 8, max-delay-ms: 2, bucketing: true}\n"
+                + "delivery:\n  guarantee: exactly-once\n");
+        assertThat(c.kafka.bootstrapServers).isEqualTo("b1:9092,b2:9092");
+        assertThat(c.kafka.properties).containsEntry("security.protocol", "SASL_SSL");
+        assertThat(c.servedModels()).containsExactly("tiny-mlp");
+        assertThat(c.batching.perModel.get("tiny-mlp").maxBatchSize).isEqualTo(8);
+        assertThat(c.batching.perModel.get("tiny-mlp").bucketing).isTrue();
+        assertThat(c.exactlyOnce()).isTrue();
+    }
+
+    @Test
+    void unknownKeysAreRefusedByName() {
+        assertThatThrownBy(() -> JobConfig.parse("async:\n  capacty: 10\n"))
+                .hasMessageContaining("unknown key 'capacty'").hasMessageContaining("capacity");
+    }
+
+    @Test
+    void everyProblemIsListedWithWhatToChange() {
+        assertThatThrownBy(() -> JobConfig.parse("kafka:\n  bootstrap-servers: ''\n  starting-offsets: newest\n"
+                + "topics:\n  results: inference.requests\nasync:\n  capacity: 0\ndelivery:\n"
+                + "  guarantee: exactly-once\n  transaction-timeout-ms: 3600000\nexecution:\n  parallelism: 0\n"
+                + "models:\n  device: tpu\n"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("kafka.bootstrap-servers is empty")
+                .hasMessageContaining("kafka.starting-offsets must be committed, earliest or latest")
+                .hasMessageContaining("is used twice")
+                .hasMessageContaining("async.capacity")
+                .hasMessageContaining("transaction.max.timeout.ms")
+                .hasMessageContaining("execution.parallelism")
+                .hasMessageContaining("models.device")
+                .hasMessageContaining("7 problem(s)");
+    }
+
+    @Test
+    void exactlyOnceNeedsATransactionTimeoutLongerThanTheCheckpointInterval() {
+        assertThatThrownBy(() -> JobConfig.parse("delivery:\n  guarantee: exactly-once\n"
+                + "  transaction-timeout-ms: 1000\ncheckpointing:\n  interval-ms: 5000\n"))
+                .hasMessageContaining("longer than checkpointing.interval-ms");
+    }
+}
