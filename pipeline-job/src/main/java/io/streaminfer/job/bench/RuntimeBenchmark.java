@@ -102,7 +102,8 @@ public final class RuntimeBenchmark implements Callable<Integer> {
         long nextReport = 0;
         long start = System.nanoTime();
         int i = 0;
-        System.out.printf("%12s %10s %10s%n", "predictions", "RSS MiB", "seconds");
+        // RSS includes the Java heap; its committed size is printed beside it so native growth can be told apart.
+        System.out.printf("%12s %10s %14s %10s%n", "predictions", "RSS MiB", "heap MiB (JVM)", "seconds");
         while (done < soak) {
             for (Prediction p : replica.predictBatch(pool.get(i++ % pool.size()))) {
                 if (!p.isSuccess()) {
@@ -111,11 +112,16 @@ public final class RuntimeBenchmark implements Callable<Integer> {
             }
             done += soakBatch;
             if (done >= nextReport) {
-                System.out.printf("%12d %10d %10.1f%n", done, Stats.rssMiB(), (System.nanoTime() - start) / 1e9);
+                printSoak(done, start);
                 nextReport += step;
             }
         }
-        System.out.printf("%12d %10d %10.1f%n", done, Stats.rssMiB(), (System.nanoTime() - start) / 1e9);
+        printSoak(done, start);
+    }
+
+    private static void printSoak(long done, long start) {
+        System.out.printf("%12d %10d %14d %10.1f%n", done, Stats.rssMiB(), Runtime.getRuntime().totalMemory() >> 20,
+                (System.nanoTime() - start) / 1e9);
     }
 
     private static List<List<InferenceRequest>> batches(int words, int batch, int count) {
