@@ -48,6 +48,7 @@ public final class InferenceJob {
         set(conf, "restart-strategy.type", "fixed-delay");
         set(conf, "restart-strategy.fixed-delay.attempts", Integer.toString(config.execution.restartAttempts));
         set(conf, "restart-strategy.fixed-delay.delay", config.execution.restartDelayMs + " ms");
+        config.flink.forEach((k, v) -> set(conf, k, v));
         env.configure(conf);
         env.setParallelism(config.execution.parallelism);
         env.setBufferTimeout(config.execution.bufferTimeoutMs);

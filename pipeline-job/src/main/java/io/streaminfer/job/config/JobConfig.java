@@ -41,6 +41,8 @@ public final class JobConfig implements Serializable {
     public Checkpointing checkpointing = new Checkpointing();
     public State state = new State();
     public Execution execution = new Execution();
+    /** Any other Flink setting, passed to the job's configuration as is (e.g. RocksDB tuning). */
+    public Map<String, String> flink = new LinkedHashMap<>();
 
     public static final class Kafka implements Serializable {
         private static final long serialVersionUID = 1L;

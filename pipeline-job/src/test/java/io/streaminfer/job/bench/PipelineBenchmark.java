@@ -58,6 +58,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
      * 5% as warm-up its compiler threads took 16% of the measured phase's CPU, with a fifth still ~10%).
      */
     private static final int WARM_UP = 200;
+
+    @Option(names = "--flink", description = "A Flink setting for the pipeline jobs, key=value; repeatable "
+            + "(e.g. --flink state.backend.rocksdb.compaction.style=UNIVERSAL).")
+    Map<String, String> flinkSettings;
     private static final double SUSTAINED_SECONDS = 25; // of work at the raw rate, when --requests is not given
 
     @Option(names = "--model", defaultValue = "all-minilm-l6-v2")
@@ -267,6 +271,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 + "delivery: {guarantee: at-least-once}\n"
                 + "checkpointing: {interval-ms: 2000, dir: 'file:///tmp/si-bench-checkpoints/" + prefix + "'}\n"
                 + "state: {rocksdb-local-dir: /tmp/si-bench-rocks}\n");
+        if (flinkSettings != null) {
+            config.flink.putAll(flinkSettings);
+        }
         Configuration conf = new Configuration();
         set(conf, "taskmanager.memory.managed.size", "128m");
         set(conf, "state.backend.rocksdb.localdir", "/tmp/si-bench-rocks"); // a short path: RocksDB's limit

@@ -33,13 +33,15 @@ class JobConfigTest {
         JobConfig c = JobConfig.parse("kafka:\n  bootstrap-servers: b1:9092,b2:9092\n  properties:\n"
                 + "    security.protocol: SASL_SSL\nmodels:\n  serve: [tiny-mlp]\nbatching:\n  per-model:\n"
                 + "    tiny-mlp: {max-batch-size: 8, max-delay-ms: 2, bucketing: true}\n"
-                + "delivery:\n  guarantee: exactly-once\n");
+                + "delivery:\n  guarantee: exactly-once\n"
+                + "flink:\n  state.backend.rocksdb.compaction.style: UNIVERSAL\n");
         assertThat(c.kafka.bootstrapServers).isEqualTo("b1:9092,b2:9092");
         assertThat(c.kafka.properties).containsEntry("security.protocol", "SASL_SSL");
         assertThat(c.servedModels()).containsExactly("tiny-mlp");
         assertThat(c.batching.perModel.get("tiny-mlp").maxBatchSize).isEqualTo(8);
         assertThat(c.batching.perModel.get("tiny-mlp").bucketing).isTrue();
         assertThat(c.exactlyOnce()).isTrue();
+        assertThat(c.flink).containsEntry("state.backend.rocksdb.compaction.style", "UNIVERSAL");
     }
 
     @Test
