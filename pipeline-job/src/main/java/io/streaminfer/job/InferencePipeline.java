@@ -39,9 +39,9 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  *
  * <pre>
  * KafkaSource(requests) → parse+validate ─rejected─→ DLQ sink, FAILED outcome
- *        → keyBy(id) → AdmissionTracker (ACCEPTED; duplicates → replay; past deadline → EXPIRED)
+ *        → keyBy(id) → AdmissionTracker (admit once; duplicates → replay; past deadline → EXPIRED)
  *        → AsyncDataStream.unorderedWait(BatchingInferenceFunction)   micro-batched on the model replicas
- *        → keyBy(id) → OutcomeRecorder (one final outcome per ID) → results sink, status sink
+ *        → keyBy(id) → OutcomeRecorder (ACCEPTED, then one final outcome per ID) → results sink, status sink
  * </pre>
  *
  * Operator uids are stable so savepoints survive upgrades of the job.
@@ -96,8 +96,7 @@ public final class InferencePipeline {
 
         recorded.sinkTo(sink(config, "results", new RecordSerializers.Results(config.topics.results)))
                 .uid("results-sink").name("results");
-        DataStream<StatusUpdate> status = recorded.getSideOutput(OutcomeRecorder.STATUS)
-                .union(admitted.getSideOutput(AdmissionTracker.STATUS));
+        DataStream<StatusUpdate> status = recorded.getSideOutput(OutcomeRecorder.STATUS);
         status.sinkTo(sink(config, "status", new RecordSerializers.Status(config.topics.status)))
                 .uid("status-sink").name("status");
         rejected.sinkTo(sink(config, "dlq", new RecordSerializers.DeadLetters(config.topics.deadLetters)))

@@ -5,7 +5,8 @@ import io.streaminfer.contract.RequestState;
 
 /**
  * The end of a request: its final state and the result-topic value (an OIP response, or an OIP error). Also carries
- * a "replay": a duplicate request ID whose stored result should be published again.
+ * a "replay" (a duplicate request ID whose stored result should be published again) and the ACCEPTED progress
+ * event (state ACCEPTED, no result), which takes the same keyed path so statuses reach the topic in order.
  */
 public class Outcome {
     public String id;
@@ -24,6 +25,11 @@ public class Outcome {
     public boolean replay;
 
     public Outcome() {}
+
+    /** A progress event (ACCEPTED): a status to publish, not an end. */
+    public boolean isProgress() {
+        return state != null && !state.isFinal() && !replay;
+    }
 
     public boolean isSuccess() {
         return state == RequestState.SUCCEEDED;

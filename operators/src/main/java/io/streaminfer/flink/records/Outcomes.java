@@ -41,6 +41,16 @@ public final class Outcomes {
         return o;
     }
 
+    /**
+     * Progress, not an end: the request was accepted. It travels the same keyed path as the final outcome so that
+     * the status topic receives a request's records in order (a compacted topic keeps the last one).
+     */
+    public static Outcome accepted(RequestEnvelope r, long now) {
+        Outcome o = base(r, now);
+        o.state = RequestState.ACCEPTED;
+        return o;
+    }
+
     /** A duplicate ID: ask for the stored result to be published again. */
     public static Outcome replay(RequestEnvelope r, long now) {
         Outcome o = base(r, now);

@@ -17,17 +17,6 @@ public class StatusUpdate {
 
     public StatusUpdate() {}
 
-    public static StatusUpdate of(RequestEnvelope r, RequestState state, long now) {
-        StatusUpdate s = new StatusUpdate();
-        s.id = r.id;
-        s.model = r.model;
-        s.modelVersion = r.modelVersion;
-        s.state = state;
-        s.acceptedAt = r.acceptedAt;
-        s.updatedAt = now;
-        return s;
-    }
-
     public static StatusUpdate of(Outcome o) {
         StatusUpdate s = new StatusUpdate();
         s.id = o.id;

@@ -1,11 +1,9 @@
 package io.streaminfer.flink.status;
 
 import io.streaminfer.contract.ErrorCode;
-import io.streaminfer.contract.RequestState;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
-import io.streaminfer.flink.records.StatusUpdate;
 import java.time.Duration;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -23,8 +21,10 @@ import org.apache.flink.util.OutputTag;
  */
 public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelope, RequestEnvelope> {
     private static final long serialVersionUID = 1L;
-    public static final OutputTag<StatusUpdate> STATUS = new OutputTag<>("admission-status") {};
-    /** Outcomes decided here: expired requests and replays of duplicates. */
+    /**
+     * What is decided here, for the OutcomeRecorder: ACCEPTED progress events, expired requests and replays of
+     * duplicates. One path per key keeps a request's status records in order.
+     */
     public static final OutputTag<Outcome> DECIDED = new OutputTag<>("admission-decided") {};
 
     private final Duration stateTtl;
@@ -54,7 +54,7 @@ public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelo
             return;
         }
         seen.update(Boolean.TRUE);
-        ctx.output(STATUS, StatusUpdate.of(r, RequestState.ACCEPTED, now));
+        ctx.output(DECIDED, Outcomes.accepted(r, now));
         if (now > r.deadlineMs) {
             expired.inc();
             ctx.output(DECIDED, Outcomes.failure(r, ErrorCode.DEADLINE_EXCEEDED, "deadline passed "

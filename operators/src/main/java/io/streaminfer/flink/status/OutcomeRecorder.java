@@ -21,7 +21,8 @@ import org.apache.flink.util.OutputTag;
  * Keyed by request ID: records each request's final outcome once. The first final outcome of an ID is stored,
  * published as the result and as the one final status; a later one (possible only through a duplicate) is dropped.
  * A replay publishes the stored result again (never a status), or nothing while the request is still running: its
- * own result will carry the ID.
+ * own result will carry the ID. Every status record of a request leaves from here, in order: ACCEPTED, then the
+ * final one.
  */
 public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outcome> {
     private static final long serialVersionUID = 1L;
@@ -55,6 +56,13 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
     @Override
     public void processElement(Outcome o, Context ctx, Collector<Outcome> out) throws Exception {
         Outcome stored = finalOutcome.value();
+        if (o.isProgress()) {
+            // Published only while nothing is final, so no progress record can land after the final one.
+            if (stored == null) {
+                ctx.output(STATUS, StatusUpdate.of(o));
+            }
+            return;
+        }
         if (o.replay) {
             if (stored == null) {
                 replaysInFlight.inc();
