@@ -30,6 +30,9 @@ public final class OipJson {
     /** One mapper for the whole contract: thread-safe once configured. */
     public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build())
+            // Tensors are mostly floats: the Schubfach writer and fast parser are several times faster, same values.
+            .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
             .build())
             // A body is one JSON object: anything after it is an error, not something to ignore.
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
