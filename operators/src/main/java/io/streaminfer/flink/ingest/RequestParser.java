@@ -144,15 +144,28 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
         }
         Map<String, Object> merged = new HashMap<>(parameters);
         if (deadline != null) {
-            merged.putIfAbsent(RequestOptions.DEADLINE_MS, deadline.trim());
+            if (!merged.containsKey(RequestOptions.DEADLINE_MS)) {
+                merged.put(RequestOptions.DEADLINE_MS, headerLong(KafkaContract.HEADER_DEADLINE, deadline));
+            }
         }
         if (priority != null) {
-            merged.putIfAbsent(RequestOptions.PRIORITY, priority.trim());
+            if (!merged.containsKey(RequestOptions.PRIORITY)) {
+                merged.put(RequestOptions.PRIORITY, headerLong(KafkaContract.HEADER_PRIORITY, priority));
+            }
         }
         if (callback != null) {
             merged.putIfAbsent(RequestOptions.CALLBACK_URL, callback.trim());
         }
         return merged;
+    }
+
+    /** A numeric header, refused under its own name (not the parameter's) when it is not an integer. */
+    private static long headerLong(String header, String value) {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw InferenceException.invalidInput("header '" + header + "' must be an integer, got '" + value + "'");
+        }
     }
 
     private void reject(Context ctx, RawRecord raw, String id, String responseId, String model, ErrorCode code,
