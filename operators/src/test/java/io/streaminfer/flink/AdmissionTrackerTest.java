@@ -9,13 +9,10 @@ import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.flink.status.AdmissionTracker;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
@@ -54,12 +51,7 @@ class AdmissionTrackerTest {
     }
 
     static List<Outcome> decided(KeyedOneInputStreamOperatorTestHarness<String, RequestEnvelope, RequestEnvelope> h) {
-        List<Outcome> out = new ArrayList<>();
-        ConcurrentLinkedQueue<StreamRecord<Outcome>> q = h.getSideOutput(AdmissionTracker.DECIDED);
-        if (q != null) {
-            q.forEach(r -> out.add(r.getValue()));
-        }
-        return out;
+        return SideOutputs.of(h, AdmissionTracker.DECIDED);
     }
 
     @Test

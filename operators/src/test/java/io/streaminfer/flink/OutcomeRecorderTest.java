@@ -13,13 +13,10 @@ import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.flink.records.StatusUpdate;
 import io.streaminfer.flink.status.OutcomeRecorder;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
@@ -75,12 +72,7 @@ class OutcomeRecorderTest {
     }
 
     static List<StatusUpdate> statuses(KeyedOneInputStreamOperatorTestHarness<String, Outcome, Outcome> h) {
-        List<StatusUpdate> out = new ArrayList<>();
-        ConcurrentLinkedQueue<StreamRecord<StatusUpdate>> q = h.getSideOutput(OutcomeRecorder.STATUS);
-        if (q != null) {
-            q.forEach(r -> out.add(r.getValue()));
-        }
-        return out;
+        return SideOutputs.of(h, OutcomeRecorder.STATUS);
     }
 
     static String text(byte[] b) {

@@ -26,6 +26,24 @@ public class Outcome {
 
     public Outcome() {}
 
+    /** A field-by-field copy, kept beside the fields so a new one is not forgotten. */
+    public Outcome copy() {
+        Outcome o = new Outcome();
+        o.id = id;
+        o.model = model;
+        o.modelVersion = modelVersion;
+        o.state = state;
+        o.errorCode = errorCode;
+        o.reason = reason;
+        o.result = result;
+        o.producedAt = producedAt;
+        o.acceptedAt = acceptedAt;
+        o.finishedAt = finishedAt;
+        o.replyTo = replyTo;
+        o.replay = replay;
+        return o;
+    }
+
     /** A progress event (ACCEPTED): a status to publish, not an end. */
     public boolean isProgress() {
         return state != null && !state.isFinal() && !replay;

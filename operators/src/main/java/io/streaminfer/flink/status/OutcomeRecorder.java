@@ -69,7 +69,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
                 return;
             }
             replaysAnswered.inc();
-            Outcome again = copy(stored);
+            Outcome again = stored.copy();
             again.replay = true;
             again.replyTo = o.replyTo;
             out.collect(again);
@@ -94,21 +94,5 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
 
     private MetricGroup modelGroup(String model) {
         return getRuntimeContext().getMetricGroup().addGroup("model", model);
-    }
-
-    private static Outcome copy(Outcome s) {
-        Outcome o = new Outcome();
-        o.id = s.id;
-        o.model = s.model;
-        o.modelVersion = s.modelVersion;
-        o.state = s.state;
-        o.errorCode = s.errorCode;
-        o.reason = s.reason;
-        o.result = s.result;
-        o.producedAt = s.producedAt;
-        o.acceptedAt = s.acceptedAt;
-        o.finishedAt = s.finishedAt;
-        o.replyTo = s.replyTo;
-        return o;
     }
 }
