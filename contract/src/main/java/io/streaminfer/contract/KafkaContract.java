@@ -9,7 +9,8 @@ package io.streaminfer.contract;
  *       name, optional header {@value #HEADER_MODEL_VERSION}. Options travel in the request's {@code parameters}
  *       (see {@link RequestOptions}); the headers of the same names are read when the parameter is absent.</li>
  *   <li>Results topic: key = request ID, value = OIP response JSON or OIP error JSON
- *       ({@code {"error", "id", "code"}}), header {@value #HEADER_MODEL}.</li>
+ *       ({@code {"error", "id", "code"}}), headers {@value #HEADER_MODEL}, and when the request carried them {@value #HEADER_REPLY_TO},
+ *       {@value #HEADER_CALLBACK_URL}; written to partition {@value #HEADER_REPLY_PARTITION} when it named one.</li>
  *   <li>Status topic (compacted): key = request ID, value = {@link StatusRecord} JSON.</li>
  *   <li>Dead-letter topic: key = request ID (or absent if none could be read), value = the original bytes as
  *       received, headers {@value #HEADER_ERROR_CODE} and {@value #HEADER_ERROR_REASON} plus the original headers.</li>
@@ -24,6 +25,11 @@ public final class KafkaContract {
     public static final String HEADER_PRIORITY = "priority";
     /** Where the bridge wants the result: a routing key chosen by the bridge replica. */
     public static final String HEADER_REPLY_TO = "reply-to";
+    /**
+     * The results-topic partition the result must go to (a decimal integer), so that each bridge replica reads only
+     * its own partitions. Absent or out of range: the result is partitioned by key like any keyed record.
+     */
+    public static final String HEADER_REPLY_PARTITION = "reply-partition";
     public static final String HEADER_CALLBACK_URL = "callback-url";
     public static final String HEADER_ERROR_CODE = "error-code";
     public static final String HEADER_ERROR_REASON = "error-reason";

@@ -1,12 +1,30 @@
 package io.streaminfer.contract;
 
-/** Default topic names, shared by the job, the bridge and the local stack. All are configurable where used. */
+/**
+ * Default topic names and layouts, shared by the job, the bridge, the local stack and the Kubernetes manifests.
+ * All names are configurable where used.
+ */
 public final class Topics {
     public static final String REQUESTS = "inference.requests";
+    /** Results; each bridge replica reads only its reply partitions, so the partition count bounds the replicas. */
     public static final String RESULTS = "inference.results";
     /** Compacted: the latest status per request ID. */
     public static final String STATUS = "inference.status";
     public static final String DEAD_LETTERS = "inference.dlq";
+    /** Compacted, written by the bridge: the outcome of each request's callback (delivered, refused, failed). */
+    public static final String CALLBACKS = "inference.callbacks";
+
+    /** Partition counts the local stack creates; production sizes them to the job's parallelism and replicas. */
+    public static final int DEFAULT_REQUEST_PARTITIONS = 4;
+    public static final int DEFAULT_RESULT_PARTITIONS = 8;
+    public static final int DEFAULT_STATUS_PARTITIONS = 4;
+    public static final int DEFAULT_DEAD_LETTER_PARTITIONS = 1;
+    public static final int DEFAULT_CALLBACK_PARTITIONS = 4;
 
     private Topics() {}
+
+    /** True for the topics that must be created with {@code cleanup.policy=compact}. */
+    public static boolean isCompacted(String defaultName) {
+        return STATUS.equals(defaultName) || CALLBACKS.equals(defaultName);
+    }
 }

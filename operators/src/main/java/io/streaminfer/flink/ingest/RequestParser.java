@@ -122,6 +122,7 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
             env.producedAt = raw.timestamp;
             env.acceptedAt = System.currentTimeMillis();
             env.replyTo = raw.header(KafkaContract.HEADER_REPLY_TO);
+            env.replyPartition = replyPartition(raw);
             env.callbackUrl = options.callbackUrl();
             out.collect(env);
         } catch (InferenceException e) {
@@ -168,6 +169,20 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
         }
     }
 
+    /** The reply partition header; an unreadable one is ignored (the result is then partitioned by key). */
+    private static int replyPartition(RawRecord raw) {
+        String value = raw.header(KafkaContract.HEADER_REPLY_PARTITION);
+        if (value == null) {
+            return -1;
+        }
+        try {
+            int p = Integer.parseInt(value.trim());
+            return p >= 0 ? p : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     private void reject(Context ctx, RawRecord raw, String id, String responseId, String model, ErrorCode code,
             String reason) {
         Rejection r = new Rejection();
@@ -179,6 +194,9 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
         r.record = raw;
         r.rejectedAt = System.currentTimeMillis();
         r.replyTo = raw.header(KafkaContract.HEADER_REPLY_TO);
+        r.replyPartition = replyPartition(raw);
+        String callback = raw.header(KafkaContract.HEADER_CALLBACK_URL);
+        r.callbackUrl = callback == null || callback.isBlank() ? null : callback.trim();
         rejectedByCode.get(code).inc();
         LOG.info("Rejected request {} ({}): {}", r.id, code, reason);
         ctx.output(REJECTED, r);

@@ -21,6 +21,10 @@ public class Outcome {
     public long acceptedAt;
     public long finishedAt;
     public String replyTo;
+    /** The results-topic partition the bridge reads its replies from; -1: partition by key. */
+    public int replyPartition = -1;
+    /** Where the bridge POSTs the final result; copied onto the result record. Never set on replays. */
+    public String callbackUrl;
     /** True for a duplicate ID: publish the stored result again, run nothing, change no status. */
     public boolean replay;
 
@@ -40,6 +44,8 @@ public class Outcome {
         o.acceptedAt = acceptedAt;
         o.finishedAt = finishedAt;
         o.replyTo = replyTo;
+        o.replyPartition = replyPartition;
+        o.callbackUrl = callbackUrl;
         o.replay = replay;
         return o;
     }

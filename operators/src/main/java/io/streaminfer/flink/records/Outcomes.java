@@ -38,6 +38,8 @@ public final class Outcomes {
         o.acceptedAt = r.rejectedAt;
         o.finishedAt = r.rejectedAt;
         o.replyTo = r.replyTo;
+        o.replyPartition = r.replyPartition;
+        o.callbackUrl = r.callbackUrl;
         return o;
     }
 
@@ -55,6 +57,7 @@ public final class Outcomes {
     public static Outcome replay(RequestEnvelope r, long now) {
         Outcome o = base(r, now);
         o.replay = true;
+        o.callbackUrl = null; // the original's callback is the one that fires
         return o;
     }
 
@@ -67,6 +70,8 @@ public final class Outcomes {
         o.acceptedAt = r.acceptedAt;
         o.finishedAt = now;
         o.replyTo = r.replyTo;
+        o.replyPartition = r.replyPartition;
+        o.callbackUrl = r.callbackUrl;
         return o;
     }
 }

@@ -12,6 +12,8 @@ public class Rejection {
     public RawRecord record;
     public long rejectedAt;
     public String replyTo;
+    public int replyPartition = -1;
+    public String callbackUrl;
     /** The id the caller's error should echo (the body's id when readable). */
     public String responseId;
 

@@ -22,6 +22,8 @@ public class RequestEnvelope {
     public long acceptedAt;
     /** Reply routing chosen by the bridge, copied onto the result record; may be null. */
     public String replyTo;
+    /** The results-topic partition the bridge replica reads; -1 when the request named none. */
+    public int replyPartition = -1;
     public String callbackUrl;
 
     public RequestEnvelope() {}

@@ -72,6 +72,8 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
             Outcome again = stored.copy();
             again.replay = true;
             again.replyTo = o.replyTo;
+            again.replyPartition = o.replyPartition;
+            again.callbackUrl = null;
             out.collect(again);
             return;
         }

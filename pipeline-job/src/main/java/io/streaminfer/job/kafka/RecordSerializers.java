@@ -39,7 +39,19 @@ public final class RecordSerializers {
             if (o.replyTo != null) {
                 headers.add(KafkaContract.HEADER_REPLY_TO, utf8(o.replyTo));
             }
-            return new ProducerRecord<>(topic, null, null, utf8(o.id), o.result, headers);
+            if (o.callbackUrl != null) {
+                headers.add(KafkaContract.HEADER_CALLBACK_URL, utf8(o.callbackUrl));
+            }
+            return new ProducerRecord<>(topic, replyPartition(o, context), null, utf8(o.id), o.result, headers);
+        }
+
+        /** The bridge's reply partition when it exists on the topic; else null (the producer hashes the key). */
+        private Integer replyPartition(Outcome o, KafkaSinkContext context) {
+            if (o.replyPartition < 0) {
+                return null;
+            }
+            int[] partitions = context.getPartitionsForTopic(topic);
+            return o.replyPartition < partitions.length ? o.replyPartition : null;
         }
     }
 
