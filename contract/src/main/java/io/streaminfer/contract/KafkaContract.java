@@ -10,7 +10,7 @@ package io.streaminfer.contract;
  *       (see {@link RequestOptions}); the headers of the same names are read when the parameter is absent.</li>
  *   <li>Results topic: key = request ID, value = OIP response JSON or OIP error JSON
  *       ({@code {"error", "id", "code"}}), headers {@value #HEADER_MODEL}, and when the request carried them {@value #HEADER_REPLY_TO},
- *       {@value #HEADER_CALLBACK_URL}; written to partition {@value #HEADER_REPLY_PARTITION} when it named one.</li>
+ *       {@value #HEADER_CALLBACK_URL}, and {@value #HEADER_ERROR_CODE} on an error; written to partition {@value #HEADER_REPLY_PARTITION} when it named one.</li>
  *   <li>Status topic (compacted): key = request ID, value = {@link StatusRecord} JSON.</li>
  *   <li>Dead-letter topic: key = request ID (or absent if none could be read), value = the original bytes as
  *       received, headers {@value #HEADER_ERROR_CODE} and {@value #HEADER_ERROR_REASON} plus the original headers.</li>

@@ -39,6 +39,10 @@ public final class RecordSerializers {
             if (o.replyTo != null) {
                 headers.add(KafkaContract.HEADER_REPLY_TO, utf8(o.replyTo));
             }
+            if (o.errorCode != null) {
+                // Readers (the bridge) learn success or failure from a header, without parsing the body.
+                headers.add(KafkaContract.HEADER_ERROR_CODE, utf8(o.errorCode.name()));
+            }
             if (o.callbackUrl != null) {
                 headers.add(KafkaContract.HEADER_CALLBACK_URL, utf8(o.callbackUrl));
             }

@@ -1,0 +1,83 @@
+package io.streaminfer.e2e;
+
+import io.streaminfer.bridge.Bridge;
+import io.streaminfer.bridge.config.BridgeConfig;
+import io.streaminfer.job.InferenceJob;
+import io.streaminfer.job.InferencePipeline;
+import io.streaminfer.job.config.JobConfig;
+import io.streaminfer.job.testing.EmbeddedKafka;
+import java.util.Map;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The whole product on real parts for end-to-end tests and the bridge benchmark: an in-process KRaft broker with the
+ * five topics under a prefix, the pipeline job in a local Flink MiniCluster (RocksDB, the real model), and bridge
+ * replicas started from YAML like {@code BridgeMain} would.
+ */
+final class BridgeStack implements AutoCloseable {
+    static final int RESULT_PARTITIONS = 4;
+
+    final EmbeddedKafka kafka;
+    final String prefix;
+    JobClient job;
+
+    BridgeStack(EmbeddedKafka kafka, String prefix) {
+        this.kafka = kafka;
+        this.prefix = prefix;
+        kafka.createTopic(prefix + ".requests", 2);
+        kafka.createTopic(prefix + ".results", RESULT_PARTITIONS);
+        kafka.createTopic(prefix + ".status", 2, Map.of("cleanup.policy", "compact"));
+        kafka.createTopic(prefix + ".dlq", 1);
+        kafka.createTopic(prefix + ".callbacks", 2, Map.of("cleanup.policy", "compact"));
+    }
+
+    JobConfig jobConfig() {
+        return JobConfig.parse("kafka:\n  bootstrap-servers: " + kafka.bootstrapServers() + "\n"
+                + "  group-id: " + prefix + "-job\n"
+                + "topics:\n  requests: " + prefix + ".requests\n  results: " + prefix + ".results\n"
+                + "  status: " + prefix + ".status\n  dead-letters: " + prefix + ".dlq\n"
+                + "models:\n  dir: " + modelsDir() + "\n"
+                + "checkpointing:\n  interval-ms: 500\n  min-pause-ms: 100\n  dir: file://"
+                + System.getProperty("java.io.tmpdir") + "/si-e2e-checkpoints/" + prefix + "\n"
+                + "state:\n  rocksdb-local-dir: /tmp/si-e2e-rocks\n");
+    }
+
+    static String modelsDir() {
+        return System.getProperty("streaminfer.models.dir");
+    }
+
+    BridgeStack startJob() throws Exception {
+        JobConfig config = jobConfig();
+        config.validate();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        InferenceJob.configure(env, config);
+        InferencePipeline.build(env, config);
+        job = env.executeAsync(config.jobName);
+        return this;
+    }
+
+    /** A bridge config for this stack's topics; {@code extra} is YAML appended at the top level. */
+    String bridgeYaml(String replicaId, String extra) {
+        return "replica-id: " + replicaId + "\n"
+                + "models-dir: " + modelsDir() + "\n"
+                + "http:\n  host: 127.0.0.1\n  port: 0\n"
+                + "kafka:\n  bootstrap-servers: " + kafka.bootstrapServers() + "\n  job-group-id: " + prefix
+                + "-job\n"
+                + "topics:\n  requests: " + prefix + ".requests\n  results: " + prefix + ".results\n"
+                + "  status: " + prefix + ".status\n  callbacks: " + prefix + ".callbacks\n"
+                + "readiness:\n  check-interval-ms: 200\n"
+                + extra;
+    }
+
+    Bridge startBridge(String yaml) {
+        return Bridge.start(BridgeConfig.parse(yaml, Map.of()));
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (job != null) {
+            job.cancel().get();
+        }
+    }
+}

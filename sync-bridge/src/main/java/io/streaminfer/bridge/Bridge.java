@@ -1,0 +1,190 @@
+package io.streaminfer.bridge;
+
+import io.streaminfer.bridge.callback.AddressPolicy;
+import io.streaminfer.bridge.callback.CallbackDispatcher;
+import io.streaminfer.bridge.callback.CallbackSender;
+import io.streaminfer.bridge.callback.Signatures;
+import io.streaminfer.bridge.config.BridgeConfig;
+import io.streaminfer.bridge.http.HttpApi;
+import io.streaminfer.bridge.jobs.JobView;
+import io.streaminfer.bridge.jobs.ResultLookup;
+import io.streaminfer.bridge.kafka.JobProbe;
+import io.streaminfer.bridge.kafka.KafkaClients;
+import io.streaminfer.bridge.kafka.Readiness;
+import io.streaminfer.bridge.kafka.ReplyRouter;
+import io.streaminfer.bridge.kafka.RequestPublisher;
+import io.streaminfer.bridge.metrics.BridgeMetrics;
+import io.streaminfer.contract.model.ModelRepository;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One bridge replica: its Kafka clients, reply routing, job view, callbacks and HTTP server, started in order and
+ * closed in reverse.
+ *
+ * <pre>{@code
+ * try (Bridge bridge = Bridge.start(BridgeConfig.load(Path.of("bridge.yaml")))) {
+ *     System.out.println("listening on " + bridge.port());
+ * }
+ * }</pre>
+ */
+public final class Bridge implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private Vertx vertx;
+    private HttpServer server;
+    private ReplyRouter replies;
+    private JobView jobs;
+    private CallbackDispatcher callbacks;
+    private Readiness readiness;
+
+    private Bridge() {}
+
+    public static Bridge start(BridgeConfig config) {
+        Bridge b = new Bridge();
+        try {
+            b.startParts(config);
+            return b;
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+    }
+
+    private void startParts(BridgeConfig c) {
+        ModelRepository repository = ModelRepository.open(Path.of(c.modelsDir));
+        BridgeMetrics metrics = new BridgeMetrics();
+        vertx = Vertx.vertx();
+
+        KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(c, "bridge-" + c.replicaId);
+        closeables.add(() -> producer.close(Duration.ofSeconds(5)));
+        RequestPublisher publisher = new RequestPublisher(producer, c.topics.requests);
+
+        List<Integer> partitions = replyPartitions(c, producer);
+        replies = new ReplyRouter(KafkaClients.assignedConsumer(c, "bridge-replies-" + c.replicaId),
+                c.topics.results, c.replicaId, partitions);
+        closeables.add(replies);
+        replies.start();
+
+        jobs = new JobView(KafkaClients.assignedConsumer(c, "bridge-jobs-" + c.replicaId), c.topics.status,
+                c.topics.callbacks, c.jobs.maxTracked);
+        closeables.add(jobs);
+        jobs.start();
+        ResultLookup lookup = new ResultLookup(KafkaClients.assignedConsumer(c, "bridge-lookup-" + c.replicaId),
+                c.topics.results, c.jobs.resultSearchSlackMs, c.jobs.resultCacheEntries);
+        closeables.add(lookup);
+
+        if (c.callbacks.enabled) {
+            CallbackSender.Settings s = new CallbackSender.Settings();
+            s.maxAttempts = c.callbacks.maxAttempts;
+            s.initialBackoffMs = c.callbacks.initialBackoffMs;
+            s.maxBackoffMs = c.callbacks.maxBackoffMs;
+            s.connectTimeoutMs = c.callbacks.connectTimeoutMs;
+            s.requestTimeoutMs = c.callbacks.requestTimeoutMs;
+            CallbackSender sender = new CallbackSender(vertx, AddressPolicy.of(c.callbacks.allow),
+                    new Signatures(c.callbacks.secret), s, CallbackSender.systemResolver());
+            callbacks = new CallbackDispatcher(
+                    KafkaClients.groupConsumer(c, "bridge-callbacks-" + c.replicaId, c.callbacks.groupId),
+                    producer, c.topics.results, c.topics.callbacks, sender, metrics);
+            closeables.add(callbacks);
+            callbacks.start();
+        }
+
+        JobProbe probe = new JobProbe(publisher, replies, repository);
+        Admin admin = Admin.create(c.kafkaClientProperties());
+        readiness = new Readiness(admin, c.topics.requests, c.kafka.jobGroupId, c.readiness.requireJob,
+                c.readiness.stallMs, this::ownPartsRunning, () -> probe.send(c.readiness.probeTimeoutMs));
+        closeables.add(readiness);
+        readiness.start(c.readiness.checkIntervalMs);
+
+        var router = HttpApi.builder(vertx).repository(repository).publisher(publisher).replies(replies)
+                .jobs(jobs, lookup).metrics(metrics).readiness(readiness::reason).tokens(c.auth.tokens)
+                .limits(c.http.maxBodyBytes, c.http.maxInFlight, c.http.retryAfterSeconds)
+                .timeouts(c.timeouts.defaultMs, c.timeouts.maxMs).build();
+        server = await(vertx.createHttpServer(new HttpServerOptions().setHost(c.http.host).setPort(c.http.port)
+                .setCompressionSupported(false).setTcpNoDelay(true)).requestHandler(router).listen());
+        LOG.info("Bridge {} listening on {}:{} (auth {}, callbacks {})", c.replicaId, c.http.host,
+                server.actualPort(), c.auth.tokens.isEmpty() ? "off" : "on", c.callbacks.enabled ? "on" : "off");
+    }
+
+    private boolean ownPartsRunning() {
+        return replies.isRunning() && jobs.isRunning() && jobs.isCaughtUp()
+                && (callbacks == null || callbacks.isRunning());
+    }
+
+    /** The configured reply partitions, checked against the topic; else one chosen from the replica ID. */
+    private static List<Integer> replyPartitions(BridgeConfig c, KafkaProducer<byte[], byte[]> producer) {
+        List<PartitionInfo> infos = producer.partitionsFor(c.topics.results);
+        if (infos == null || infos.isEmpty()) {
+            throw new IllegalStateException("results topic '" + c.topics.results + "' does not exist: create it");
+        }
+        int count = infos.size();
+        if (!c.reply.partitions.isEmpty()) {
+            for (int p : c.reply.partitions) {
+                if (p >= count) {
+                    throw new IllegalArgumentException("reply.partitions names partition " + p + " but '"
+                            + c.topics.results + "' has " + count + " partitions (0-" + (count - 1) + ")");
+                }
+            }
+            return c.reply.partitions;
+        }
+        int p = Utils.toPositive(Utils.murmur2(c.replicaId.getBytes(StandardCharsets.UTF_8))) % count;
+        return List.of(p);
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    public boolean isReady() {
+        return readiness != null && readiness.isReady();
+    }
+
+    /** Null when ready. */
+    public String notReadyReason() {
+        return readiness == null ? "starting" : readiness.reason();
+    }
+
+    private static <T> T await(io.vertx.core.Future<T> f) {
+        try {
+            return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start the HTTP server: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            try {
+                await(server.close());
+            } catch (RuntimeException e) {
+                LOG.warn("HTTP server did not close cleanly", e);
+            }
+        }
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("Closing {} failed", closeables.get(i), e);
+            }
+        }
+        if (vertx != null) {
+            await(vertx.close());
+        }
+    }
+}

@@ -1,0 +1,280 @@
+package io.streaminfer.bridge.config;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.streaminfer.contract.Topics;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The bridge's one configuration file (YAML, kebab-case keys), with the defaults a user gets when a key is absent.
+ * Every problem is reported at start-up, at once, saying what to change; unknown keys are refused. Secrets may come
+ * from the environment instead of the file: {@value #ENV_TOKENS} (comma-separated API tokens) and
+ * {@value #ENV_CALLBACK_SECRET}. {@code deploy/local/bridge.yaml} is an annotated example.
+ *
+ * <pre>{@code
+ * BridgeConfig config = BridgeConfig.load(Path.of("bridge.yaml"));   // parses, applies the environment, validates
+ * }</pre>
+ */
+public final class BridgeConfig {
+    public static final String ENV_TOKENS = "STREAMINFER_BRIDGE_TOKENS";
+    public static final String ENV_CALLBACK_SECRET = "STREAMINFER_CALLBACK_SECRET";
+
+    /** Names this replica in reply routing; default: the host name. Must be unique among running replicas. */
+    public String replicaId;
+    /** The model repository (model.yaml per model): metadata and request validation before anything is sent. */
+    public String modelsDir = "deploy/models";
+    public Http http = new Http();
+    public Kafka kafka = new Kafka();
+    public TopicNames topics = new TopicNames();
+    public Reply reply = new Reply();
+    public Timeouts timeouts = new Timeouts();
+    public Auth auth = new Auth();
+    public Jobs jobs = new Jobs();
+    public Callbacks callbacks = new Callbacks();
+    public Readiness readiness = new Readiness();
+
+    public static final class Http {
+        public String host = "0.0.0.0";
+        public int port = 8080;
+        /** Larger bodies get 413. Keep it at or below the job's {@code limits.max-request-bytes}. */
+        public int maxBodyBytes = 4 << 20;
+        /** Sync calls waiting at once on this replica; more get 429 with Retry-After. */
+        public int maxInFlight = 10_000;
+        /** Seconds a shed caller is told to wait (Retry-After). */
+        public int retryAfterSeconds = 1;
+    }
+
+    public static final class Kafka {
+        public String bootstrapServers = "localhost:9092";
+        /** The pipeline job's consumer group: readiness checks that it is consuming the requests topic. */
+        public String jobGroupId = "streaminfer-job";
+        /** Extra client properties for every client: security.protocol, sasl.*, ssl.*, and so on. */
+        public Map<String, String> properties = new LinkedHashMap<>();
+    }
+
+    public static final class TopicNames {
+        public String requests = Topics.REQUESTS;
+        public String results = Topics.RESULTS;
+        public String status = Topics.STATUS;
+        public String callbacks = Topics.CALLBACKS;
+    }
+
+    public static final class Reply {
+        /**
+         * Results-topic partitions this replica reads its sync replies from. Empty: one partition chosen from the
+         * replica ID's hash (set explicit, disjoint lists, e.g. from a StatefulSet ordinal, to avoid sharing).
+         */
+        public List<Integer> partitions = new ArrayList<>();
+    }
+
+    public static final class Timeouts {
+        /** A sync call's wait when the request names no timeout. */
+        public long defaultMs = 30_000;
+        /** The longest wait a caller may ask for (OIP parameters.timeout or the X-Timeout-Ms header). */
+        public long maxMs = 300_000;
+    }
+
+    public static final class Auth {
+        /** Accepted bearer tokens / API keys; empty (and no environment variable): no authentication. */
+        public List<String> tokens = new ArrayList<>();
+    }
+
+    public static final class Jobs {
+        /** Jobs (request IDs) whose status this replica keeps in memory; the oldest are forgotten first. */
+        public int maxTracked = 200_000;
+        /** Results kept in memory after a lookup. */
+        public int resultCacheEntries = 10_000;
+        /** How far around a job's status times a result is searched for on the results topic. */
+        public long resultSearchSlackMs = 120_000;
+    }
+
+    public static final class Callbacks {
+        public boolean enabled = true;
+        /** Consumer group of the replicas that deliver callbacks: each result's callback is sent by one of them. */
+        public String groupId = "streaminfer-bridge-callbacks";
+        /** HMAC-SHA256 key of the signature header; required when callbacks are enabled. */
+        public String secret;
+        public int maxAttempts = 6;
+        public long initialBackoffMs = 500;
+        public long maxBackoffMs = 30_000;
+        public long connectTimeoutMs = 5_000;
+        public long requestTimeoutMs = 10_000;
+        /**
+         * Hosts or CIDR ranges callbacks may reach although they are loopback, private, link-local or metadata
+         * addresses (e.g. {@code 127.0.0.1/32}, {@code hooks.internal}). Everything else public is allowed.
+         */
+        public List<String> allow = new ArrayList<>();
+    }
+
+    public static final class Readiness {
+        /**
+         * Require proof that the pipeline job consumes: its consumer group's committed offsets on the requests topic,
+         * or (before any are committed) its answer to one probe request.
+         */
+        public boolean requireJob = true;
+        /** Not ready when requests wait and the job's committed offsets have not moved for this long. */
+        public long stallMs = 60_000;
+        public long checkIntervalMs = 2_000;
+        /** How long a readiness probe request (sent while the job has committed no offsets) may take. */
+        public long probeTimeoutMs = 60_000;
+    }
+
+    private static ObjectMapper mapper() {
+        return new ObjectMapper(new YAMLFactory())
+                .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    /** Reads, applies the environment, and validates. */
+    public static BridgeConfig load(Path file) {
+        try {
+            return parse(Files.readString(file), System.getenv());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the bridge config " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static BridgeConfig parse(String yaml, Map<String, String> env) {
+        BridgeConfig c;
+        try {
+            c = yaml == null || yaml.isBlank() ? new BridgeConfig() : mapper().readValue(yaml, BridgeConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new IllegalArgumentException("unknown key '" + e.getPropertyName() + "' in the bridge config at "
+                    + e.getPathReference() + "; known keys there: " + e.getKnownPropertyIds(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the bridge config is not valid YAML: " + e.getMessage(), e);
+        }
+        if (c == null) {
+            c = new BridgeConfig();
+        }
+        c.applyEnvironment(env);
+        c.validate();
+        return c;
+    }
+
+    private void applyEnvironment(Map<String, String> env) {
+        String tokens = env.get(ENV_TOKENS);
+        if (tokens != null && !tokens.isBlank()) {
+            for (String t : tokens.split(",")) {
+                if (!t.isBlank()) {
+                    auth.tokens.add(t.trim());
+                }
+            }
+        }
+        String secret = env.get(ENV_CALLBACK_SECRET);
+        if (secret != null && !secret.isBlank()) {
+            callbacks.secret = secret;
+        }
+        if (replicaId == null || replicaId.isBlank()) {
+            replicaId = hostName();
+        }
+    }
+
+    private static String hostName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "bridge";
+        }
+    }
+
+    /** Checks everything and throws one exception listing every problem with what to change. */
+    public void validate() {
+        List<String> problems = new ArrayList<>();
+        if (replicaId == null || !replicaId.matches("[A-Za-z0-9._:-]{1,128}")) {
+            problems.add("replica-id '" + replicaId + "' must be 1-128 letters, digits or . _ : -");
+        }
+        if (modelsDir == null || !Files.isDirectory(Path.of(modelsDir))) {
+            problems.add("models-dir '" + modelsDir + "' is not a directory: point it at the model repository "
+                    + "(the folder with one sub-folder per model and its model.yaml)");
+        }
+        if (http.port < 0 || http.port > 65535) {
+            problems.add("http.port must be 0-65535 (0 picks a free port), got " + http.port);
+        }
+        if (http.maxBodyBytes < 1024) {
+            problems.add("http.max-body-bytes must be at least 1024, got " + http.maxBodyBytes);
+        }
+        if (http.maxInFlight < 1) {
+            problems.add("http.max-in-flight must be positive, got " + http.maxInFlight);
+        }
+        if (http.retryAfterSeconds < 1) {
+            problems.add("http.retry-after-seconds must be positive, got " + http.retryAfterSeconds);
+        }
+        if (kafka.bootstrapServers == null || kafka.bootstrapServers.isBlank()) {
+            problems.add("kafka.bootstrap-servers is empty: set host:port of at least one broker");
+        }
+        for (String[] t : new String[][] {{"requests", topics.requests}, {"results", topics.results},
+                {"status", topics.status}, {"callbacks", topics.callbacks}}) {
+            if (t[1] == null || t[1].isBlank()) {
+                problems.add("topics." + t[0] + " is empty");
+            }
+        }
+        for (Integer p : reply.partitions) {
+            if (p == null || p < 0) {
+                problems.add("reply.partitions must hold partition numbers >= 0, got " + reply.partitions);
+                break;
+            }
+        }
+        if (timeouts.defaultMs < 1 || timeouts.maxMs < timeouts.defaultMs) {
+            problems.add("timeouts: need 0 < default-ms <= max-ms, got default-ms=" + timeouts.defaultMs
+                    + ", max-ms=" + timeouts.maxMs);
+        }
+        for (String t : auth.tokens) {
+            if (t == null || t.length() < 16) {
+                problems.add("auth.tokens: every token must be at least 16 characters (a guessable token is no "
+                        + "protection)");
+                break;
+            }
+        }
+        if (jobs.maxTracked < 1 || jobs.resultCacheEntries < 0 || jobs.resultSearchSlackMs < 0) {
+            problems.add("jobs: max-tracked must be positive, result-cache-entries and result-search-slack-ms >= 0");
+        }
+        if (callbacks.enabled) {
+            if (callbacks.secret == null || callbacks.secret.length() < 16) {
+                problems.add("callbacks.secret must be set (at least 16 characters) to sign callbacks: set it in "
+                        + "the file or in " + ENV_CALLBACK_SECRET + ", or set callbacks.enabled: false");
+            }
+            if (callbacks.maxAttempts < 1 || callbacks.initialBackoffMs < 1
+                    || callbacks.maxBackoffMs < callbacks.initialBackoffMs) {
+                problems.add("callbacks: need max-attempts >= 1 and 1 <= initial-backoff-ms <= max-backoff-ms");
+            }
+            if (callbacks.connectTimeoutMs < 1 || callbacks.requestTimeoutMs < 1) {
+                problems.add("callbacks: connect-timeout-ms and request-timeout-ms must be positive");
+            }
+            for (String a : callbacks.allow) {
+                try {
+                    io.streaminfer.bridge.callback.AddressPolicy.parseRule(a);
+                } catch (IllegalArgumentException e) {
+                    problems.add("callbacks.allow: " + e.getMessage());
+                }
+            }
+        }
+        if (readiness.stallMs < 1 || readiness.checkIntervalMs < 1 || readiness.probeTimeoutMs < 1) {
+            problems.add("readiness: stall-ms, check-interval-ms and probe-timeout-ms must be positive");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("invalid bridge config:\n  - " + String.join("\n  - ", problems));
+        }
+    }
+
+    /** The client properties shared by every Kafka client of the bridge. */
+    public Map<String, Object> kafkaClientProperties() {
+        Map<String, Object> p = new LinkedHashMap<>(kafka.properties);
+        p.put("bootstrap.servers", kafka.bootstrapServers);
+        return p;
+    }
+}

@@ -1,0 +1,137 @@
+package io.streaminfer.bridge.http;
+
+import io.streaminfer.bridge.jobs.JobView;
+import io.streaminfer.bridge.jobs.ResultLookup;
+import io.streaminfer.bridge.kafka.ReplyRouter;
+import io.streaminfer.bridge.kafka.RequestPublisher;
+import io.streaminfer.bridge.metrics.BridgeMetrics;
+import io.streaminfer.contract.model.ModelRepository;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The bridge's HTTP surface as one Vert.x router: health and metrics open; model metadata, inference and jobs
+ * behind {@link AuthHandler}; bodies bounded (413 in OIP form); every error an OIP {@code {"error": ...}}.
+ *
+ * <pre>{@code
+ * Router router = HttpApi.builder(vertx).repository(repo).publisher(pub).replies(router).jobs(view, lookup)
+ *         .metrics(metrics).readiness(readiness::reason).tokens(List.of()).build();
+ * }</pre>
+ */
+public final class HttpApi {
+    private HttpApi() {}
+
+    public static Builder builder(Vertx vertx) {
+        return new Builder(vertx);
+    }
+
+    /** Collects the parts the routes need; {@link #build()} checks that none is missing. */
+    public static final class Builder {
+        private final Vertx vertx;
+        private ModelRepository repository;
+        private RequestPublisher publisher;
+        private ReplyRouter replies;
+        private JobView jobs;
+        private ResultLookup results;
+        private BridgeMetrics metrics;
+        private Supplier<String> notReadyReason;
+        private List<String> tokens = List.of();
+        private int maxBodyBytes = 4 << 20;
+        private int maxInFlight = 10_000;
+        private int retryAfterSeconds = 1;
+        private long defaultTimeoutMs = 30_000;
+        private long maxTimeoutMs = 300_000;
+
+        private Builder(Vertx vertx) {
+            this.vertx = vertx;
+        }
+
+        public Builder repository(ModelRepository r) {
+            this.repository = r;
+            return this;
+        }
+
+        public Builder publisher(RequestPublisher p) {
+            this.publisher = p;
+            return this;
+        }
+
+        public Builder replies(ReplyRouter r) {
+            this.replies = r;
+            return this;
+        }
+
+        public Builder jobs(JobView view, ResultLookup lookup) {
+            this.jobs = view;
+            this.results = lookup;
+            return this;
+        }
+
+        public Builder metrics(BridgeMetrics m) {
+            this.metrics = m;
+            return this;
+        }
+
+        /** Null when ready, else why not. */
+        public Builder readiness(Supplier<String> notReadyReason) {
+            this.notReadyReason = notReadyReason;
+            return this;
+        }
+
+        public Builder tokens(List<String> t) {
+            this.tokens = List.copyOf(t);
+            return this;
+        }
+
+        public Builder limits(int maxBodyBytes, int maxInFlight, int retryAfterSeconds) {
+            this.maxBodyBytes = maxBodyBytes;
+            this.maxInFlight = maxInFlight;
+            this.retryAfterSeconds = retryAfterSeconds;
+            return this;
+        }
+
+        public Builder timeouts(long defaultMs, long maxMs) {
+            this.defaultTimeoutMs = defaultMs;
+            this.maxTimeoutMs = maxMs;
+            return this;
+        }
+
+        public Router build() {
+            if (repository == null || publisher == null || replies == null || jobs == null || results == null
+                    || metrics == null || notReadyReason == null) {
+                throw new IllegalStateException("HttpApi needs repository, publisher, replies, jobs, metrics and "
+                        + "readiness");
+            }
+            Admission admission = new Admission(maxInFlight);
+            metrics.gauge("streaminfer_bridge_in_flight", "Sync calls waiting for their result", admission::inFlight);
+            metrics.gauge("streaminfer_bridge_replies_unclaimed", "Replies read that no caller waited for",
+                    replies::unclaimed);
+            metrics.gauge("streaminfer_bridge_jobs_known", "Jobs in this replica's job view", jobs::size);
+            RequestIntake intake = new RequestIntake(repository);
+
+            Router router = Router.router(vertx);
+            new HealthRoutes(notReadyReason, metrics).mount(router);
+            AuthHandler auth = new AuthHandler(tokens);
+            router.route("/v2/models/*").handler(auth);
+            router.route("/v1/*").handler(auth);
+            router.post().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+            new ModelRoutes(repository, notReadyReason).mount(router);
+            new InferRoute(vertx, intake, publisher, replies, admission, metrics, notReadyReason, defaultTimeoutMs,
+                    maxTimeoutMs, retryAfterSeconds).mount(router);
+            new JobRoutes(vertx, intake, publisher, jobs, results, metrics, notReadyReason).mount(router);
+
+            router.errorHandler(413, ctx -> Replies.error(ctx, 413, "request body larger than the limit of "
+                    + maxBodyBytes + " bytes"));
+            router.errorHandler(404, ctx -> Replies.error(ctx, 404, "no such endpoint: " + ctx.request().method()
+                    + " " + ctx.request().path()));
+            router.errorHandler(405, ctx -> Replies.error(ctx, 405, "method " + ctx.request().method()
+                    + " is not allowed on " + ctx.request().path()));
+            router.errorHandler(500, ctx -> Replies.error(ctx, 500, "internal error"
+                    + (ctx.failure() == null ? "" : ": " + ctx.failure().getMessage())));
+            return router;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.streaminfer.bridge.jobs;
+
+import io.streaminfer.contract.RequestState;
+import io.streaminfer.contract.StatusRecord;
+
+/**
+ * What a replica knows of one job: its latest status (from the status topic) and its callback's outcome (from the
+ * callbacks topic). Immutable; a change makes a new one.
+ */
+public final class JobState {
+    /** Published by this replica, no status seen yet. */
+    public static final String SUBMITTED = "SUBMITTED";
+
+    public final String id;
+    public final String model;
+    public final String modelVersion;
+    /** A {@link RequestState} name, or {@link #SUBMITTED}. */
+    public final String state;
+    public final String errorCode;
+    public final String reason;
+    public final long acceptedAt;
+    public final long updatedAt;
+    public final CallbackOutcome callback;
+
+    public JobState(String id, String model, String modelVersion, String state, String errorCode, String reason,
+            long acceptedAt, long updatedAt, CallbackOutcome callback) {
+        this.id = id;
+        this.model = model;
+        this.modelVersion = modelVersion;
+        this.state = state;
+        this.errorCode = errorCode;
+        this.reason = reason;
+        this.acceptedAt = acceptedAt;
+        this.updatedAt = updatedAt;
+        this.callback = callback;
+    }
+
+    public static JobState submitted(String id, String model, String modelVersion, long now) {
+        return new JobState(id, model, modelVersion, SUBMITTED, null, null, now, now, null);
+    }
+
+    public JobState withStatus(StatusRecord s) {
+        return new JobState(id, s.model(), s.modelVersion(), s.state().name(),
+                s.errorCode() == null ? null : s.errorCode().name(), s.reason(), s.acceptedAt(), s.updatedAt(),
+                callback);
+    }
+
+    public JobState withCallback(CallbackOutcome c) {
+        return new JobState(id, model, modelVersion, state, errorCode, reason, acceptedAt, updatedAt, c);
+    }
+
+    public boolean isFinal() {
+        return !SUBMITTED.equals(state) && RequestState.valueOf(state).isFinal();
+    }
+
+    public boolean succeeded() {
+        return RequestState.SUCCEEDED.name().equals(state);
+    }
+}

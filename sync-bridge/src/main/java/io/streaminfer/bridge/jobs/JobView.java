@@ -1,0 +1,213 @@
+package io.streaminfer.bridge.jobs;
+
+import io.streaminfer.contract.StatusRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The jobs as this replica sees them, materialized from the compacted status and callbacks topics (read from the
+ * beginning, all partitions), so a restarted replica, or any other one, answers for every job. Bounded: the oldest
+ * jobs are forgotten first beyond {@code maxTracked}. Watchers (server-sent events) hear each change.
+ */
+public final class JobView implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(JobView.class);
+
+    private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
+    private final String statusTopic;
+    private final String callbacksTopic;
+    private final Map<String, JobState> jobs;
+    private final Map<String, List<Consumer<JobState>>> watchers = new HashMap<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile boolean caughtUp;
+    private volatile boolean started;
+    private Map<TopicPartition, Long> startEnds;
+
+    public JobView(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer, String statusTopic,
+            String callbacksTopic, int maxTracked) {
+        this.consumer = consumer;
+        this.statusTopic = statusTopic;
+        this.callbacksTopic = callbacksTopic;
+        this.jobs = new LinkedHashMap<>(1024, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, JobState> eldest) {
+                return size() > maxTracked;
+            }
+        };
+        this.thread = new Thread(this::run, "job-view");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        List<TopicPartition> tps = new ArrayList<>();
+        for (String topic : List.of(statusTopic, callbacksTopic)) {
+            List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+            if (infos == null || infos.isEmpty()) {
+                throw new IllegalStateException("topic '" + topic + "' does not exist: create it (see the README's "
+                        + "topic list) or fix topics." + (topic.equals(statusTopic) ? "status" : "callbacks"));
+            }
+            for (PartitionInfo i : infos) {
+                tps.add(new TopicPartition(topic, i.partition()));
+            }
+        }
+        consumer.assign(tps);
+        consumer.seekToBeginning(tps);
+        startEnds = new HashMap<>(consumer.endOffsets(tps));
+        started = true;
+        thread.start();
+    }
+
+    /** True once everything that was on the topics at start-up has been read. */
+    public boolean isCaughtUp() {
+        return caughtUp;
+    }
+
+    public boolean isRunning() {
+        return started && running && thread.isAlive();
+    }
+
+    public JobState get(String id) {
+        synchronized (jobs) {
+            return jobs.get(id);
+        }
+    }
+
+    /** This replica has just published the job: answer "submitted" before the job's first status arrives. */
+    public void noteSubmitted(String id, String model, String modelVersion) {
+        synchronized (jobs) {
+            jobs.putIfAbsent(id, JobState.submitted(id, model, modelVersion, System.currentTimeMillis()));
+        }
+    }
+
+    /**
+     * Calls {@code watcher} with the current state (if any) and then with every change, until the returned handle
+     * is run. The watcher runs on the view's thread: it must hand work off, not block.
+     */
+    public Runnable watch(String id, Consumer<JobState> watcher) {
+        JobState now;
+        synchronized (jobs) {
+            watchers.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(watcher);
+            now = jobs.get(id);
+        }
+        if (now != null) {
+            watcher.accept(now);
+        }
+        return () -> {
+            synchronized (jobs) {
+                List<Consumer<JobState>> list = watchers.get(id);
+                if (list != null) {
+                    list.remove(watcher);
+                    if (list.isEmpty()) {
+                        watchers.remove(id);
+                    }
+                }
+            }
+        };
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    apply(r);
+                }
+                if (!caughtUp) {
+                    checkCaughtUp();
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            LOG.error("Job view stopped reading the status topics; job queries will be stale until restart", e);
+            running = false;
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private void checkCaughtUp() {
+        for (Map.Entry<TopicPartition, Long> e : startEnds.entrySet()) {
+            if (consumer.position(e.getKey()) < e.getValue()) {
+                return;
+            }
+        }
+        caughtUp = true;
+        LOG.info("Job view caught up: {} jobs known", size());
+    }
+
+    public int size() {
+        synchronized (jobs) {
+            return jobs.size();
+        }
+    }
+
+    private void apply(ConsumerRecord<byte[], byte[]> r) {
+        if (r.key() == null || r.value() == null) {
+            return; // a tombstone or a keyless record: nothing to show
+        }
+        String id = new String(r.key(), StandardCharsets.UTF_8);
+        JobState updated;
+        List<Consumer<JobState>> toNotify;
+        try {
+            synchronized (jobs) {
+                JobState old = jobs.get(id);
+                if (r.topic().equals(statusTopic)) {
+                    StatusRecord s = StatusRecord.fromJson(r.value());
+                    JobState base = old != null ? old : JobState.submitted(id, s.model(), s.modelVersion(), 0);
+                    if (old != null && old.isFinal() && !s.state().isFinal()) {
+                        return; // a late progress record never hides the final state
+                    }
+                    updated = base.withStatus(s);
+                } else {
+                    CallbackOutcome c = CallbackOutcome.fromJson(r.value());
+                    updated = (old != null ? old : JobState.submitted(id, null, null, 0)).withCallback(c);
+                }
+                jobs.remove(id); // re-insert: the map's order is "last changed", so eviction drops the stalest
+                jobs.put(id, updated);
+                toNotify = watchers.get(id);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Unreadable record for job {} on {} (offset {}): {}", id, r.topic(), r.offset(), e.toString());
+            return;
+        }
+        if (toNotify != null) {
+            for (Consumer<JobState> w : toNotify) {
+                try {
+                    w.accept(updated);
+                } catch (RuntimeException e) {
+                    LOG.warn("A watcher of job {} failed", id, e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        if (!started) {
+            consumer.close(Duration.ZERO);
+            return;
+        }
+        consumer.wakeup();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package io.streaminfer.bridge.kafka;
+
+import io.streaminfer.contract.KafkaContract;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands each sync caller the result that carries its job ID. The replica reads only its own reply partitions of the
+ * results topic, assigned by hand (no consumer group, so no rebalance can take them away while callers wait), from
+ * the end at start-up. Correlation is by the job ID, which the bridge made unique, never by the caller's {@code id}.
+ * A result nobody waits for (the caller timed out, or it is another replica's sharing the partition) is dropped.
+ *
+ * <pre>{@code
+ * ReplyRouter router = new ReplyRouter(consumer, "inference.results", "bridge-0", List.of(3));
+ * router.start();
+ * CompletableFuture<Reply> reply = router.register(jobId);   // before publishing the request
+ * }</pre>
+ */
+public final class ReplyRouter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplyRouter.class);
+
+    private final Consumer<byte[], byte[]> consumer;
+    private final String topic;
+    private final String replicaId;
+    private final List<Integer> partitions;
+    private final Map<String, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
+    private final AtomicInteger next = new AtomicInteger();
+    private final AtomicLong unclaimed = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile boolean assigned;
+
+    public ReplyRouter(Consumer<byte[], byte[]> consumer, String topic, String replicaId, List<Integer> partitions) {
+        if (partitions.isEmpty()) {
+            throw new IllegalArgumentException("a reply router needs at least one partition");
+        }
+        this.consumer = consumer;
+        this.topic = topic;
+        this.replicaId = replicaId;
+        this.partitions = List.copyOf(partitions);
+        this.thread = new Thread(this::run, "reply-router");
+        this.thread.setDaemon(true);
+    }
+
+    /** Assigns the partitions at their end and starts reading. */
+    public void start() {
+        List<TopicPartition> tps = new ArrayList<>();
+        for (int p : partitions) {
+            tps.add(new TopicPartition(topic, p));
+        }
+        consumer.assign(tps);
+        consumer.seekToEnd(tps);
+        for (TopicPartition tp : tps) {
+            consumer.position(tp); // resolve "end" now: a reply produced after start-up is never skipped
+        }
+        assigned = true;
+        thread.start();
+        LOG.info("Replica {} reads its replies from {} partitions {}", replicaId, topic, partitions);
+    }
+
+    /** The partition the next sync request should name: this replica's partitions in turn. */
+    public int nextPartition() {
+        return partitions.get(Math.floorMod(next.getAndIncrement(), partitions.size()));
+    }
+
+    public String replicaId() {
+        return replicaId;
+    }
+
+    /** Call before publishing, so a fast reply cannot arrive before anyone waits for it. */
+    public CompletableFuture<Reply> register(String jobId) {
+        CompletableFuture<Reply> f = new CompletableFuture<>();
+        pending.put(jobId, f);
+        return f;
+    }
+
+    /** The caller has gone (timeout, disconnect, publish failure): its reply, if it comes, is dropped. */
+    public void forget(String jobId) {
+        pending.remove(jobId);
+    }
+
+    public int waiting() {
+        return pending.size();
+    }
+
+    /** Replies read that no caller was waiting for. */
+    public long unclaimed() {
+        return unclaimed.get();
+    }
+
+    public boolean isRunning() {
+        return assigned && running && thread.isAlive();
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    route(r);
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            LOG.error("Reply router stopped reading {}; sync calls will time out until restart", topic, e);
+            running = false;
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private void route(ConsumerRecord<byte[], byte[]> r) {
+        if (r.key() == null) {
+            return;
+        }
+        String jobId = new String(r.key(), StandardCharsets.UTF_8);
+        CompletableFuture<Reply> f = pending.remove(jobId);
+        if (f == null) {
+            unclaimed.incrementAndGet();
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("Reply for {} (reply-to {}) has no waiting caller; dropped", jobId,
+                        KafkaClients.header(r.headers(), KafkaContract.HEADER_REPLY_TO));
+            }
+            return;
+        }
+        f.complete(new Reply(r.value(), Reply.parseCode(
+                KafkaClients.header(r.headers(), KafkaContract.HEADER_ERROR_CODE))));
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        if (!assigned) {
+            consumer.close(Duration.ZERO);
+            return;
+        }
+        consumer.wakeup();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (CompletableFuture<Reply> f : pending.values()) {
+            f.completeExceptionally(new IllegalStateException("the bridge is shutting down"));
+        }
+        pending.clear();
+    }
+}

@@ -1,0 +1,90 @@
+package io.streaminfer.bridge.kafka;
+
+import io.streaminfer.contract.KafkaContract;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * Publishes requests to the requests topic as the contract lays them out: key = job ID, value = the caller's OIP
+ * body unchanged (its {@code id} is echoed by the response), routing and options in headers.
+ */
+public final class RequestPublisher implements AutoCloseable {
+    private final Producer<byte[], byte[]> producer;
+    private final String topic;
+
+    public RequestPublisher(Producer<byte[], byte[]> producer, String topic) {
+        this.producer = producer;
+        this.topic = topic;
+    }
+
+    /** What travels with one request besides its body. */
+    public static final class Routing {
+        String model;
+        String version;
+        String replyTo;
+        int replyPartition = -1;
+        long deadlineMs = -1;
+
+        public static Routing of(String model, String version) {
+            Routing r = new Routing();
+            r.model = model;
+            r.version = version;
+            return r;
+        }
+
+        /** Where the sync reply must go: this replica's ID and one of its reply partitions. */
+        public Routing replyTo(String replicaId, int partition) {
+            this.replyTo = replicaId;
+            this.replyPartition = partition;
+            return this;
+        }
+
+        /** The job skips the model for a request still queued at this time (epoch ms): the caller has gone. */
+        public Routing deadline(long epochMs) {
+            this.deadlineMs = epochMs;
+            return this;
+        }
+    }
+
+    /** Completes when the brokers have the record (acks=all), exceptionally when they could not take it. */
+    public CompletableFuture<Void> publish(String jobId, byte[] body, Routing routing) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(KafkaContract.HEADER_MODEL, utf8(routing.model));
+        if (routing.version != null) {
+            headers.add(KafkaContract.HEADER_MODEL_VERSION, utf8(routing.version));
+        }
+        if (routing.replyTo != null) {
+            headers.add(KafkaContract.HEADER_REPLY_TO, utf8(routing.replyTo));
+            headers.add(KafkaContract.HEADER_REPLY_PARTITION, utf8(Integer.toString(routing.replyPartition)));
+        }
+        if (routing.deadlineMs > 0) {
+            headers.add(KafkaContract.HEADER_DEADLINE, utf8(Long.toString(routing.deadlineMs)));
+        }
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        try {
+            producer.send(new ProducerRecord<>(topic, null, null, utf8(jobId), body, headers), (meta, error) -> {
+                if (error != null) {
+                    sent.completeExceptionally(error);
+                } else {
+                    sent.complete(null);
+                }
+            });
+        } catch (RuntimeException e) {
+            // send() throws when the producer is closed or metadata is unavailable for max.block.ms.
+            sent.completeExceptionally(e);
+        }
+        return sent;
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        producer.close(java.time.Duration.ofSeconds(5));
+    }
+}
