@@ -15,7 +15,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * five topics under a prefix, the pipeline job in a local Flink MiniCluster (RocksDB, the real model), and bridge
  * replicas started from YAML like {@code BridgeMain} would.
  */
-final class BridgeStack implements AutoCloseable {
+public final class BridgeStack implements AutoCloseable {
     static final int RESULT_PARTITIONS = 4;
 
     final EmbeddedKafka kafka;
@@ -43,8 +43,13 @@ final class BridgeStack implements AutoCloseable {
                 + "state:\n  rocksdb-local-dir: /tmp/si-e2e-rocks\n");
     }
 
+    /** The test run's models (a Maven property), else the deploy scripts' (an environment variable). */
     static String modelsDir() {
-        return System.getProperty("streaminfer.models.dir");
+        String dir = System.getProperty("streaminfer.models.dir");
+        if (dir == null) {
+            dir = System.getenv().getOrDefault("STREAMINFER_MODELS_DIR", "deploy/models");
+        }
+        return dir;
     }
 
     BridgeStack startJob() throws Exception {

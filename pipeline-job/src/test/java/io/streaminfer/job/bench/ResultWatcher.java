@@ -16,7 +16,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * {@code <phase letter>-<index>}, so an arrival is a store into a long[] per phase: no map, no boxing, no
  * per-record allocation beyond the consumer's own, which matters at 10k+ results/s on two cores.
  */
-final class ResultWatcher implements AutoCloseable {
+public final class ResultWatcher implements AutoCloseable {
     private static final byte[] ERROR_PREFIX = "{\"error\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final long[][] arrivals = new long[128][];
@@ -25,7 +25,7 @@ final class ResultWatcher implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    ResultWatcher(String bootstrap, String topic) {
+    public ResultWatcher(String bootstrap, String topic) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "bench-result-watcher");
@@ -54,7 +54,7 @@ final class ResultWatcher implements AutoCloseable {
     }
 
     /** Prepares a phase of {@code n} requests; call it before sending them. */
-    synchronized void expect(char phase, int n) {
+    public synchronized void expect(char phase, int n) {
         arrivals[phase] = new long[n];
         errors[phase] = new AtomicInteger();
         counts[phase] = new AtomicInteger();
@@ -80,11 +80,11 @@ final class ResultWatcher implements AutoCloseable {
     }
 
     /** Arrival times (System.nanoTime) by request index; 0 where no result came. */
-    long[] arrivals(char phase) {
+    public long[] arrivals(char phase) {
         return arrivals[phase];
     }
 
-    int errors(char phase) {
+    public int errors(char phase) {
         return errors[phase].get();
     }
 
@@ -92,7 +92,7 @@ final class ResultWatcher implements AutoCloseable {
      * Waits until every request of a phase has a result, or no new result came for {@code stall}; returns how
      * many have one.
      */
-    int await(char phase, Duration stall) throws InterruptedException {
+    public int await(char phase, Duration stall) throws InterruptedException {
         int n = arrivals[phase].length;
         int last = -1;
         long lastProgress = System.nanoTime();
