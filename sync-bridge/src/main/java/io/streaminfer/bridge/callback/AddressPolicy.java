@@ -69,6 +69,9 @@ public final class AddressPolicy {
     /** Why a host with these resolved addresses may not be called, or null when it may. */
     public String refusal(String host, List<InetAddress> addresses) {
         String h = host.toLowerCase(Locale.ROOT);
+        while (h.endsWith(".")) {
+            h = h.substring(0, h.length() - 1); // "metadata.google.internal." is the same host
+        }
         if (allowedHosts.contains(h)) {
             return null;
         }
@@ -108,6 +111,23 @@ public final class AddressPolicy {
             if (mapped && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff) {
                 try {
                     return internalKind(InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]}));
+                } catch (UnknownHostException e) {
+                    return "malformed";
+                }
+            }
+            // IPv4 embedded by NAT64 (64:ff9b::/96) or 6to4 (2002::/16) reaches that IPv4 address.
+            boolean nat64 = b[0] == 0 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b;
+            for (int i = 4; i < 12 && nat64; i++) {
+                nat64 = b[i] == 0;
+            }
+            if (nat64 || (b[0] == 0x20 && b[1] == 0x02)) {
+                int at = nat64 ? 12 : 2;
+                try {
+                    String inner = internalKind(InetAddress.getByAddress(new byte[] {b[at], b[at + 1], b[at + 2],
+                            b[at + 3]}));
+                    if (inner != null) {
+                        return inner + " (embedded in IPv6)";
+                    }
                 } catch (UnknownHostException e) {
                     return "malformed";
                 }

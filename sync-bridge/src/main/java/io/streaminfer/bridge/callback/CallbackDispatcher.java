@@ -120,7 +120,11 @@ public final class CallbackDispatcher implements AutoCloseable {
             }
             head.append(",\"sent_at\":").append(System.currentTimeMillis()).append(",\"result\":");
             out.write(head.toString().getBytes(StandardCharsets.UTF_8));
-            out.write(result);
+            if (result == null || result.length == 0) {
+                out.write("null".getBytes(StandardCharsets.US_ASCII)); // a result record without a value
+            } else {
+                out.write(result);
+            }
             out.write('}');
             return out.toByteArray();
         } catch (java.io.IOException e) {

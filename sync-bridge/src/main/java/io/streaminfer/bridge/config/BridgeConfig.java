@@ -147,7 +147,10 @@ public final class BridgeConfig {
     public static BridgeConfig parse(String yaml, Map<String, String> env) {
         BridgeConfig c;
         try {
-            c = yaml == null || yaml.isBlank() ? new BridgeConfig() : mapper().readValue(yaml, BridgeConfig.class);
+            // A file of comments only has no content: it means "all defaults", like an empty one.
+            com.fasterxml.jackson.databind.JsonNode tree = yaml == null ? null : mapper().readTree(yaml);
+            c = tree == null || tree.isMissingNode() || tree.isNull() ? new BridgeConfig()
+                    : mapper().treeToValue(tree, BridgeConfig.class);
         } catch (UnrecognizedPropertyException e) {
             throw new IllegalArgumentException("unknown key '" + e.getPropertyName() + "' in the bridge config at "
                     + e.getPathReference() + "; known keys there: " + e.getKnownPropertyIds(), e);
@@ -157,9 +160,27 @@ public final class BridgeConfig {
         if (c == null) {
             c = new BridgeConfig();
         }
+        c.fillEmptySections();
         c.applyEnvironment(env);
         c.validate();
         return c;
+    }
+
+    /** A key written with nothing after it reads as null: it means that section's defaults. */
+    private void fillEmptySections() {
+        http = http == null ? new Http() : http;
+        kafka = kafka == null ? new Kafka() : kafka;
+        kafka.properties = kafka.properties == null ? new LinkedHashMap<>() : kafka.properties;
+        topics = topics == null ? new TopicNames() : topics;
+        reply = reply == null ? new Reply() : reply;
+        reply.partitions = reply.partitions == null ? new ArrayList<>() : new ArrayList<>(reply.partitions);
+        timeouts = timeouts == null ? new Timeouts() : timeouts;
+        auth = auth == null ? new Auth() : auth;
+        auth.tokens = auth.tokens == null ? new ArrayList<>() : new ArrayList<>(auth.tokens);
+        jobs = jobs == null ? new Jobs() : jobs;
+        callbacks = callbacks == null ? new Callbacks() : callbacks;
+        callbacks.allow = callbacks.allow == null ? new ArrayList<>() : callbacks.allow;
+        readiness = readiness == null ? new Readiness() : readiness;
     }
 
     private void applyEnvironment(Map<String, String> env) {

@@ -49,6 +49,14 @@ public final class JobProbe {
                 .thenApply(r -> null);
     }
 
+    private static String json(String s) {
+        try {
+            return io.streaminfer.contract.OipJson.MAPPER.writeValueAsString(s);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** One row of the smallest valid values: variable dimensions 1, text "readiness probe", numbers 1. */
     static byte[] sampleRequest(java.util.List<TensorSpec> inputs) {
         StringBuilder sb = new StringBuilder("{\"id\":\"readiness-probe\",\"inputs\":[");
@@ -63,7 +71,7 @@ public final class JobProbe {
             }
             String value = t.datatype() == Datatype.BYTES ? "\"readiness probe\""
                     : t.datatype() == Datatype.BOOL ? "false" : "1";
-            sb.append(i == 0 ? "" : ",").append("{\"name\":\"").append(t.name()).append("\",\"datatype\":\"")
+            sb.append(i == 0 ? "" : ",").append("{\"name\":").append(json(t.name())).append(",\"datatype\":\"")
                     .append(t.datatype().name()).append("\",\"shape\":[").append(shape).append("],\"data\":[");
             for (long k = 0; k < count; k++) {
                 sb.append(k == 0 ? "" : ",").append(value);
