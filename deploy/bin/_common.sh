@@ -33,12 +33,18 @@ ensure_models() {
 # Builds the modules when the tools' classpath is missing or any source is newer than it.
 ensure_build() {
   local stamp="$REPO_ROOT/pipeline-job/target/.streaminfer-built"
-  if [[ -f "$stamp" ]] && [[ -z "$(find "$REPO_ROOT" -path "$REPO_ROOT/deploy/models" -prune -o \
-      \( -name '*.java' -o -name 'pom.xml' -o -name '*.properties' \) -newer "$stamp" -print -quit)" ]]; then
+  # Sources only: run dirs under deploy/ (Kafka's meta.properties, the cluster's conf) are not sources.
+  if [[ -f "$stamp" ]] && [[ -z "$(find "$REPO_ROOT" \( -path "$REPO_ROOT/deploy" -o -path "$REPO_ROOT/.git" -o -name target \) \
+      -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.properties' -o -name '*.xml' \) \
+      -newer "$stamp" -print -quit)" ]]; then
     return 0
   fi
   log "building (mvn install -DskipTests)"
-  (cd "$REPO_ROOT" && mvn -B -q install -DskipTests) >&2
+  # Explicit: under 'if' or '||' set -e is off, and a failed build must not be stamped as built.
+  if ! (cd "$REPO_ROOT" && mvn -B -q install -DskipTests) >&2; then
+    log "build failed"
+    return 1
+  fi
   touch "$stamp"
 }
 
@@ -64,4 +70,19 @@ run_tool() {
   local main="$1"; shift
   # shellcheck disable=SC2046
   exec java $(java_opts) -cp "$(tool_classpath)" "$main" "$@"
+}
+
+# The HTTP bridge's classpath: its classes, the contract's, and its runtime jars (sync-bridge writes the list).
+bridge_classpath() {
+  echo "$REPO_ROOT/sync-bridge/target/classes:$REPO_ROOT/contract/target/classes:$(cat "$REPO_ROOT/sync-bridge/target/runtime-classpath.txt")"
+}
+
+# ensure_build, then the bridge's build outputs too: a tree built before sync-bridge wrote its classpath file is
+# built again once.
+ensure_bridge_build() {
+  ensure_build
+  if [[ ! -s "$REPO_ROOT/sync-bridge/target/runtime-classpath.txt" || ! -d "$REPO_ROOT/sync-bridge/target/classes" ]]; then
+    rm -f "$REPO_ROOT/pipeline-job/target/.streaminfer-built"
+    ensure_build
+  fi
 }

@@ -112,7 +112,7 @@ final class JobRoutes {
             if (error != null) {
                 LOG.warn("Result lookup of job {} failed", id, error);
             }
-            Replies.json(ctx, 200, view(job, reply == null ? Optional.empty() : reply, error != null));
+            Replies.json(ctx, 200, view(job, reply == null ? Optional.empty() : reply, error != null, true));
         }));
     }
 
@@ -133,7 +133,8 @@ final class JobRoutes {
         return results.find(job.id, job.acceptedAt, job.updatedAt);
     }
 
-    private static ObjectNode view(JobState job, Optional<Reply> reply, boolean lookupFailed) {
+    /** @param withResult whether the result (or why it is missing) belongs in this view; events send it apart */
+    private static ObjectNode view(JobState job, Optional<Reply> reply, boolean lookupFailed, boolean withResult) {
         ObjectNode o = Replies.object();
         o.put("job_id", job.id);
         if (job.model != null) {
@@ -158,7 +159,7 @@ final class JobRoutes {
         }
         if (reply.isPresent()) {
             o.putRawValue("result", new RawValue(new String(reply.get().body(), StandardCharsets.UTF_8)));
-        } else if (job.isFinal()) {
+        } else if (withResult && job.isFinal()) {
             o.put("result_unavailable", lookupFailed ? "the results topic could not be read; retry"
                     : "the result is no longer on the results topic (retention)");
         }
@@ -212,7 +213,7 @@ final class JobRoutes {
                 vertx.cancelTimer(timers[1]);
                 timers[0] = vertx.setPeriodic(HEARTBEAT_MS, t -> response.write(": keep-alive\n\n"));
             }
-            send(response, "status", OipJson.MAPPER.valueToTree(view(state, Optional.empty(), false)).toString());
+            send(response, "status", OipJson.MAPPER.valueToTree(view(state, Optional.empty(), false, false)).toString());
             if (state.isFinal() && finalSeen.compareAndSet(false, true)) {
                 resultOf(state).whenComplete((reply, error) -> context.runOnContext(x -> {
                     if (reply != null && reply.isPresent() && !done.get()) {
