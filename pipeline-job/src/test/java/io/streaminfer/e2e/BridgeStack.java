@@ -44,7 +44,7 @@ public final class BridgeStack implements AutoCloseable {
     }
 
     /** The test run's models (a Maven property), else the deploy scripts' (an environment variable). */
-    static String modelsDir() {
+    public static String modelsDir() {
         String dir = System.getProperty("streaminfer.models.dir");
         if (dir == null) {
             dir = System.getenv().getOrDefault("STREAMINFER_MODELS_DIR", "deploy/models");

@@ -27,6 +27,10 @@ public final class KafkaClients {
         p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         // send() runs on an event-loop thread: never block it for long when the brokers are away (503 instead).
         p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, "1000");
+        // A caller waits for the brokers' ack: answer 503 within seconds when they are away, not after 2 minutes.
+        // (A timed-out send may still land; the caller's retry gets a new job ID and is answered on its own.)
+        p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "15000");
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 

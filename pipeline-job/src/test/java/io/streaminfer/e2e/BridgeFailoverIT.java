@@ -1,0 +1,174 @@
+package io.streaminfer.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.streaminfer.bridge.Bridge;
+import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.Tensor;
+import io.streaminfer.job.testing.EmbeddedKafka;
+import io.streaminfer.runtime.ModelRuntime;
+import io.streaminfer.runtime.RuntimeOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sync and async callers through the bridge while the pipeline fails under them: a task manager is lost (the job
+ * restarts from its checkpoint), then the Kafka broker stops and comes back. Every sync caller gets its own result,
+ * or a 504 whose job ID later yields its own result, or a 503 saying Kafka did not take the request — never another
+ * caller's result; every async job accepted before the failures ends SUCCEEDED with its result.
+ */
+class BridgeFailoverIT {
+    private static final Logger LOG = LoggerFactory.getLogger(BridgeFailoverIT.class);
+    private static final String MODEL = "all-minilm-l6-v2";
+    private static final Duration WAIT = Duration.ofSeconds(180);
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .setConfiguration(miniClusterConfig())
+            .build());
+
+    static Configuration miniClusterConfig() {
+        Configuration c = new Configuration();
+        c.setString("taskmanager.memory.managed.size", "128m");
+        c.setString("state.backend.rocksdb.localdir", "/tmp/si-e2e-rocks");
+        return c;
+    }
+
+    /** One caller's call and what it sent. */
+    private record Call(String id, String sentence, CompletableFuture<Http.Answer> answer) {}
+
+    @Test
+    void callersGetTheirOwnResultOrA504ThroughTaskManagerAndBrokerFailures(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        List<String> sentences = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            sentences.add("Sentence number " + i + " about a river, a market and a " + (i % 2 == 0 ? "dog" : "cat"));
+        }
+        Map<String, float[]> expected = new HashMap<>();
+        try (ModelRuntime runtime = ModelRuntime.load(RuntimeOptions.builder()
+                .modelsDir(Path.of(BridgeStack.modelsDir())).models(Set.of(MODEL)).workers(1).build())) {
+            for (String s : sentences) {
+                expected.put(s, runtime.predict(MODEL, null, new InferenceRequest("e",
+                        List.of(Tensor.ofStrings("text", s)))).response().outputs().get(0).floats());
+            }
+        }
+        try (EmbeddedKafka kafka = EmbeddedKafka.start();
+                BridgeStack stack = new BridgeStack(kafka, "fail").startJob();
+                Bridge bridge = stack.startBridge(stack.bridgeYaml("bridge-f", "callbacks:\n  enabled: false\n"))) {
+            await().atMost(WAIT).until(bridge::isReady);
+            Http http = new Http(bridge.port(), null);
+
+            List<Call> calls = new ArrayList<>();
+            List<String> asyncJobs = new ArrayList<>();
+            List<String> asyncSentences = new ArrayList<>();
+            int n = 0;
+            // Wave 1, then lose the task manager while wave 2 is in flight.
+            n = wave(http, calls, asyncJobs, asyncSentences, sentences, n, 60);
+            await().atMost(WAIT).until(() -> calls.stream().filter(c -> c.answer.isDone()).count() > 20);
+            n = wave(http, calls, asyncJobs, asyncSentences, sentences, n, 60);
+            long killedAt = System.nanoTime();
+            cluster.terminateTaskManager(0).get();
+            cluster.startTaskManager();
+            n = wave(http, calls, asyncJobs, asyncSentences, sentences, n, 60);
+            await().atMost(WAIT).until(() -> calls.stream().allMatch(c -> c.answer.isDone()));
+            LOG.info("Task manager loss: all sync calls answered {} ms after the kill",
+                    (System.nanoTime() - killedAt) / 1_000_000);
+            assertThat(cluster.getExecutionGraph(stack.job.getJobID()).get()
+                    .getStatusTimestamp(JobStatus.RESTARTING)).as("the job really failed over").isPositive();
+
+            // Then the broker goes away with calls in flight, and comes back.
+            n = wave(http, calls, asyncJobs, asyncSentences, sentences, n, 40);
+            kafka.stopBroker();
+            n = wave(http, calls, asyncJobs, asyncSentences, sentences, n, 20);
+            kafka.startBroker();
+            await().atMost(WAIT).until(bridge::isReady);
+            wave(http, calls, asyncJobs, asyncSentences, sentences, n, 40);
+            await().atMost(WAIT).until(() -> calls.stream().allMatch(c -> c.answer.isDone()));
+
+            int ok = 0;
+            int timedOut = 0;
+            int refused = 0;
+            for (Call c : calls) {
+                Http.Answer a = c.answer.join();
+                if (a.status() == 200) {
+                    ok++;
+                    assertOwnResult(a.json(), c.id, c.sentence, expected);
+                } else if (a.status() == 504) {
+                    timedOut++;
+                    String jobId = a.json().get("job_id").asText();
+                    await().atMost(WAIT).until(() -> http.get("/v1/jobs/" + jobId).json().has("result"));
+                    JsonNode job = http.get("/v1/jobs/" + jobId).json();
+                    assertThat(job.get("state").asText()).isEqualTo("SUCCEEDED");
+                    assertOwnResult(job.get("result"), c.id, c.sentence, expected);
+                } else {
+                    // Kafka did not take it (or the bridge was not ready): a definite refusal, never a silent loss.
+                    assertThat(a.status()).as(a.body()).isEqualTo(503);
+                    refused++;
+                }
+            }
+            LOG.info("Sync calls: {} answered, {} timed out and fetched later, {} refused with 503", ok, timedOut,
+                    refused);
+            assertThat(ok).isPositive();
+
+            for (int i = 0; i < asyncJobs.size(); i++) {
+                String jobId = asyncJobs.get(i);
+                await().atMost(WAIT).until(() -> "SUCCEEDED".equals(http.get("/v1/jobs/" + jobId).json()
+                        .path("state").asText()) && http.get("/v1/jobs/" + jobId).json().has("result"));
+                assertOwnResult(http.get("/v1/jobs/" + jobId).json().get("result"), "async-" + jobId,
+                        asyncSentences.get(i), expected);
+            }
+            LOG.info("All {} async jobs succeeded", asyncJobs.size());
+        }
+    }
+
+    /** {@code count} sync calls and a tenth as many async jobs; returns the next caller number. */
+    private static int wave(Http http, List<Call> calls, List<String> asyncJobs, List<String> asyncSentences,
+            List<String> sentences, int from, int count) {
+        for (int i = from; i < from + count; i++) {
+            String sentence = sentences.get(i % sentences.size());
+            // Callers share ids on purpose: correlation must never rely on them.
+            String id = "caller-" + (i % 5);
+            calls.add(new Call(id, sentence, http.postAsync("/v2/models/" + MODEL + "/infer",
+                    Http.text(id, sentence), "X-Timeout-Ms", "15000")));
+            if (i % 10 == 0) {
+                Http.Answer a = http.post("/v1/jobs/" + MODEL, Http.text("async", sentence));
+                if (a.status() == 202) {
+                    asyncJobs.add(a.json().get("job_id").asText());
+                    asyncSentences.add(sentence);
+                } else {
+                    assertThat(a.status()).as(a.body()).isEqualTo(503);
+                }
+            }
+        }
+        return from + count;
+    }
+
+    private static void assertOwnResult(JsonNode response, String id, String sentence, Map<String, float[]> expected) {
+        if (!id.startsWith("async-")) {
+            assertThat(response.get("id").asText()).isEqualTo(id);
+        }
+        float[] embedding = BridgeIT.floats(response.get("outputs").get(0).get("data"));
+        assertThat(BridgeIT.cosine(embedding, expected.get(sentence))).as("the result of '%s'", sentence)
+                .isGreaterThan(0.9999);
+    }
+}
