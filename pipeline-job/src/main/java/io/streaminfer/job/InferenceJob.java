@@ -1,8 +1,10 @@
 package io.streaminfer.job;
 
 import io.streaminfer.job.config.JobConfig;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
@@ -10,29 +12,67 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The job's entry point: {@code InferenceJob --config job.yaml}. Submitted to a cluster with the shaded jar, or run
- * locally (a MiniCluster) from the command line.
+ * The job's entry point: {@code InferenceJob --config job.yaml}. Submitted to a cluster with the shaded jar
+ * ({@code deploy/submit}, which passes the config inline as {@code --config-base64}), or run locally (a MiniCluster)
+ * from the command line.
  */
 public final class InferenceJob {
     private InferenceJob() {}
 
     public static void main(String[] args) throws Exception {
-        Path configFile = null;
-        for (int i = 0; i < args.length; i++) {
-            if ("--config".equals(args[i]) && i + 1 < args.length) {
-                configFile = Path.of(args[++i]);
-            }
-        }
-        if (configFile == null) {
-            System.err.println("usage: InferenceJob --config job.yaml   (deploy/job/job.yaml is an example)");
-            System.exit(2);
-        }
-        JobConfig config = JobConfig.load(configFile);
+        // Bad arguments throw rather than System.exit: on a cluster, main() runs inside the JobManager (REST
+        // submission), and an exit there would take the JobManager down; the exception reaches the submitter.
+        JobConfig config = configFrom(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         configure(env, config);
         InferencePipeline.build(env, config);
         env.execute(config.jobName);
     }
+
+    /**
+     * The job config from the program arguments: {@code --config FILE}, or {@code --config-base64 TEXT} (the YAML
+     * itself, base64: a remote cluster runs {@code main} where the submitter's files are not, so deploy/submit
+     * sends the content), and optionally {@code --parallelism N}, which overrides {@code execution.parallelism}
+     * (the job sets its parallelism itself, so the REST API's parallelism field alone would be ignored).
+     */
+    public static JobConfig configFrom(String[] args) {
+        Path configFile = null;
+        String inline = null;
+        Integer parallelism = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            boolean hasValue = i + 1 < args.length;
+            if ("--config".equals(a) && hasValue) {
+                configFile = Path.of(args[++i]);
+            } else if ("--config-base64".equals(a) && hasValue) {
+                try {
+                    inline = new String(Base64.getDecoder().decode(args[++i].trim()), StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--config-base64 is not base64: " + e.getMessage(), e);
+                }
+            } else if ("--parallelism".equals(a) && hasValue) {
+                try {
+                    parallelism = Integer.valueOf(args[++i]);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("--parallelism needs a number, got '" + args[i] + "'", e);
+                }
+            } else {
+                throw new IllegalArgumentException("unknown or incomplete argument '" + a + "'\n" + USAGE);
+            }
+        }
+        if ((configFile == null) == (inline == null)) {
+            throw new IllegalArgumentException(USAGE);
+        }
+        JobConfig config = configFile != null ? JobConfig.load(configFile) : JobConfig.parse(inline);
+        if (parallelism != null) {
+            config.execution.parallelism = parallelism;
+            config.validate();
+        }
+        return config;
+    }
+
+    private static final String USAGE = "usage: InferenceJob (--config job.yaml | --config-base64 BASE64_OF_YAML) "
+            + "[--parallelism N]   (deploy/job/job.yaml is an example)";
 
     /** Checkpointing, the RocksDB state backend, buffer timeout and restarts, from the job config. */
     public static void configure(StreamExecutionEnvironment env, JobConfig config) {

@@ -1,0 +1,251 @@
+package io.streaminfer.job.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.streaminfer.contract.RequestState;
+import io.streaminfer.contract.StatusRecord;
+import io.streaminfer.job.testing.EmbeddedKafka;
+import io.streaminfer.job.tools.FlinkRestClient;
+import io.streaminfer.job.tools.SubmitCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shaded job jar on a real multi-process Flink cluster (deploy/cluster/start: a JobManager and two TaskManager
+ * JVMs, RocksDB, checkpoints on disk), submitted the way deploy/submit does it (REST upload + run, config inline),
+ * with the MiniLM model and a real broker (in this JVM). The task managers outlive the jobs, so each test also
+ * proves that DJL's natives, which live on the task managers' own classpath, serve a job that runs again in the same
+ * JVM. The task manager is killed last, as it shrinks the cluster.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class InferenceClusterIT {
+    private static final Logger LOG = LoggerFactory.getLogger(InferenceClusterIT.class);
+    private static final int PARALLELISM = 2;
+    private static final Duration SETTLE = Duration.ofMinutes(3);
+
+    static LocalFlinkCluster cluster;
+    static EmbeddedKafka kafka;
+    static Path configDir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        // Both at once: each takes seconds, and most of it is waiting.
+        Thread kafkaStart = new Thread(() -> kafka = EmbeddedKafka.start(), "start-kafka");
+        kafkaStart.start();
+        cluster = LocalFlinkCluster.start(2, 2);
+        kafkaStart.join();
+        assertThat(kafka).as("the broker started").isNotNull();
+        configDir = cluster.runDir.resolve("job-configs");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    /** (b) Cancel and resubmit: the second job loads DJL and the model in the same task manager JVMs. */
+    @Test
+    @Order(1)
+    void resubmittedJobRunsTheModelAgainInTheSameTaskManagers() throws Exception {
+        try (InferenceTraffic traffic = new InferenceTraffic(kafka, "resubmit", PARALLELISM, configDir)) {
+            Map<String, Long> pidsBefore = cluster.taskManagerPids();
+            String first = submit(traffic.configFile);
+            assertThat(cluster.taskManagersOf(first)).as("the job runs on both task managers")
+                    .containsExactlyInAnyOrder("tm1", "tm2");
+            List<String> before = traffic.ids("first", 200);
+            traffic.send(before);
+            await().atMost(SETTLE).until(() -> traffic.allDone(before));
+            assertThat(traffic.notCleanlySucceeded(before)).isEmpty();
+
+            submitTool("--cancel", first);
+            String second = submit(traffic.configFile);
+            assertThat(cluster.taskManagersOf(second)).containsExactlyInAnyOrder("tm1", "tm2");
+            List<String> after = traffic.ids("second", 200);
+            traffic.send(after);
+            await().atMost(SETTLE).until(() -> traffic.allDone(after));
+
+            assertThat(traffic.notCleanlySucceeded(after)).as("requests of the resubmitted job").isEmpty();
+            assertThat(cluster.taskManagerPids()).as("the same task manager JVMs served both jobs")
+                    .isEqualTo(pidsBefore);
+            for (String tm : pidsBefore.keySet()) {
+                assertThat(cluster.logLines(tm, "already loaded in another classloader")).as(tm).isEmpty();
+            }
+            submitTool("--cancel", second);
+        }
+    }
+
+    /** (c) Stop with a savepoint, resubmit from it: a request ID from before is recognised, its result replayed. */
+    @Test
+    @Order(2)
+    void savepointCarriesRequestStateIntoTheNextJob() throws Exception {
+        try (InferenceTraffic traffic = new InferenceTraffic(kafka, "upgrade", PARALLELISM, configDir)) {
+            String first = submit(traffic.configFile);
+            List<String> before = traffic.ids("before", 100);
+            traffic.send(before);
+            await().atMost(SETTLE).until(() -> traffic.allDone(before));
+            assertThat(traffic.notCleanlySucceeded(before)).isEmpty();
+            String old = before.get(42);
+            List<StatusRecord> oldStatuses = traffic.statuses(old);
+
+            long t0 = System.nanoTime();
+            String savepoint = submitTool("--stop", first).get(0);
+            LOG.info("stop with savepoint: {} ms, savepoint {}", ms(t0), savepoint);
+            assertThat(cluster.rest.job(first).path("state").asText()).isEqualTo("FINISHED");
+            assertThat(Path.of(savepoint.replaceFirst("^file:", ""))).isDirectory();
+
+            t0 = System.nanoTime();
+            String second = submit(traffic.configFile, "--from-savepoint", savepoint);
+            LOG.info("resubmitted from the savepoint: RUNNING {} ms after the submit started", ms(t0));
+            // The duplicate of a finished request, then a new request (its outcome shows the job got past both).
+            traffic.send(old, "A man is eating food.");
+            List<String> fresh = traffic.ids("after", 20);
+            traffic.send(fresh);
+            await().atMost(SETTLE).until(() -> traffic.results.get(old).size() >= 2 && traffic.allDone(fresh));
+
+            assertThat(traffic.notCleanlySucceeded(fresh)).isEmpty();
+            List<byte[]> results = traffic.results.get(old);
+            assertThat(results.get(results.size() - 1)).as("the replay is the stored result")
+                    .isEqualTo(results.get(0));
+            assertThat(traffic.statuses(old)).as("no new ACCEPTED/final status: the request was not run again")
+                    .isEqualTo(oldStatuses);
+            assertThat(traffic.finalStatuses(old)).extracting(StatusRecord::state)
+                    .containsExactly(RequestState.SUCCEEDED);
+            submitTool("--cancel", second);
+        }
+    }
+
+    /**
+     * (a) {@code kill -9} of a task manager while 10,000 MiniLM requests stream through: the job restarts on the
+     * remaining one from its last checkpoint, and every request ends in exactly one final state (SUCCEEDED) with a
+     * result. At-least-once: what was computed after the last checkpoint is computed and published again (same
+     * state and result, new timestamps); readers deduplicate by ID.
+     */
+    @Test
+    @Order(3)
+    void killedTaskManagerLosesNoRequest() throws Exception {
+        int n = 10_000;
+        try (InferenceTraffic traffic = new InferenceTraffic(kafka, "failover", PARALLELISM, configDir)) {
+            String job = submit(traffic.configFile);
+            Set<String> hosts = cluster.taskManagersOf(job);
+            assertThat(hosts).hasSize(2);
+            List<String> ids = traffic.ids("r", n);
+            long sendStart = System.nanoTime();
+            long sendStartEpoch = System.currentTimeMillis();
+            traffic.send(ids);
+            // Mid-stream: a tenth of the results out, and a checkpoint taken during the traffic (so the restore
+            // brings back in-flight requests and request state, not an empty job).
+            await().atMost(SETTLE).until(() -> traffic.results.countPresent(ids) >= n / 10
+                    && latestCheckpointTriggeredAt(job) > sendStartEpoch);
+            long doneBefore = traffic.results.countPresent(ids);
+            String victim = hosts.iterator().next();
+            JsonNode checkpoints = cluster.rest.get("/jobs/" + job + "/checkpoints");
+            long killedAt = System.nanoTime();
+            long killedAtEpoch = System.currentTimeMillis();
+            cluster.kill(victim);
+            LOG.info("killed {} (kill -9) {} ms after the first request, {} of {} requests had results; {} checkpoints "
+                    + "completed, the latest triggered {} ms before the kill (what a restore goes back to)", victim,
+                    TimeUnit.NANOSECONDS.toMillis(killedAt - sendStart), doneBefore, n,
+                    checkpoints.path("counts").path("completed").asLong(),
+                    killedAtEpoch - checkpoints.path("latest").path("completed").path("trigger_timestamp").asLong());
+
+            long[] noticed = {0};
+            await().atMost(SETTLE).pollInterval(Duration.ofMillis(100)).until(() -> {
+                JsonNode j = cluster.rest.job(job);
+                if (noticed[0] == 0 && !FlinkRestClient.allTasksRunning(j)) {
+                    noticed[0] = System.nanoTime();
+                }
+                return noticed[0] != 0 && FlinkRestClient.allTasksRunning(j);
+            });
+            long runningAgain = System.nanoTime();
+            Set<String> after = cluster.taskManagersOf(job);
+            await().atMost(SETTLE).until(() -> traffic.allDone(ids));
+            long allFinal = System.nanoTime();
+
+            JsonNode timestamps = cluster.rest.job(job).path("timestamps");
+            LOG.info("RECOVERY after kill -9 of {}: failure seen by the JobManager {} ms after the kill; all tasks "
+                            + "RUNNING again on {} after {} ms; all {} requests final after {} ms; {} of them had "
+                            + "results before the kill; end to end {} ms for {} requests ({}/s overall)",
+                    victim, ms(killedAt, noticed[0]), after, ms(killedAt, runningAgain), n, ms(killedAt, allFinal),
+                    doneBefore, ms(sendStart, allFinal), n, n * 1000L / Math.max(1, ms(sendStart, allFinal)));
+            LOG.info("job status timestamps (epoch ms) from the JobManager: {}", timestamps);
+
+            assertThat(after).as("the job runs again, without the killed task manager").doesNotContain(victim)
+                    .isNotEmpty();
+            assertThat(timestamps.path("RESTARTING").asLong()).as("the job really failed over").isPositive();
+            List<String> bad = traffic.notCleanlySucceeded(ids);
+            assertThat(bad).as("requests without exactly one final SUCCEEDED status and a result (first 10: %s)",
+                    bad.subList(0, Math.min(10, bad.size()))).isEmpty();
+            long duplicates = traffic.results.totalRecords() - n;
+            List<String> republished = ids.stream().filter(id -> traffic.finalStatuses(id).size() > 1).toList();
+            LOG.info("at-least-once after the failover: {} duplicate result records, {} requests with their final "
+                    + "status published again{}", duplicates, republished.size(), republished.isEmpty() ? ""
+                    : " (e.g. " + traffic.statuses(republished.get(0)).stream().map(s -> new String(s.toJson(),
+                            StandardCharsets.UTF_8)).toList() + ")");
+            submitTool("--cancel", job);
+        }
+    }
+
+    private static long latestCheckpointTriggeredAt(String job) throws Exception {
+        return cluster.rest.get("/jobs/" + job + "/checkpoints").path("latest").path("completed")
+                .path("trigger_timestamp").asLong();
+    }
+
+    /** deploy/submit --config FILE [more], against the test cluster; returns the job ID it prints. */
+    private static String submit(Path config, String... more) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--config", config.toString(),
+                "--jar", System.getProperty("streaminfer.job.jar")));
+        args.addAll(Arrays.asList(more));
+        List<String> out = submitTool(args.toArray(String[]::new));
+        assertThat(out).hasSize(2);
+        assertThat(out.get(1)).isEqualTo(cluster.rest.webUiLink(out.get(0)));
+        return out.get(0);
+    }
+
+    /** The command deploy/submit runs, in this JVM; returns its stdout lines, fails with its stderr. */
+    private static List<String> submitTool(String... args) throws Exception {
+        List<String> all = new ArrayList<>(Arrays.asList(args));
+        all.add("--rest");
+        all.add(cluster.rest.base().toString());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = SubmitCommand.run(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String errText = err.toString(StandardCharsets.UTF_8);
+        LOG.info("submit {}: {}", args[0], errText.strip().replace("\n", " | "));
+        assertThat(rc).as("deploy/submit %s: %s\njobmanager log tail:\n%s", Arrays.toString(args), errText,
+                cluster.logTail("jobmanager", 40)).isZero();
+        return out.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+
+    private static long ms(long t0) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    }
+
+    private static long ms(long from, long to) {
+        return TimeUnit.NANOSECONDS.toMillis(to - from);
+    }
+}

@@ -1,0 +1,169 @@
+package io.streaminfer.job.cluster;
+
+import io.streaminfer.contract.KafkaContract;
+import io.streaminfer.contract.OipJson;
+import io.streaminfer.contract.RequestState;
+import io.streaminfer.contract.StatusRecord;
+import io.streaminfer.job.testing.EmbeddedKafka;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * One job's topics on the broker, its job config file (what a user hands to deploy/submit), a producer of MiniLM
+ * text requests, and readers of the results and status topics.
+ */
+final class InferenceTraffic implements AutoCloseable {
+    static final String MODEL = "all-minilm-l6-v2";
+    private static final String[] SUBJECTS = {"A man", "A woman", "The child", "An old dog", "A chef", "The pilot"};
+    private static final String[] VERBS = {"is eating", "is reading", "plays with", "is painting", "is carrying"};
+    private static final String[] OBJECTS = {"food.", "a red ball.", "the newspaper.", "a small boat.", "bread."};
+
+    final String prefix;
+    final Path configFile;
+    final OutputReader results;
+    final OutputReader status;
+    private final String requestsTopic;
+    private final KafkaProducer<byte[], byte[]> producer;
+
+    /**
+     * Topics {@code <prefix>.requests} etc. with {@code partitions} partitions (as many as the job's parallelism),
+     * and a job config: at-least-once, 1 s checkpoints into the cluster's checkpoint dir, one torch worker per
+     * replica (two replicas on two cores), parallelism {@code parallelism}.
+     */
+    InferenceTraffic(EmbeddedKafka kafka, String prefix, int parallelism, Path dir) throws IOException {
+        this.prefix = prefix;
+        this.requestsTopic = prefix + ".requests";
+        kafka.createTopic(prefix + ".requests", parallelism);
+        kafka.createTopic(prefix + ".results", parallelism);
+        kafka.createTopic(prefix + ".status", parallelism, Map.of("cleanup.policy", "compact"));
+        kafka.createTopic(prefix + ".dlq", 1);
+        String yaml = String.join("\n",
+                "job-name: " + prefix,
+                "kafka:",
+                "  bootstrap-servers: " + kafka.bootstrapServers(),
+                "  group-id: " + prefix + "-job",
+                "topics:",
+                "  requests: " + prefix + ".requests",
+                "  results: " + prefix + ".results",
+                "  status: " + prefix + ".status",
+                "  dead-letters: " + prefix + ".dlq",
+                "models:",
+                "  dir: " + System.getProperty("streaminfer.models.dir"),
+                "  serve: [" + MODEL + "]",
+                "  workers: 1",
+                "batching:",
+                "  defaults: {max-batch-size: 32, max-delay-ms: 5}",
+                "checkpointing:",
+                "  interval-ms: 1000",
+                "  min-pause-ms: 200",
+                "  dir: null                 # the cluster's execution.checkpointing.dir",
+                "execution:",
+                "  parallelism: " + parallelism,
+                "  restart-delay-ms: 500",
+                "");
+        Files.createDirectories(dir);
+        this.configFile = dir.resolve(prefix + ".yaml");
+        Files.writeString(configFile, yaml);
+        this.producer = kafka.producer();
+        this.results = new OutputReader(kafka.bootstrapServers(), prefix + ".results");
+        this.status = new OutputReader(kafka.bootstrapServers(), prefix + ".status");
+    }
+
+    /** IDs {@code <prefix>-<tag>-0 .. n-1}. */
+    List<String> ids(String tag, int n) {
+        List<String> ids = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ids.add(prefix + "-" + tag + "-" + i);
+        }
+        return ids;
+    }
+
+    /** A short sentence (8-12 tokens) per ID, varied so that batches hold different token lengths. */
+    void send(List<String> ids) {
+        for (int i = 0; i < ids.size(); i++) {
+            String sentence = SUBJECTS[i % SUBJECTS.length] + " " + VERBS[(i / 3) % VERBS.length] + " "
+                    + OBJECTS[(i / 7) % OBJECTS.length];
+            send(ids.get(i), sentence);
+        }
+        producer.flush();
+    }
+
+    void send(String id, String sentence) {
+        RecordHeaders h = new RecordHeaders();
+        h.add(KafkaContract.HEADER_MODEL, MODEL.getBytes(StandardCharsets.UTF_8));
+        String body = "{\"id\":\"" + id + "\",\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1],"
+                + "\"data\":[\"" + sentence + "\"]}]}";
+        producer.send(new ProducerRecord<>(requestsTopic, null, null, id.getBytes(StandardCharsets.UTF_8),
+                body.getBytes(StandardCharsets.UTF_8), h));
+    }
+
+    void flush() {
+        producer.flush();
+    }
+
+    List<StatusRecord> statuses(String id) {
+        List<StatusRecord> out = new ArrayList<>();
+        for (byte[] v : status.get(id)) {
+            out.add(StatusRecord.fromJson(v));
+        }
+        return out;
+    }
+
+    /**
+     * The distinct final status records of an ID. At-least-once: after a failover, an outcome computed again since the
+     * last checkpoint is published again, with the same state but its own timestamps.
+     */
+    List<StatusRecord> finalStatuses(String id) {
+        List<StatusRecord> out = new ArrayList<>();
+        for (StatusRecord s : statuses(id)) {
+            if (s.state().isFinal() && !out.contains(s)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** The final states an ID reached: exactly one is the contract ({SUCCEEDED} here), however often published. */
+    Set<RequestState> finalStates(String id) {
+        Set<RequestState> states = EnumSet.noneOf(RequestState.class);
+        finalStatuses(id).forEach(s -> states.add(s.state()));
+        return states;
+    }
+
+    /** Every ID has a final status and at least one result. */
+    boolean allDone(List<String> ids) {
+        return results.countPresent(ids) == ids.size()
+                && ids.stream().allMatch(id -> !finalStatuses(id).isEmpty());
+    }
+
+    /** IDs whose one final state is not SUCCEEDED, or without a result, or with an error result (for messages). */
+    List<String> notCleanlySucceeded(List<String> ids) {
+        List<String> bad = new ArrayList<>();
+        for (String id : ids) {
+            Set<RequestState> f = finalStates(id);
+            boolean ok = f.equals(EnumSet.of(RequestState.SUCCEEDED)) && !results.get(id).isEmpty()
+                    && results.get(id).stream().noneMatch(OipJson::isError);
+            if (!ok) {
+                bad.add(id + " " + finalStatuses(id));
+            }
+        }
+        return bad;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        producer.close();
+        results.close();
+        status.close();
+    }
+}
