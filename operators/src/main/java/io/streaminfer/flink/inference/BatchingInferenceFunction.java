@@ -10,6 +10,7 @@ import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
+import io.streaminfer.flink.inference.internal.GpuAllocator;
 import io.streaminfer.flink.metrics.BatcherMetrics;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
@@ -60,6 +61,8 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
     private transient Map<String, MicroBatcher> batchers;
     private transient Map<RequestEnvelope, CompletableFuture<Prediction>> pending;
     private transient List<BatcherMetrics> metrics;
+    /** The GPU this replica took from {@link GpuAllocator}; -1 when none (set in open: transient fields read 0). */
+    private transient int acquiredGpu;
 
     public BatchingInferenceFunction(InferenceSettings settings) {
         this(settings, null);
@@ -73,6 +76,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
 
     @Override
     public void open(OpenContext openContext) {
+        acquiredGpu = -1;
         pending = Collections.synchronizedMap(new IdentityHashMap<>());
         batchers = new HashMap<>();
         metrics = new ArrayList<>();
@@ -141,7 +145,8 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
             if (!indexes.isEmpty()) {
                 Collections.sort(indexes);
                 int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-                int gpu = indexes.get(subtask % indexes.size());
+                int gpu = GpuAllocator.acquire(indexes);
+                acquiredGpu = gpu;
                 LOG.info("Subtask {} uses GPU {} of {} assigned by Flink", subtask, gpu, indexes);
                 return DeviceSpec.gpu(gpu);
             }
@@ -198,6 +203,10 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
 
     @Override
     public void close() {
+        if (acquiredGpu >= 0) {
+            GpuAllocator.release(acquiredGpu);
+            acquiredGpu = -1;
+        }
         if (batchers != null) {
             batchers.values().forEach(MicroBatcher::close);
         }
