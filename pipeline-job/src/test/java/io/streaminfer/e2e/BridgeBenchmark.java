@@ -60,8 +60,19 @@ public final class BridgeBenchmark implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "15", description = "Measured seconds per concurrency level.")
     int seconds;
 
+    @Option(names = "--warm-up-seconds", defaultValue = "30", description = "Closed-loop warm-up over HTTP (JIT, "
+            + "the model's shapes, RocksDB's first compactions) before anything is measured.")
+    int warmUpSeconds;
+
     @Option(names = "--concurrency", split = ",", defaultValue = "1,16,64,256")
     List<Integer> concurrency;
+
+    @Option(names = "--buffer-timeout-ms", description = "The job's execution.buffer-timeout-ms (default: the "
+            + "job's default).")
+    Long bufferTimeoutMs;
+
+    @Option(names = "--cpu", description = "Print this JVM's CPU by thread group for each throughput phase.")
+    boolean cpu;
 
     private final PrintStream out = System.out;
     private final SyntheticText text = new SyntheticText(42);
@@ -80,7 +91,15 @@ public final class BridgeBenchmark implements Callable<Integer> {
                 Runtime.getRuntime().availableProcessors());
         double rawP50 = rawSingle();
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
-                BridgeStack stack = new BridgeStack(kafka, "bench").startJob();
+                BridgeStack stack = new BridgeStack(kafka, "bench").startJob(c -> {
+                    // The job's own checkpoint cadence, not the tests' fast one (each checkpoint flushes RocksDB).
+                    io.streaminfer.job.config.JobConfig defaults = new io.streaminfer.job.config.JobConfig();
+                    c.checkpointing.intervalMs = defaults.checkpointing.intervalMs;
+                    c.checkpointing.minPauseMs = defaults.checkpointing.minPauseMs;
+                    if (bufferTimeoutMs != null) {
+                        c.execution.bufferTimeoutMs = bufferTimeoutMs;
+                    }
+                });
                 Bridge bridge = stack.startBridge(stack.bridgeYaml("bench-bridge", "callbacks:\n  enabled: false\n"
                         + "http:\n  host: 127.0.0.1\n  port: 0\n  max-in-flight: 100000\n"));
                 ResultWatcher watcher = new ResultWatcher(kafka.bootstrapServers(), "bench.results");
@@ -99,7 +118,7 @@ public final class BridgeBenchmark implements Callable<Integer> {
             try {
                 String path = "/v2/models/" + model + "/infer";
                 // Warm-up: JIT of bridge, Flink and Kafka paths, and the model's shapes.
-                closedLoop(client, bridge.port(), path, 16, 8);
+                closedLoop(client, bridge.port(), path, 64, warmUpSeconds);
 
                 out.println();
                 out.println("== low load: one caller, " + pauseMs + " ms between calls ==");
@@ -114,13 +133,30 @@ public final class BridgeBenchmark implements Callable<Integer> {
 
                 out.println();
                 out.println("== throughput ==");
-                double kafkaRate = kafkaThroughput(producer, watcher);
-                out.printf("Kafka only, burst of %d:   %8.0f req/s%n", burst, kafkaRate);
+                io.streaminfer.job.bench.CpuMeter meter = new io.streaminfer.job.bench.CpuMeter();
+                double kafkaBefore = kafkaThroughput(producer, watcher, 'T');
+                out.printf("Kafka only, burst of %d:   %8.0f req/s%n", burst, kafkaBefore);
+                cpuReport(meter);
+                List<Level> levels = new java.util.ArrayList<>();
                 for (int c : concurrency) {
+                    meter = new io.streaminfer.job.bench.CpuMeter();
                     Level l = closedLoop(client, bridge.port(), path, c, seconds);
                     out.printf("bridge, %3d callers:       %8.0f req/s  p50 %6.1f  p95 %6.1f  p99 %6.1f ms  "
-                            + "errors %d  (%.2f x Kafka only)%n", c, l.rate, l.stats.percentileMs(50),
-                            l.stats.percentileMs(95), l.stats.percentileMs(99), l.errors, l.rate / kafkaRate);
+                            + "errors %d%n", c, l.rate, l.stats.percentileMs(50), l.stats.percentileMs(95),
+                            l.stats.percentileMs(99), l.errors);
+                    cpuReport(meter);
+                    levels.add(l);
+                }
+                // Again after the HTTP phases: state grows and RocksDB compacts as the run goes on.
+                meter = new io.streaminfer.job.bench.CpuMeter();
+                double kafkaAfter = kafkaThroughput(producer, watcher, 'U');
+                out.printf("Kafka only, burst of %d:   %8.0f req/s (after the HTTP phases)%n", burst, kafkaAfter);
+                cpuReport(meter);
+                double kafkaRate = (kafkaBefore + kafkaAfter) / 2;
+                out.println();
+                out.printf("ratios to the Kafka-only throughput (mean of before and after, %.0f req/s):%n", kafkaRate);
+                for (int i = 0; i < levels.size(); i++) {
+                    out.printf("  %3d callers: %.2f%n", concurrency.get(i), levels.get(i).rate / kafkaRate);
                 }
             } finally {
                 client.close();
@@ -128,6 +164,15 @@ public final class BridgeBenchmark implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private void cpuReport(io.streaminfer.job.bench.CpuMeter meter) {
+        if (!cpu) {
+            return;
+        }
+        io.streaminfer.job.bench.CpuMeter.Usage u = meter.since();
+        out.println("    " + u.summary());
+        u.top(8).forEach(line -> out.println("    " + line));
     }
 
     private void row(String name, Stats s, double rawP50) {
@@ -189,17 +234,17 @@ public final class BridgeBenchmark implements Callable<Integer> {
         return new Stats(t, lowLoadRequests);
     }
 
-    private double kafkaThroughput(KafkaProducer<byte[], byte[]> producer, ResultWatcher watcher)
+    private double kafkaThroughput(KafkaProducer<byte[], byte[]> producer, ResultWatcher watcher, char phase)
             throws InterruptedException {
-        watcher.expect('T', burst);
+        watcher.expect(phase, burst);
         long start = System.nanoTime();
         for (int i = 0; i < burst; i++) {
-            send(producer, "T-" + i);
+            send(producer, phase + "-" + i);
         }
         producer.flush();
-        int done = watcher.await('T', Duration.ofSeconds(30));
+        int done = watcher.await(phase, Duration.ofSeconds(30));
         long last = 0;
-        for (long a : watcher.arrivals('T')) {
+        for (long a : watcher.arrivals(phase)) {
             last = Math.max(last, a);
         }
         return done / ((last - start) / 1e9);

@@ -53,7 +53,12 @@ public final class BridgeStack implements AutoCloseable {
     }
 
     BridgeStack startJob() throws Exception {
+        return startJob(c -> { });
+    }
+
+    BridgeStack startJob(java.util.function.Consumer<JobConfig> customize) throws Exception {
         JobConfig config = jobConfig();
+        customize.accept(config);
         config.validate();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         InferenceJob.configure(env, config);

@@ -20,11 +20,13 @@ import java.util.Map;
  * Linux name from /proc/self/task. The machine's totals from /proc/stat, less this process, are what other
  * processes took: how noisy the figures are.
  */
-final class CpuMeter {
+public final class CpuMeter {
     /** Linux reports /proc in USER_HZ ticks, 100 per second on every mainstream kernel. */
     private static final double NANOS_PER_TICK = 1e9 / 100;
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    public CpuMeter() {}
 
     private final long wall = System.nanoTime();
     private final long process = processCpuNanos();
@@ -34,7 +36,7 @@ final class CpuMeter {
     private final Map<String, Long> hidden = hiddenThreadCpu();
 
     /** CPU used since this meter was made. */
-    Usage since() {
+    public Usage since() {
         long wallNow = System.nanoTime();
         long processNow = processCpuNanos();
         long[] machineNow = machineNanos();
@@ -59,27 +61,27 @@ final class CpuMeter {
      * @param tasksNanos all processes' user and system time; {@code irqNanos} the kernel's interrupt work (here
      *     mostly the loopback network between clients and broker); {@code stealNanos} what the hypervisor took
      */
-    record Usage(long wallNanos, long processNanos, long tasksNanos, long irqNanos, long stealNanos, long gcMillis,
+    public record Usage(long wallNanos, long processNanos, long tasksNanos, long irqNanos, long stealNanos, long gcMillis,
             Map<String, Long> groups) {
-        double processCores() {
+        public double processCores() {
             return (double) processNanos / wallNanos;
         }
 
         /** Cores' worth of CPU that other processes (and the hypervisor) took; NaN without /proc/stat. */
-        double otherCores() {
+        public double otherCores() {
             return tasksNanos < 0 ? Double.NaN
                     : Math.max(0, (double) (tasksNanos - processNanos + stealNanos) / wallNanos);
         }
 
         /** One line on the machine: this JVM, interrupts, others, GC. */
-        String summary() {
+        public String summary() {
             return String.format("this JVM %.2f cores, kernel irq/softirq %.2f, other processes %.2f (steal "
                             + "included); GC pauses %d ms in %.1f s", processCores(), (double) irqNanos / wallNanos,
                     otherCores(), gcMillis, wallNanos / 1e9);
         }
 
         /** The {@code top} thread groups by CPU, then the rest, as lines "share%  name" of this JVM's CPU. */
-        List<String> top(int top) {
+        public List<String> top(int top) {
             List<Map.Entry<String, Long>> sorted = new ArrayList<>(groups.entrySet());
             sorted.sort(Map.Entry.<String, Long>comparingByValue().reversed());
             List<String> lines = new ArrayList<>();
