@@ -209,7 +209,9 @@ class InferencePipelineIT {
                 Long.toString(past));
         pipeline.flush();
         for (String id : List.of("late-1", "late-2")) {
-            await().atMost(WAIT).until(() -> pipeline.finalStatuses(id).size() == 1);
+            // Status and result leave through different sinks: wait for both.
+            await().atMost(WAIT).until(() -> pipeline.finalStatuses(id).size() == 1
+                    && !pipeline.results.get(id).isEmpty());
             StatusRecord s = pipeline.finalStatuses(id).get(0);
             assertThat(s.state()).isEqualTo(RequestState.EXPIRED);
             assertThat(s.errorCode()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);

@@ -8,7 +8,6 @@ import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -17,9 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.WakeupException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.streaminfer.bridge.kafka.TopicReader;
 
 /**
  * Sends each callback once per result, whichever replica is up: the replicas share the results topic in one
@@ -31,69 +28,48 @@ import org.slf4j.LoggerFactory;
  * <p>Callback body: {@code {"job_id", "state", "error_code"?, "sent_at", "result": <the OIP response or error>}},
  * signed with {@link Signatures}.
  */
-public final class CallbackDispatcher implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(CallbackDispatcher.class);
+public final class CallbackDispatcher extends TopicReader {
 
-    private final Consumer<byte[], byte[]> consumer;
     private final Producer<byte[], byte[]> producer;
     private final String resultsTopic;
     private final String callbacksTopic;
     private final CallbackSender sender;
     private final BridgeMetrics metrics;
-    private final Thread thread;
-    private volatile boolean running = true;
 
     public CallbackDispatcher(Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
             String resultsTopic, String callbacksTopic, CallbackSender sender, BridgeMetrics metrics) {
-        this.consumer = consumer;
+        super(consumer, "callback-dispatcher", "callbacks resume when this replica restarts or another one takes "
+                + "its partitions");
         this.producer = producer;
         this.resultsTopic = resultsTopic;
         this.callbacksTopic = callbacksTopic;
         this.sender = sender;
         this.metrics = metrics;
-        this.thread = new Thread(this::run, "callback-dispatcher");
-        this.thread.setDaemon(true);
     }
 
     public void start() {
         consumer.subscribe(List.of(resultsTopic));
-        thread.start();
+        startPolling();
     }
 
-    public boolean isRunning() {
-        return running && thread.isAlive();
-    }
-
-    private void run() {
-        try {
-            while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
-                if (records.isEmpty()) {
-                    continue;
-                }
-                List<CompletableFuture<?>> inBatch = new ArrayList<>();
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    String url = KafkaClients.header(r.headers(), KafkaContract.HEADER_CALLBACK_URL);
-                    if (url != null && r.key() != null) {
-                        inBatch.add(dispatch(new String(r.key(), StandardCharsets.UTF_8), url, r));
-                    }
-                }
-                // Deliveries run on the HTTP client's event loop; this thread waits for them, then commits.
-                CompletableFuture.allOf(inBatch.toArray(new CompletableFuture[0])).join();
-                if (!inBatch.isEmpty()) {
-                    producer.flush();
-                }
-                consumer.commitSync();
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            LOG.error("Callback dispatcher stopped; callbacks resume when this replica restarts or another one "
-                    + "takes its partitions", e);
-            running = false;
-        } finally {
-            consumer.close(Duration.ofSeconds(5));
+    @Override
+    protected void onRecords(ConsumerRecords<byte[], byte[]> records) {
+        if (records.isEmpty()) {
+            return;
         }
+        List<CompletableFuture<?>> inBatch = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            String url = KafkaClients.header(r.headers(), KafkaContract.HEADER_CALLBACK_URL);
+            if (url != null && r.key() != null) {
+                inBatch.add(dispatch(new String(r.key(), StandardCharsets.UTF_8), url, r));
+            }
+        }
+        // Deliveries run on the HTTP client's event loop; this thread waits for them, then commits.
+        CompletableFuture.allOf(inBatch.toArray(new CompletableFuture[0])).join();
+        if (!inBatch.isEmpty()) {
+            producer.flush();
+        }
+        consumer.commitSync();
     }
 
     private CompletableFuture<Void> dispatch(String jobId, String url, ConsumerRecord<byte[], byte[]> r) {
@@ -134,13 +110,7 @@ public final class CallbackDispatcher implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        consumer.wakeup();
-        try {
-            thread.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        stop(10_000);
         sender.close();
     }
 }

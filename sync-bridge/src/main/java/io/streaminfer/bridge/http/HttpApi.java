@@ -110,7 +110,7 @@ public final class HttpApi {
             metrics.gauge("streaminfer_bridge_replies_unclaimed", "Replies read that no caller waited for",
                     replies::unclaimed);
             metrics.gauge("streaminfer_bridge_jobs_known", "Jobs in this replica's job view", jobs::size);
-            RequestIntake intake = new RequestIntake(repository);
+            RequestIntake intake = new RequestIntake(repository, metrics, notReadyReason);
 
             Router router = Router.router(vertx);
             new HealthRoutes(notReadyReason, metrics).mount(router);
@@ -119,9 +119,9 @@ public final class HttpApi {
             router.route("/v1/*").handler(auth);
             router.post().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
             new ModelRoutes(repository, notReadyReason).mount(router);
-            new InferRoute(vertx, intake, publisher, replies, admission, metrics, notReadyReason, defaultTimeoutMs,
-                    maxTimeoutMs, retryAfterSeconds).mount(router);
-            new JobRoutes(vertx, intake, publisher, jobs, results, metrics, notReadyReason).mount(router);
+            new InferRoute(vertx, intake, publisher, replies, admission, metrics, defaultTimeoutMs, maxTimeoutMs,
+                    retryAfterSeconds).mount(router);
+            new JobRoutes(vertx, intake, publisher, jobs, results).mount(router);
 
             router.errorHandler(413, ctx -> Replies.error(ctx, 413, "request body larger than the limit of "
                     + maxBodyBytes + " bytes"));

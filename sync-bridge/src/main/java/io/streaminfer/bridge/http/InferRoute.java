@@ -15,7 +15,6 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,12 +33,11 @@ final class InferRoute {
     private final ReplyRouter router;
     private final Admission admission;
     private final BridgeMetrics metrics;
-    private final Supplier<String> notReadyReason;
     private final long defaultTimeoutMs;
     private final long maxTimeoutMs;
     private final int retryAfterSeconds;
 
-    InferRoute(Vertx vertx, RequestIntake intake, RequestPublisher publisher, ReplyRouter router, Admission admission, BridgeMetrics metrics, Supplier<String> notReadyReason, long defaultTimeoutMs,
+    InferRoute(Vertx vertx, RequestIntake intake, RequestPublisher publisher, ReplyRouter router, Admission admission, BridgeMetrics metrics, long defaultTimeoutMs,
             long maxTimeoutMs, int retryAfterSeconds) {
         this.vertx = vertx;
         this.intake = intake;
@@ -47,7 +45,6 @@ final class InferRoute {
         this.router = router;
         this.admission = admission;
         this.metrics = metrics;
-        this.notReadyReason = notReadyReason;
         this.defaultTimeoutMs = defaultTimeoutMs;
         this.maxTimeoutMs = maxTimeoutMs;
         this.retryAfterSeconds = retryAfterSeconds;
@@ -59,22 +56,16 @@ final class InferRoute {
     }
 
     private void infer(RoutingContext ctx) {
-        long start = System.nanoTime();
-        String model = ctx.pathParam("name");
-        ctx.addEndHandler(v -> metrics.request("infer", model, ctx.response().getStatusCode(),
-                System.nanoTime() - start));
-        RequestIntake.Checked checked;
+        RequestIntake.Checked checked = intake.accept(ctx, "infer");
+        if (checked == null) {
+            return;
+        }
+        String model = checked.version.name();
         long timeoutMs;
         try {
-            checked = intake.check(ctx);
             timeoutMs = RequestIntake.timeoutMs(ctx, checked.request, defaultTimeoutMs, maxTimeoutMs);
         } catch (InferenceException e) {
             Replies.error(ctx, e.code().httpStatus(), e.getMessage());
-            return;
-        }
-        String notReady = notReadyReason.get();
-        if (notReady != null) {
-            Replies.error(ctx, 503, "not ready: " + notReady);
             return;
         }
         if (!admission.tryAcquire()) {
@@ -88,16 +79,20 @@ final class InferRoute {
         String jobId = JobIds.sync(replyPartition);
         Context context = vertx.getOrCreateContext();
         CompletableFuture<Reply> reply = router.register(jobId);
-        long timer = vertx.setTimer(timeoutMs, t -> reply.completeExceptionally(new TimeoutException()));
         ctx.response().closeHandler(v -> reply.cancel(false)); // the caller hung up: stop waiting for it
         RequestPublisher.Routing routing = RequestPublisher.Routing.of(model, ctx.pathParam("version"))
                 .replyTo(router.replicaId(), replyPartition)
                 .deadline(System.currentTimeMillis() + timeoutMs);
-        publisher.publish(jobId, checked.body, routing).whenComplete((ok, error) -> {
+        CompletableFuture<Void> published = publisher.publish(jobId, checked.body, routing);
+        published.whenComplete((ok, error) -> {
             if (error != null) {
                 reply.completeExceptionally(new PublishFailed(error));
             }
         });
+        // A 504 promises the job ID will yield a result: give it only once the brokers have the request. While the
+        // publish is still pending the caller waits for its outcome (at most the producer's delivery timeout).
+        long timer = vertx.setTimer(timeoutMs, t -> published.thenRun(
+                () -> reply.completeExceptionally(new TimeoutException())));
         reply.whenComplete((result, error) -> context.runOnContext(v -> {
             vertx.cancelTimer(timer);
             router.forget(jobId);

@@ -8,8 +8,6 @@ import io.streaminfer.bridge.jobs.JobView;
 import io.streaminfer.bridge.jobs.ResultLookup;
 import io.streaminfer.bridge.kafka.Reply;
 import io.streaminfer.bridge.kafka.RequestPublisher;
-import io.streaminfer.bridge.metrics.BridgeMetrics;
-import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.OipJson;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -21,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,18 +39,13 @@ final class JobRoutes {
     private final RequestPublisher publisher;
     private final JobView jobs;
     private final ResultLookup results;
-    private final BridgeMetrics metrics;
-    private final Supplier<String> notReadyReason;
 
-    JobRoutes(Vertx vertx, RequestIntake intake, RequestPublisher publisher, JobView jobs, ResultLookup results,
-            BridgeMetrics metrics, Supplier<String> notReadyReason) {
+    JobRoutes(Vertx vertx, RequestIntake intake, RequestPublisher publisher, JobView jobs, ResultLookup results) {
         this.vertx = vertx;
         this.intake = intake;
         this.publisher = publisher;
         this.jobs = jobs;
         this.results = results;
-        this.metrics = metrics;
-        this.notReadyReason = notReadyReason;
     }
 
     void mount(Router r) {
@@ -64,22 +56,11 @@ final class JobRoutes {
     }
 
     private void submit(RoutingContext ctx) {
-        long start = System.nanoTime();
-        String model = ctx.pathParam("name");
-        ctx.addEndHandler(v -> metrics.request("job_submit", model, ctx.response().getStatusCode(),
-                System.nanoTime() - start));
-        RequestIntake.Checked checked;
-        try {
-            checked = intake.check(ctx);
-        } catch (InferenceException e) {
-            Replies.error(ctx, e.code().httpStatus(), e.getMessage());
+        RequestIntake.Checked checked = intake.accept(ctx, "job_submit");
+        if (checked == null) {
             return;
         }
-        String notReady = notReadyReason.get();
-        if (notReady != null) {
-            Replies.error(ctx, 503, "not ready: " + notReady);
-            return;
-        }
+        String model = checked.version.name();
         String jobId = JobIds.async();
         Context context = vertx.getOrCreateContext();
         publisher.publish(jobId, checked.body, RequestPublisher.Routing.of(model, ctx.pathParam("version")))

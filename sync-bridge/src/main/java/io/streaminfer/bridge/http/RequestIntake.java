@@ -20,9 +20,38 @@ final class RequestIntake {
     static final String TIMEOUT_HEADER = "X-Timeout-Ms";
 
     private final ModelRepository repository;
+    private final io.streaminfer.bridge.metrics.BridgeMetrics metrics;
+    private final java.util.function.Supplier<String> notReadyReason;
 
-    RequestIntake(ModelRepository repository) {
+    RequestIntake(ModelRepository repository, io.streaminfer.bridge.metrics.BridgeMetrics metrics,
+            java.util.function.Supplier<String> notReadyReason) {
         this.repository = repository;
+        this.metrics = metrics;
+        this.notReadyReason = notReadyReason;
+    }
+
+    /**
+     * The common start of every request that publishes: counts it under {@code route} when it ends, checks it, and
+     * checks that this replica is ready. Returns null after answering the caller when anything is wrong.
+     */
+    Checked accept(RoutingContext ctx, String route) {
+        long start = System.nanoTime();
+        String model = ctx.pathParam("name");
+        ctx.addEndHandler(v -> metrics.request(route, model, ctx.response().getStatusCode(),
+                System.nanoTime() - start));
+        Checked checked;
+        try {
+            checked = check(ctx);
+        } catch (InferenceException e) {
+            Replies.error(ctx, e.code().httpStatus(), e.getMessage());
+            return null;
+        }
+        String notReady = notReadyReason.get();
+        if (notReady != null) {
+            Replies.error(ctx, 503, "not ready: " + notReady);
+            return null;
+        }
+        return checked;
     }
 
     /** A checked request. */

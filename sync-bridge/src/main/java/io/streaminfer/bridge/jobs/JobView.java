@@ -14,7 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
+import io.streaminfer.bridge.kafka.TopicReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,23 +23,19 @@ import org.slf4j.LoggerFactory;
  * beginning, all partitions), so a restarted replica, or any other one, answers for every job. Bounded: the oldest
  * jobs are forgotten first beyond {@code maxTracked}. Watchers (server-sent events) hear each change.
  */
-public final class JobView implements AutoCloseable {
+public final class JobView extends TopicReader {
     private static final Logger LOG = LoggerFactory.getLogger(JobView.class);
 
-    private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
     private final String statusTopic;
     private final String callbacksTopic;
     private final Map<String, JobState> jobs;
     private final Map<String, List<Consumer<JobState>>> watchers = new HashMap<>();
-    private final Thread thread;
-    private volatile boolean running = true;
     private volatile boolean caughtUp;
-    private volatile boolean started;
     private Map<TopicPartition, Long> startEnds;
 
     public JobView(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer, String statusTopic,
             String callbacksTopic, int maxTracked) {
-        this.consumer = consumer;
+        super(consumer, "job-view", "job queries are stale until the bridge restarts");
         this.statusTopic = statusTopic;
         this.callbacksTopic = callbacksTopic;
         this.jobs = new LinkedHashMap<>(1024, 0.75f, false) {
@@ -48,8 +44,6 @@ public final class JobView implements AutoCloseable {
                 return size() > maxTracked;
             }
         };
-        this.thread = new Thread(this::run, "job-view");
-        this.thread.setDaemon(true);
     }
 
     public void start() {
@@ -67,17 +61,12 @@ public final class JobView implements AutoCloseable {
         consumer.assign(tps);
         consumer.seekToBeginning(tps);
         startEnds = new HashMap<>(consumer.endOffsets(tps));
-        started = true;
-        thread.start();
+        startPolling();
     }
 
     /** True once everything that was on the topics at start-up has been read. */
     public boolean isCaughtUp() {
         return caughtUp;
-    }
-
-    public boolean isRunning() {
-        return started && running && thread.isAlive();
     }
 
     public JobState get(String id) {
@@ -119,24 +108,13 @@ public final class JobView implements AutoCloseable {
         };
     }
 
-    private void run() {
-        try {
-            while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    apply(r);
-                }
-                if (!caughtUp) {
-                    checkCaughtUp();
-                }
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            LOG.error("Job view stopped reading the status topics; job queries will be stale until restart", e);
-            running = false;
-        } finally {
-            consumer.close(Duration.ofSeconds(2));
+    @Override
+    protected void onRecords(ConsumerRecords<byte[], byte[]> records) {
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            apply(r);
+        }
+        if (!caughtUp) {
+            checkCaughtUp();
         }
     }
 
@@ -196,18 +174,4 @@ public final class JobView implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() {
-        running = false;
-        if (!started) {
-            consumer.close(Duration.ZERO);
-            return;
-        }
-        consumer.wakeup();
-        try {
-            thread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

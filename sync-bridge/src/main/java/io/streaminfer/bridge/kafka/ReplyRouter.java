@@ -2,7 +2,6 @@ package io.streaminfer.bridge.kafka;
 
 import io.streaminfer.contract.KafkaContract;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +13,6 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,30 +28,24 @@ import org.slf4j.LoggerFactory;
  * CompletableFuture<Reply> reply = router.register(jobId);   // before publishing the request
  * }</pre>
  */
-public final class ReplyRouter implements AutoCloseable {
+public final class ReplyRouter extends TopicReader {
     private static final Logger LOG = LoggerFactory.getLogger(ReplyRouter.class);
 
-    private final Consumer<byte[], byte[]> consumer;
     private final String topic;
     private final String replicaId;
     private final List<Integer> partitions;
     private final Map<String, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicLong unclaimed = new AtomicLong();
-    private final Thread thread;
-    private volatile boolean running = true;
-    private volatile boolean assigned;
 
     public ReplyRouter(Consumer<byte[], byte[]> consumer, String topic, String replicaId, List<Integer> partitions) {
+        super(consumer, "reply-router", "sync calls time out until the bridge restarts");
         if (partitions.isEmpty()) {
             throw new IllegalArgumentException("a reply router needs at least one partition");
         }
-        this.consumer = consumer;
         this.topic = topic;
         this.replicaId = replicaId;
         this.partitions = List.copyOf(partitions);
-        this.thread = new Thread(this::run, "reply-router");
-        this.thread.setDaemon(true);
     }
 
     /** Assigns the partitions at their end and starts reading. */
@@ -67,8 +59,7 @@ public final class ReplyRouter implements AutoCloseable {
         for (TopicPartition tp : tps) {
             consumer.position(tp); // resolve "end" now: a reply produced after start-up is never skipped
         }
-        assigned = true;
-        thread.start();
+        startPolling();
         LOG.info("Replica {} reads its replies from {} partitions {}", replicaId, topic, partitions);
     }
 
@@ -102,25 +93,10 @@ public final class ReplyRouter implements AutoCloseable {
         return unclaimed.get();
     }
 
-    public boolean isRunning() {
-        return assigned && running && thread.isAlive();
-    }
-
-    private void run() {
-        try {
-            while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    route(r);
-                }
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            LOG.error("Reply router stopped reading {}; sync calls will time out until restart", topic, e);
-            running = false;
-        } finally {
-            consumer.close(Duration.ofSeconds(2));
+    @Override
+    protected void onRecords(ConsumerRecords<byte[], byte[]> records) {
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            route(r);
         }
     }
 
@@ -144,17 +120,7 @@ public final class ReplyRouter implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        if (!assigned) {
-            consumer.close(Duration.ZERO);
-            return;
-        }
-        consumer.wakeup();
-        try {
-            thread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        stop(5_000);
         for (CompletableFuture<Reply> f : pending.values()) {
             f.completeExceptionally(new IllegalStateException("the bridge is shutting down"));
         }

@@ -1,0 +1,79 @@
+package io.streaminfer.bridge.kafka;
+
+import java.time.Duration;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Kafka consumer polled by its own daemon thread: the bridge's readers (replies, job view, callbacks) differ only
+ * in what they do with each poll. A failure stops the reader and is logged with what it means for callers;
+ * {@link #isRunning()} then turns false, which readiness reports.
+ */
+public abstract class TopicReader implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TopicReader.class);
+
+    protected final Consumer<byte[], byte[]> consumer;
+    private final Thread thread;
+    private final String failureMeaning;
+    private volatile boolean running = true;
+    private volatile boolean started;
+
+    /** @param failureMeaning what a stop means for callers, for the log */
+    protected TopicReader(Consumer<byte[], byte[]> consumer, String threadName, String failureMeaning) {
+        this.consumer = consumer;
+        this.failureMeaning = failureMeaning;
+        this.thread = new Thread(this::run, threadName);
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts polling; call once the consumer is assigned or subscribed. */
+    protected final void startPolling() {
+        started = true;
+        thread.start();
+    }
+
+    /** Handles one poll's records (possibly none) on the reader's thread. */
+    protected abstract void onRecords(ConsumerRecords<byte[], byte[]> records);
+
+    public boolean isRunning() {
+        return started && running && thread.isAlive();
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                onRecords(consumer.poll(Duration.ofMillis(500)));
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            LOG.error("{} stopped: {}", thread.getName(), failureMeaning, e);
+            running = false;
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /** Stops polling and closes the consumer, waiting up to {@code waitMs} for the current poll's work. */
+    protected void stop(long waitMs) {
+        running = false;
+        if (!started) {
+            consumer.close(Duration.ZERO);
+            return;
+        }
+        consumer.wakeup();
+        try {
+            thread.join(waitMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop(5_000);
+    }
+}
