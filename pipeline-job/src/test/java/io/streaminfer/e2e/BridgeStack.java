@@ -22,7 +22,7 @@ public final class BridgeStack implements AutoCloseable {
     final String prefix;
     JobClient job;
 
-    BridgeStack(EmbeddedKafka kafka, String prefix) {
+    public BridgeStack(EmbeddedKafka kafka, String prefix) {
         this.kafka = kafka;
         this.prefix = prefix;
         kafka.createTopic(prefix + ".requests", 2);
@@ -68,7 +68,7 @@ public final class BridgeStack implements AutoCloseable {
     }
 
     /** A bridge config for this stack's topics; {@code extra} is YAML appended at the top level. */
-    String bridgeYaml(String replicaId, String extra) {
+    public String bridgeYaml(String replicaId, String extra) {
         return "replica-id: " + replicaId + "\n"
                 + "models-dir: " + modelsDir() + "\n"
                 + "http:\n  host: 127.0.0.1\n  port: 0\n"
@@ -80,7 +80,7 @@ public final class BridgeStack implements AutoCloseable {
                 + extra;
     }
 
-    Bridge startBridge(String yaml) {
+    public Bridge startBridge(String yaml) {
         return Bridge.start(BridgeConfig.parse(yaml, Map.of()));
     }
 

@@ -11,19 +11,19 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /** A small HTTP client for the end-to-end tests: JSON in, status + JSON out. */
-final class Http {
+public final class Http {
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     final String base;
     final String token;
 
-    Http(int port, String token) {
+    public Http(int port, String token) {
         this.base = "http://127.0.0.1:" + port;
         this.token = token;
     }
 
-    record Answer(int status, String body, HttpResponse<String> raw) {
-        JsonNode json() {
+    public record Answer(int status, String body, HttpResponse<String> raw) {
+        public JsonNode json() {
             try {
                 return OipJson.MAPPER.readTree(body);
             } catch (IOException e) {
@@ -43,16 +43,16 @@ final class Http {
         return b;
     }
 
-    Answer get(String path, String... headers) {
+    public Answer get(String path, String... headers) {
         return send(request(path, headers).GET().build());
     }
 
-    Answer post(String path, String body, String... headers) {
+    public Answer post(String path, String body, String... headers) {
         return send(request(path, headers).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
-    CompletableFuture<Answer> postAsync(String path, String body, String... headers) {
+    public CompletableFuture<Answer> postAsync(String path, String body, String... headers) {
         return client.sendAsync(request(path, headers).header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString())
                 .thenApply(r -> new Answer(r.statusCode(), r.body(), r));
@@ -70,7 +70,7 @@ final class Http {
         }
     }
 
-    static String text(String id, String... sentences) {
+    public static String text(String id, String... sentences) {
         StringBuilder data = new StringBuilder();
         for (String s : sentences) {
             data.append(data.length() == 0 ? "" : ",").append('"').append(s.replace("\"", "\\\"")).append('"');

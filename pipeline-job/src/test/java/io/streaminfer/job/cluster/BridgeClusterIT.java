@@ -1,0 +1,396 @@
+package io.streaminfer.job.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.streaminfer.bridge.Bridge;
+import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.Tensor;
+import io.streaminfer.e2e.BridgeStack;
+import io.streaminfer.e2e.Http;
+import io.streaminfer.job.testing.EmbeddedKafka;
+import io.streaminfer.job.tools.FlinkRestClient;
+import io.streaminfer.job.tools.SubmitCommand;
+import io.streaminfer.runtime.ModelRuntime;
+import io.streaminfer.runtime.RuntimeOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole product on real processes: the shaded job jar on the multi-process Flink cluster (a JobManager and two
+ * TaskManager JVMs, submitted the way deploy/submit does it), the bridge in this JVM, one real broker (in this JVM)
+ * with the bridge's five topics. Sync callers (several sharing one OIP {@code id} on purpose) and async jobs are in
+ * flight while a TaskManager is killed with {@code kill -9}, and then while the broker stops and comes back. Every
+ * sync caller gets its own result, or a 504 whose job ID later yields its own result, or a 503 — never another
+ * caller's result; every async job accepted ends SUCCEEDED with its own result.
+ */
+class BridgeClusterIT {
+    private static final Logger LOG = LoggerFactory.getLogger(BridgeClusterIT.class);
+    private static final String MODEL = InferenceTraffic.MODEL;
+    private static final String PREFIX = "bridgecluster";
+    private static final int PARALLELISM = 2;
+    private static final Duration WAIT = Duration.ofMinutes(3);
+    private static final String SYNC_TIMEOUT_MS = "20000";
+    private static final List<String> SENTENCES = List.of(
+            "A man is eating food.",
+            "A woman is reading the newspaper.",
+            "The child plays with a red ball.",
+            "An old dog sleeps in the sun.",
+            "The pilot is carrying a small boat.",
+            "A chef is painting the kitchen wall.");
+
+    static LocalFlinkCluster cluster;
+    static EmbeddedKafka kafka;
+    static Map<String, float[]> expected;
+
+    /** One sync caller: the OIP id and sentence it sent, and what it got. */
+    private record Call(String id, String sentence, CompletableFuture<Http.Answer> answer) {}
+
+    /** One async job submission: the sentence it carries, and the bridge's answer (202 with a job ID, or 503). */
+    private record AsyncJob(String sentence, CompletableFuture<Http.Answer> answer) {}
+
+    @BeforeAll
+    static void start() throws Exception {
+        // Broker, reference embeddings and cluster at once: each takes seconds, and most of it is waiting.
+        CompletableFuture<EmbeddedKafka> broker = CompletableFuture.supplyAsync(EmbeddedKafka::start,
+                r -> new Thread(r, "start-kafka").start());
+        CompletableFuture<Map<String, float[]>> embeddings = CompletableFuture.supplyAsync(
+                BridgeClusterIT::referenceEmbeddings, r -> new Thread(r, "reference-embeddings").start());
+        cluster = startClusterInOwnRunDir();
+        kafka = broker.join();
+        expected = embeddings.join();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void callersGetTheirOwnResultThroughTaskManagerKillAndBrokerRestart() throws Exception {
+        BridgeStack stack = new BridgeStack(kafka, PREFIX); // the five topics: results with 4 partitions
+        Path config = writeJobConfig();
+        String job = submit(config);
+        Set<String> hosts = cluster.taskManagersOf(job);
+        assertThat(hosts).as("the job runs on both task managers").containsExactlyInAnyOrder("tm1", "tm2");
+
+        try (Bridge bridge = stack.startBridge(stack.bridgeYaml("bridge-cluster", "callbacks:\n  enabled: false\n"))) {
+            long bridgeStarted = System.nanoTime();
+            await().atMost(WAIT).until(bridge::isReady);
+            LOG.info("bridge ready {} ms after its start (the job answered its probe)", ms(bridgeStarted));
+            Http http = new Http(bridge.port(), null);
+            List<Call> calls = new ArrayList<>();
+            List<AsyncJob> asyncJobs = new ArrayList<>();
+
+            // (1) kill -9 of a task manager with calls in flight; a checkpoint taken during the traffic first, so
+            // the restore brings back in-flight requests and request state, not an empty job.
+            long trafficStartEpoch = System.currentTimeMillis();
+            wave(http, calls, asyncJobs, 60);
+            await().atMost(WAIT).until(() -> answered(calls) >= 20
+                    && latestCheckpointTriggeredAt(job) > trafficStartEpoch);
+            wave(http, calls, asyncJobs, 60);
+            String victim = hosts.iterator().next();
+            long killedAt = System.nanoTime();
+            cluster.kill(victim);
+            LOG.info("killed {} (kill -9) with {} of {} sync calls answered, async jobs in flight: {}", victim,
+                    answered(calls), calls.size(), asyncInFlight(http, asyncJobs));
+            wave(http, calls, asyncJobs, 60);
+            await().atMost(WAIT).until(() -> answered(calls) == calls.size()
+                    && asyncJobs.stream().allMatch(j -> j.answer.isDone()));
+            long allAnsweredAfterKill = System.nanoTime();
+            int callsAroundKill = calls.size();
+            // The job failed over: RUNNING again on the remaining task manager only.
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+                JsonNode j = cluster.rest.job(job);
+                return j.path("timestamps").path("RESTARTING").asLong() > 0 && FlinkRestClient.allTasksRunning(j);
+            });
+            Set<String> after = cluster.taskManagersOf(job);
+            LOG.info("TASK MANAGER KILL: all {} sync calls answered {} ms after the kill -9 of {}; job RUNNING again "
+                    + "on {}", callsAroundKill, ms(killedAt, allAnsweredAfterKill), victim, after);
+            assertThat(cluster.isAlive(victim)).isFalse();
+            assertThat(after).as("the job runs again, without the killed task manager").doesNotContain(victim)
+                    .isNotEmpty();
+            assertThat(cluster.rest.job(job).path("timestamps").path("RESTARTING").asLong())
+                    .as("the job really restarted").isPositive();
+
+            // (2) the broker stops with calls in flight, calls arrive while it is down, and it comes back.
+            wave(http, calls, asyncJobs, 50);
+            long brokerStop = System.nanoTime();
+            kafka.stopBroker();
+            LOG.info("broker stopped with {} of {} sync calls answered", answered(calls), calls.size());
+            wave(http, calls, asyncJobs, 10);
+            // Down long enough for the bridge to notice, and callers meet it not ready.
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> !bridge.isReady());
+            LOG.info("bridge not ready {} ms after the broker stopped: {}", ms(brokerStop), bridge.notReadyReason());
+            wave(http, calls, asyncJobs, 10);
+            long brokerStart = System.nanoTime();
+            kafka.startBroker();
+            long brokerUp = System.nanoTime();
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(bridge::isReady);
+            long readyAgain = System.nanoTime();
+            LOG.info("BROKER RESTART: broker down {} ms, startBroker() took {} ms; bridge ready again {} ms after the "
+                    + "broker was up ({} ms after startBroker() was called)", ms(brokerStop, brokerStart),
+                    ms(brokerStart, brokerUp), ms(brokerUp, readyAgain), ms(brokerStart, readyAgain));
+            wave(http, calls, asyncJobs, 50);
+            await().atMost(WAIT).until(() -> answered(calls) == calls.size()
+                    && asyncJobs.stream().allMatch(j -> j.answer.isDone()));
+            LOG.info("all {} sync calls answered {} ms after the broker was up again", calls.size(),
+                    ms(brokerUp, System.nanoTime()));
+
+            checkOutcomes(http, calls, asyncJobs);
+        } finally {
+            cancelQuietly(job);
+        }
+    }
+
+    /** Cancels the job; a failure here must not hide the test's own. */
+    private static void cancelQuietly(String job) {
+        try {
+            submitTool("--cancel", job);
+        } catch (Throwable t) {
+            LOG.warn("Cancelling job {} failed", job, t);
+        }
+    }
+
+    /** Each sync caller got its own result, a 504 whose job later holds its own result, or a 503. */
+    private static void checkOutcomes(Http http, List<Call> calls, List<AsyncJob> asyncJobs) {
+        int ok = 0;
+        int timedOut = 0;
+        int refused = 0;
+        for (Call c : calls) {
+            Http.Answer a = c.answer.join();
+            if (a.status() == 200) {
+                ok++;
+                assertOwnResult(a.json(), c.id, c.sentence);
+            } else if (a.status() == 504) {
+                timedOut++;
+                String jobId = a.json().get("job_id").asText();
+                await().atMost(WAIT).until(() -> http.get("/v1/jobs/" + jobId).json().has("result"));
+                JsonNode j = http.get("/v1/jobs/" + jobId).json();
+                assertThat(j.get("state").asText()).as("job %s of a timed-out call", jobId).isEqualTo("SUCCEEDED");
+                assertOwnResult(j.get("result"), c.id, c.sentence);
+            } else {
+                // Kafka did not take it, or the bridge was not ready: a definite refusal, never a silent loss.
+                assertThat(a.status()).as(a.body()).isEqualTo(503);
+                refused++;
+            }
+        }
+        LOG.info("SYNC OUTCOMES of {} calls: {} x 200 (own result), {} x 504 (own result fetched later), {} x 503",
+                calls.size(), ok, timedOut, refused);
+        assertThat(ok).isPositive();
+
+        int accepted = 0;
+        for (AsyncJob j : asyncJobs) {
+            Http.Answer a = j.answer.join();
+            if (a.status() != 202) {
+                assertThat(a.status()).as(a.body()).isEqualTo(503);
+                continue;
+            }
+            accepted++;
+            String jobId = a.json().get("job_id").asText();
+            await().atMost(WAIT).until(() -> {
+                JsonNode view = http.get("/v1/jobs/" + jobId).json();
+                return "SUCCEEDED".equals(view.path("state").asText()) && view.has("result");
+            });
+            assertOwnResult(http.get("/v1/jobs/" + jobId).json().get("result"), null, j.sentence);
+        }
+        LOG.info("ASYNC: {} of {} submissions accepted (202), all SUCCEEDED with their own result; {} refused (503)",
+                accepted, asyncJobs.size(), asyncJobs.size() - accepted);
+        assertThat(accepted).isPositive();
+    }
+
+    /** {@code count} sync calls and every tenth an async job too, all sent without waiting for answers. */
+    private static void wave(Http http, List<Call> calls, List<AsyncJob> asyncJobs, int count) {
+        int from = calls.size();
+        for (int i = from; i < from + count; i++) {
+            String sentence = SENTENCES.get(i % SENTENCES.size());
+            // Callers share ids on purpose (7 ids, 6 sentences: the same id carries different sentences):
+            // correlation must never rely on them.
+            String id = "caller-" + (i % 7);
+            calls.add(new Call(id, sentence, http.postAsync("/v2/models/" + MODEL + "/infer",
+                    Http.text(id, sentence), "X-Timeout-Ms", SYNC_TIMEOUT_MS)));
+            if (i % 10 == 0) {
+                asyncJobs.add(new AsyncJob(sentence, http.postAsync("/v1/jobs/" + MODEL,
+                        Http.text("async", sentence))));
+            }
+        }
+    }
+
+    /** Async jobs submitted but not known to be final: answer pending, or accepted and not yet SUCCEEDED. */
+    private static long asyncInFlight(Http http, List<AsyncJob> asyncJobs) {
+        return asyncJobs.stream().filter(j -> {
+            if (!j.answer.isDone()) {
+                return true;
+            }
+            Http.Answer a = j.answer.join();
+            return a.status() == 202 && !"SUCCEEDED".equals(http.get("/v1/jobs/" + a.json().get("job_id").asText())
+                    .json().path("state").asText());
+        }).count();
+    }
+
+    private static long answered(List<Call> calls) {
+        return calls.stream().filter(c -> c.answer.isDone()).count();
+    }
+
+    /** The echoed id (sync calls; null: not checked) and an embedding of the caller's own sentence. */
+    private static void assertOwnResult(JsonNode response, String id, String sentence) {
+        if (id != null) {
+            assertThat(response.get("id").asText()).isEqualTo(id);
+        }
+        JsonNode data = response.get("outputs").get(0).get("data");
+        float[] embedding = new float[data.size()];
+        for (int i = 0; i < embedding.length; i++) {
+            embedding[i] = (float) data.get(i).asDouble();
+        }
+        assertThat(cosine(embedding, expected.get(sentence))).as("the result of '%s'", sentence)
+                .isGreaterThan(0.9999);
+    }
+
+    private static double cosine(float[] a, float[] b) {
+        assertThat(a).hasSameSizeAs(b);
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+
+    private static Map<String, float[]> referenceEmbeddings() {
+        Map<String, float[]> out = new HashMap<>();
+        try (ModelRuntime runtime = ModelRuntime.load(RuntimeOptions.builder()
+                .modelsDir(Path.of(BridgeStack.modelsDir())).models(Set.of(MODEL)).workers(1).build())) {
+            for (String s : SENTENCES) {
+                out.put(s, runtime.predict(MODEL, null, new InferenceRequest("reference",
+                        List.of(Tensor.ofStrings("text", s)))).response().outputs().get(0).floats());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The cluster of {@link LocalFlinkCluster} in a run dir of its own ({@code <cluster dir>-bridge}), so that it
+     * never meets the one of InferenceClusterIT; the resolved classpath is reused when that one has it.
+     */
+    private static LocalFlinkCluster startClusterInOwnRunDir() throws Exception {
+        String key = "streaminfer.cluster.dir";
+        String shared = System.getProperty(key);
+        Path sharedDir = Path.of(shared == null ? "target/cluster-it" : shared).toAbsolutePath();
+        Path own = sharedDir.resolveSibling(sharedDir.getFileName() + "-bridge");
+        Files.createDirectories(own);
+        Path classpath = sharedDir.resolve("classpath.txt");
+        if (Files.isRegularFile(classpath) && !Files.exists(own.resolve("classpath.txt"))) {
+            Files.copy(classpath, own.resolve("classpath.txt"), StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        System.setProperty(key, own.toString());
+        try {
+            return LocalFlinkCluster.start(2, 2);
+        } finally {
+            if (shared == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, shared);
+            }
+        }
+    }
+
+    /**
+     * The job config a user hands to deploy/submit, for the stack's topics and the bridge's job group:
+     * at-least-once, 1 s checkpoints into the cluster's checkpoint dir, one torch worker per replica.
+     */
+    private static Path writeJobConfig() throws Exception {
+        String yaml = String.join("\n",
+                "job-name: " + PREFIX,
+                "kafka:",
+                "  bootstrap-servers: " + kafka.bootstrapServers(),
+                "  group-id: " + PREFIX + "-job",
+                "topics:",
+                "  requests: " + PREFIX + ".requests",
+                "  results: " + PREFIX + ".results",
+                "  status: " + PREFIX + ".status",
+                "  dead-letters: " + PREFIX + ".dlq",
+                "models:",
+                "  dir: " + BridgeStack.modelsDir(),
+                "  serve: [" + MODEL + "]",
+                "  workers: 1",
+                "batching:",
+                "  defaults: {max-batch-size: 32, max-delay-ms: 5}",
+                "checkpointing:",
+                "  interval-ms: 1000",
+                "  min-pause-ms: 200",
+                "  dir: null                 # the cluster's execution.checkpointing.dir",
+                "execution:",
+                "  parallelism: " + PARALLELISM,
+                "  restart-delay-ms: 500",
+                "");
+        Path dir = cluster.runDir.resolve("job-configs");
+        Files.createDirectories(dir);
+        Path file = dir.resolve(PREFIX + ".yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    private static long latestCheckpointTriggeredAt(String job) throws Exception {
+        return cluster.rest.get("/jobs/" + job + "/checkpoints").path("latest").path("completed")
+                .path("trigger_timestamp").asLong();
+    }
+
+    /** deploy/submit --config FILE --jar JAR against the test cluster; returns the job ID it prints. */
+    private static String submit(Path config) throws Exception {
+        List<String> out = submitTool("--config", config.toString(), "--jar",
+                System.getProperty("streaminfer.job.jar"));
+        assertThat(out).hasSize(2);
+        return out.get(0);
+    }
+
+    /** The command deploy/submit runs, in this JVM; returns its stdout lines, fails with its stderr. */
+    private static List<String> submitTool(String... args) throws Exception {
+        List<String> all = new ArrayList<>(Arrays.asList(args));
+        all.add("--rest");
+        all.add(cluster.rest.base().toString());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = SubmitCommand.run(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String errText = err.toString(StandardCharsets.UTF_8);
+        LOG.info("submit {}: {}", args[0], errText.strip().replace("\n", " | "));
+        assertThat(rc).as("deploy/submit %s: %s\njobmanager log tail:\n%s", Arrays.toString(args), errText,
+                cluster.logTail("jobmanager", 40)).isZero();
+        return out.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+
+    private static long ms(long t0) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    }
+
+    private static long ms(long from, long to) {
+        return TimeUnit.NANOSECONDS.toMillis(to - from);
+    }
+}
