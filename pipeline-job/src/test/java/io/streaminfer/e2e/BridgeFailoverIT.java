@@ -1,22 +1,16 @@
 package io.streaminfer.e2e;
 
+import io.streaminfer.job.testing.Embeddings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streaminfer.bridge.Bridge;
-import io.streaminfer.contract.InferenceRequest;
-import io.streaminfer.contract.Tensor;
 import io.streaminfer.job.testing.EmbeddedKafka;
-import io.streaminfer.runtime.ModelRuntime;
-import io.streaminfer.runtime.RuntimeOptions;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -64,14 +58,7 @@ class BridgeFailoverIT {
         for (int i = 0; i < 12; i++) {
             sentences.add("Sentence number " + i + " about a river, a market and a " + (i % 2 == 0 ? "dog" : "cat"));
         }
-        Map<String, float[]> expected = new HashMap<>();
-        try (ModelRuntime runtime = ModelRuntime.load(RuntimeOptions.builder()
-                .modelsDir(Path.of(BridgeStack.modelsDir())).models(Set.of(MODEL)).workers(1).build())) {
-            for (String s : sentences) {
-                expected.put(s, runtime.predict(MODEL, null, new InferenceRequest("e",
-                        List.of(Tensor.ofStrings("text", s)))).response().outputs().get(0).floats());
-            }
-        }
+        Map<String, float[]> expected = Embeddings.reference(MODEL, sentences);
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
                 BridgeStack stack = new BridgeStack(kafka, "fail").startJob();
                 Bridge bridge = stack.startBridge(stack.bridgeYaml("bridge-f", "callbacks:\n  enabled: false\n"))) {
@@ -167,8 +154,8 @@ class BridgeFailoverIT {
         if (!id.startsWith("async-")) {
             assertThat(response.get("id").asText()).isEqualTo(id);
         }
-        float[] embedding = BridgeIT.floats(response.get("outputs").get(0).get("data"));
-        assertThat(BridgeIT.cosine(embedding, expected.get(sentence))).as("the result of '%s'", sentence)
+        float[] embedding = Embeddings.floats(response.get("outputs").get(0).get("data"));
+        assertThat(Embeddings.cosine(embedding, expected.get(sentence))).as("the result of '%s'", sentence)
                 .isGreaterThan(0.9999);
     }
 }

@@ -1,5 +1,6 @@
 package io.streaminfer.e2e;
 
+import io.streaminfer.job.testing.Embeddings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,24 +8,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import io.streaminfer.bridge.Bridge;
 import io.streaminfer.bridge.callback.Signatures;
-import io.streaminfer.contract.InferenceRequest;
-import io.streaminfer.contract.Tensor;
 import io.streaminfer.job.testing.EmbeddedKafka;
-import io.streaminfer.runtime.ModelRuntime;
-import io.streaminfer.runtime.RuntimeOptions;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
@@ -59,13 +54,7 @@ class BridgeIT {
         bridge = stack.startBridge(mainBridgeYaml("bridge-a"));
         http = new Http(bridge.port(), TOKEN);
         await().atMost(WAIT).until(bridge::isReady);
-        try (ModelRuntime runtime = ModelRuntime.load(RuntimeOptions.builder()
-                .modelsDir(Path.of(BridgeStack.modelsDir())).models(Set.of(MODEL)).workers(1).build())) {
-            for (String s : SENTENCES) {
-                expected.put(s, runtime.predict(MODEL, null, new InferenceRequest("e",
-                        List.of(Tensor.ofStrings("text", s)))).response().outputs().get(0).floats());
-            }
-        }
+        expected.putAll(Embeddings.reference(MODEL, SENTENCES));
     }
 
     static String mainBridgeYaml(String replicaId) {
@@ -98,9 +87,9 @@ class BridgeIT {
         JsonNode out = r.get("outputs").get(0);
         assertThat(out.get("shape").get(0).asInt()).isEqualTo(2);
         assertThat(out.get("shape").get(1).asInt()).isEqualTo(384);
-        float[] all = floats(out.get("data"));
-        assertThat(cosine(slice(all, 0, 384), expected.get(SENTENCES.get(0)))).isGreaterThan(0.9999);
-        assertThat(cosine(slice(all, 384, 384), expected.get(SENTENCES.get(1)))).isGreaterThan(0.9999);
+        float[] all = Embeddings.floats(out.get("data"));
+        assertThat(Embeddings.cosine(slice(all, 0, 384), expected.get(SENTENCES.get(0)))).isGreaterThan(0.9999);
+        assertThat(Embeddings.cosine(slice(all, 384, 384), expected.get(SENTENCES.get(1)))).isGreaterThan(0.9999);
         assertThat(a.raw().headers().firstValue("X-Job-Id")).isPresent();
     }
 
@@ -118,8 +107,8 @@ class BridgeIT {
             assertThat(a.status()).as(a.body()).isEqualTo(200);
             JsonNode r = a.json();
             assertThat(r.get("id").asText()).isEqualTo(i % 2 == 0 ? "same-id" : "caller-" + i);
-            float[] embedding = floats(r.get("outputs").get(0).get("data"));
-            assertThat(cosine(embedding, expected.get(SENTENCES.get(i % SENTENCES.size()))))
+            float[] embedding = Embeddings.floats(r.get("outputs").get(0).get("data"));
+            assertThat(Embeddings.cosine(embedding, expected.get(SENTENCES.get(i % SENTENCES.size()))))
                     .as("caller %d got its own sentence's embedding", i).isGreaterThan(0.9999);
         }
     }
@@ -136,7 +125,7 @@ class BridgeIT {
         JsonNode job = http.get("/v1/jobs/" + jobId).json();
         assertThat(job.get("model").asText()).isEqualTo(MODEL);
         assertThat(job.get("result").get("id").asText()).isEqualTo("job-1");
-        assertThat(cosine(floats(job.get("result").get("outputs").get(0).get("data")),
+        assertThat(Embeddings.cosine(Embeddings.floats(job.get("result").get("outputs").get(0).get("data")),
                 expected.get(SENTENCES.get(3)))).isGreaterThan(0.9999);
 
         // SSE of a second job, opened right after submission: status events, then the result, then the end.
@@ -150,7 +139,7 @@ class BridgeIT {
         JsonNode result = io.streaminfer.contract.OipJson.MAPPER.readTree(
                 events.get(events.size() - 1).substring("result ".length()));
         assertThat(result.get("id").asText()).isEqualTo("job-2");
-        assertThat(cosine(floats(result.get("outputs").get(0).get("data")), expected.get(SENTENCES.get(4))))
+        assertThat(Embeddings.cosine(Embeddings.floats(result.get("outputs").get(0).get("data")), expected.get(SENTENCES.get(4))))
                 .isGreaterThan(0.9999);
 
         // A finished job's stream gives its final state and result at once.
@@ -383,27 +372,8 @@ class BridgeIT {
         return events;
     }
 
-    static float[] floats(JsonNode array) {
-        float[] out = new float[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) array.get(i).asDouble();
-        }
-        return out;
-    }
-
     static float[] slice(float[] a, int from, int length) {
         return java.util.Arrays.copyOfRange(a, from, from + length);
     }
 
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
 }

@@ -1,29 +1,20 @@
 package io.streaminfer.job.cluster;
 
+import io.streaminfer.job.testing.Embeddings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streaminfer.bridge.Bridge;
-import io.streaminfer.contract.InferenceRequest;
-import io.streaminfer.contract.Tensor;
 import io.streaminfer.e2e.BridgeStack;
 import io.streaminfer.e2e.Http;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import io.streaminfer.job.tools.FlinkRestClient;
-import io.streaminfer.job.tools.SubmitCommand;
-import io.streaminfer.runtime.ModelRuntime;
-import io.streaminfer.runtime.RuntimeOptions;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -170,7 +161,7 @@ class BridgeClusterIT {
     /** Cancels the job; a failure here must not hide the test's own. */
     private static void cancelQuietly(String job) {
         try {
-            submitTool("--cancel", job);
+            cluster.submit("--cancel", job);
         } catch (Throwable t) {
             LOG.warn("Cancelling job {} failed", job, t);
         }
@@ -266,33 +257,12 @@ class BridgeClusterIT {
         for (int i = 0; i < embedding.length; i++) {
             embedding[i] = (float) data.get(i).asDouble();
         }
-        assertThat(cosine(embedding, expected.get(sentence))).as("the result of '%s'", sentence)
+        assertThat(Embeddings.cosine(embedding, expected.get(sentence))).as("the result of '%s'", sentence)
                 .isGreaterThan(0.9999);
     }
 
-    private static double cosine(float[] a, float[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
-
     private static Map<String, float[]> referenceEmbeddings() {
-        Map<String, float[]> out = new HashMap<>();
-        try (ModelRuntime runtime = ModelRuntime.load(RuntimeOptions.builder()
-                .modelsDir(Path.of(BridgeStack.modelsDir())).models(Set.of(MODEL)).workers(1).build())) {
-            for (String s : SENTENCES) {
-                out.put(s, runtime.predict(MODEL, null, new InferenceRequest("reference",
-                        List.of(Tensor.ofStrings("text", s)))).response().outputs().get(0).floats());
-            }
-        }
-        return out;
+        return Embeddings.reference(MODEL, SENTENCES);
     }
 
     /**
@@ -364,26 +334,10 @@ class BridgeClusterIT {
 
     /** deploy/submit --config FILE --jar JAR against the test cluster; returns the job ID it prints. */
     private static String submit(Path config) throws Exception {
-        List<String> out = submitTool("--config", config.toString(), "--jar",
+        List<String> out = cluster.submit("--config", config.toString(), "--jar",
                 System.getProperty("streaminfer.job.jar"));
         assertThat(out).hasSize(2);
         return out.get(0);
-    }
-
-    /** The command deploy/submit runs, in this JVM; returns its stdout lines, fails with its stderr. */
-    private static List<String> submitTool(String... args) throws Exception {
-        List<String> all = new ArrayList<>(Arrays.asList(args));
-        all.add("--rest");
-        all.add(cluster.rest.base().toString());
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc = SubmitCommand.run(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        String errText = err.toString(StandardCharsets.UTF_8);
-        LOG.info("submit {}: {}", args[0], errText.strip().replace("\n", " | "));
-        assertThat(rc).as("deploy/submit %s: %s\njobmanager log tail:\n%s", Arrays.toString(args), errText,
-                cluster.logTail("jobmanager", 40)).isZero();
-        return out.toString(StandardCharsets.UTF_8).lines().toList();
     }
 
     private static long ms(long t0) {

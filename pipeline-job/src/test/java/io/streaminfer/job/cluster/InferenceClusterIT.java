@@ -8,9 +8,6 @@ import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import io.streaminfer.job.tools.FlinkRestClient;
-import io.streaminfer.job.tools.SubmitCommand;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,7 +78,7 @@ class InferenceClusterIT {
             await().atMost(SETTLE).until(() -> traffic.allDone(before));
             assertThat(traffic.notCleanlySucceeded(before)).isEmpty();
 
-            submitTool("--cancel", first);
+            cluster.submit("--cancel", first);
             String second = submit(traffic.configFile);
             assertThat(cluster.taskManagersOf(second)).containsExactlyInAnyOrder("tm1", "tm2");
             List<String> after = traffic.ids("second", 200);
@@ -94,7 +91,7 @@ class InferenceClusterIT {
             for (String tm : pidsBefore.keySet()) {
                 assertThat(cluster.logLines(tm, "already loaded in another classloader")).as(tm).isEmpty();
             }
-            submitTool("--cancel", second);
+            cluster.submit("--cancel", second);
         }
     }
 
@@ -112,7 +109,7 @@ class InferenceClusterIT {
             List<StatusRecord> oldStatuses = traffic.statuses(old);
 
             long t0 = System.nanoTime();
-            String savepoint = submitTool("--stop", first).get(0);
+            String savepoint = cluster.submit("--stop", first).get(0);
             LOG.info("stop with savepoint: {} ms, savepoint {}", ms(t0), savepoint);
             assertThat(cluster.rest.job(first).path("state").asText()).isEqualTo("FINISHED");
             assertThat(Path.of(savepoint.replaceFirst("^file:", ""))).isDirectory();
@@ -134,7 +131,7 @@ class InferenceClusterIT {
                     .isEqualTo(oldStatuses);
             assertThat(traffic.finalStatuses(old)).extracting(StatusRecord::state)
                     .containsExactly(RequestState.SUCCEEDED);
-            submitTool("--cancel", second);
+            cluster.submit("--cancel", second);
         }
     }
 
@@ -205,7 +202,7 @@ class InferenceClusterIT {
                     + "status published again{}", duplicates, republished.size(), republished.isEmpty() ? ""
                     : " (e.g. " + traffic.statuses(republished.get(0)).stream().map(s -> new String(s.toJson(),
                             StandardCharsets.UTF_8)).toList() + ")");
-            submitTool("--cancel", job);
+            cluster.submit("--cancel", job);
         }
     }
 
@@ -219,26 +216,10 @@ class InferenceClusterIT {
         List<String> args = new ArrayList<>(List.of("--config", config.toString(),
                 "--jar", System.getProperty("streaminfer.job.jar")));
         args.addAll(Arrays.asList(more));
-        List<String> out = submitTool(args.toArray(String[]::new));
+        List<String> out = cluster.submit(args.toArray(String[]::new));
         assertThat(out).hasSize(2);
         assertThat(out.get(1)).isEqualTo(cluster.rest.webUiLink(out.get(0)));
         return out.get(0);
-    }
-
-    /** The command deploy/submit runs, in this JVM; returns its stdout lines, fails with its stderr. */
-    private static List<String> submitTool(String... args) throws Exception {
-        List<String> all = new ArrayList<>(Arrays.asList(args));
-        all.add("--rest");
-        all.add(cluster.rest.base().toString());
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc = SubmitCommand.run(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        String errText = err.toString(StandardCharsets.UTF_8);
-        LOG.info("submit {}: {}", args[0], errText.strip().replace("\n", " | "));
-        assertThat(rc).as("deploy/submit %s: %s\njobmanager log tail:\n%s", Arrays.toString(args), errText,
-                cluster.logTail("jobmanager", 40)).isZero();
-        return out.toString(StandardCharsets.UTF_8).lines().toList();
     }
 
     private static long ms(long t0) {

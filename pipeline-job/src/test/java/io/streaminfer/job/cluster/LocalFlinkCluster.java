@@ -104,6 +104,28 @@ final class LocalFlinkCluster implements AutoCloseable {
     }
 
     /** The last lines of a process's log ("jobmanager", "tm1"...), for failure messages. */
+    /**
+     * What deploy/submit runs, in this JVM, against this cluster: returns its stdout lines; fails the test with its
+     * stderr and the JobManager's log tail when it exits non-zero.
+     */
+    List<String> submit(String... args) throws Exception {
+        List<String> all = new ArrayList<>(java.util.Arrays.asList(args));
+        all.add("--rest");
+        all.add(rest.base().toString());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int rc = io.streaminfer.job.tools.SubmitCommand.run(all.toArray(String[]::new),
+                new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+                new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+        String errText = err.toString(StandardCharsets.UTF_8);
+        LOG.info("submit {}: {}", args[0], errText.strip().replace("\n", " | "));
+        if (rc != 0) {
+            throw new AssertionError("deploy/submit " + java.util.Arrays.toString(args) + " exited " + rc + ": "
+                    + errText + "\njobmanager log tail:\n" + logTail("jobmanager", 40));
+        }
+        return out.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+
     String logTail(String name, int lines) {
         try {
             List<String> all = Files.readAllLines(runDir.resolve("log").resolve(name + ".log"), StandardCharsets.UTF_8);

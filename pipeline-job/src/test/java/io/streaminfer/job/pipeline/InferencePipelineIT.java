@@ -1,29 +1,24 @@
 package io.streaminfer.job.pipeline;
 
+import io.streaminfer.job.testing.Embeddings;
 import static io.streaminfer.job.pipeline.PipelineHarness.features;
 import static io.streaminfer.job.pipeline.PipelineHarness.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.streaminfer.contract.ErrorCode;
-import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.InferenceResponse;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
-import io.streaminfer.contract.Tensor;
 import io.streaminfer.job.bench.SyntheticText;
 import io.streaminfer.job.testing.EmbeddedKafka;
-import io.streaminfer.runtime.ModelRuntime;
-import io.streaminfer.runtime.RuntimeOptions;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -83,15 +78,7 @@ class InferencePipelineIT {
         pipeline.flush();
         await().atMost(WAIT).until(() -> pipeline.results.countPresent(ids) == ids.size());
 
-        Map<String, float[]> expected = new HashMap<>();
-        try (ModelRuntime runtime = ModelRuntime.load(RuntimeOptions.builder()
-                .modelsDir(Path.of(System.getProperty("streaminfer.models.dir")))
-                .models(Set.of("all-minilm-l6-v2")).workers(1).build())) {
-            for (String s : sentences) {
-                expected.put(s, runtime.predict("all-minilm-l6-v2", null, new InferenceRequest("e",
-                        List.of(Tensor.ofStrings("text", s)))).response().outputs().get(0).floats());
-            }
-        }
+        Map<String, float[]> expected = Embeddings.reference("all-minilm-l6-v2", sentences);
         for (int i = 0; i < ids.size(); i++) {
             String id = ids.get(i);
             ConsumerRecord<byte[], byte[]> r = pipeline.results.get(id).get(0);
@@ -100,7 +87,7 @@ class InferencePipelineIT {
             assertThat(response.modelName()).isEqualTo("all-minilm-l6-v2");
             assertThat(TopicCollector.header(r, KafkaContract.HEADER_MODEL)).isEqualTo("all-minilm-l6-v2");
             float[] embedding = response.output("embedding").floats();
-            assertThat(cosine(embedding, expected.get(sentences.get(i % sentences.size()))))
+            assertThat(Embeddings.cosine(embedding, expected.get(sentences.get(i % sentences.size()))))
                     .as("embedding of %s", id).isGreaterThan(0.9999);
         }
         await().atMost(WAIT).until(() -> ids.stream().allMatch(id -> pipeline.finalStatuses(id).size() == 1));
@@ -219,15 +206,4 @@ class InferencePipelineIT {
         }
     }
 
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
 }
