@@ -296,30 +296,8 @@ class BridgeClusterIT {
      * at-least-once, 1 s checkpoints into the cluster's checkpoint dir, one torch worker per replica.
      */
     private static Path writeJobConfig() throws Exception {
-        String yaml = String.join("\n",
-                "job-name: " + PREFIX,
-                "kafka:",
-                "  bootstrap-servers: " + kafka.bootstrapServers(),
-                "  group-id: " + PREFIX + "-job",
-                "topics:",
-                "  requests: " + PREFIX + ".requests",
-                "  results: " + PREFIX + ".results",
-                "  status: " + PREFIX + ".status",
-                "  dead-letters: " + PREFIX + ".dlq",
-                "models:",
-                "  dir: " + BridgeStack.modelsDir(),
-                "  serve: [" + MODEL + "]",
-                "  workers: 1",
-                "batching:",
-                "  defaults: {max-batch-size: 32, max-delay-ms: 5}",
-                "checkpointing:",
-                "  interval-ms: 1000",
-                "  min-pause-ms: 200",
-                "  dir: null                 # the cluster's execution.checkpointing.dir",
-                "execution:",
-                "  parallelism: " + PARALLELISM,
-                "  restart-delay-ms: 500",
-                "");
+        String yaml = InferenceTraffic.jobConfigYaml(kafka.bootstrapServers(), PREFIX, BridgeStack.modelsDir(),
+                PARALLELISM);
         Path dir = cluster.runDir.resolve("job-configs");
         Files.createDirectories(dir);
         Path file = dir.resolve(PREFIX + ".yaml");

@@ -47,30 +47,8 @@ final class InferenceTraffic implements AutoCloseable {
         kafka.createTopic(prefix + ".results", parallelism);
         kafka.createTopic(prefix + ".status", parallelism, Map.of("cleanup.policy", "compact"));
         kafka.createTopic(prefix + ".dlq", 1);
-        String yaml = String.join("\n",
-                "job-name: " + prefix,
-                "kafka:",
-                "  bootstrap-servers: " + kafka.bootstrapServers(),
-                "  group-id: " + prefix + "-job",
-                "topics:",
-                "  requests: " + prefix + ".requests",
-                "  results: " + prefix + ".results",
-                "  status: " + prefix + ".status",
-                "  dead-letters: " + prefix + ".dlq",
-                "models:",
-                "  dir: " + System.getProperty("streaminfer.models.dir"),
-                "  serve: [" + MODEL + "]",
-                "  workers: 1",
-                "batching:",
-                "  defaults: {max-batch-size: 32, max-delay-ms: 5}",
-                "checkpointing:",
-                "  interval-ms: 1000",
-                "  min-pause-ms: 200",
-                "  dir: null                 # the cluster's execution.checkpointing.dir",
-                "execution:",
-                "  parallelism: " + parallelism,
-                "  restart-delay-ms: 500",
-                "");
+        String yaml = jobConfigYaml(kafka.bootstrapServers(), prefix, System.getProperty("streaminfer.models.dir"),
+                parallelism);
         Files.createDirectories(dir);
         this.configFile = dir.resolve(prefix + ".yaml");
         Files.writeString(configFile, yaml);
@@ -165,5 +143,33 @@ final class InferenceTraffic implements AutoCloseable {
         producer.close();
         results.close();
         status.close();
+    }
+
+    /** The cluster tests' job config: the MiniLM model only, one worker, 1 s checkpoints into the cluster's dir. */
+    static String jobConfigYaml(String bootstrapServers, String prefix, String modelsDir, int parallelism) {
+        return String.join("\n",
+                "job-name: " + prefix,
+                "kafka:",
+                "  bootstrap-servers: " + bootstrapServers,
+                "  group-id: " + prefix + "-job",
+                "topics:",
+                "  requests: " + prefix + ".requests",
+                "  results: " + prefix + ".results",
+                "  status: " + prefix + ".status",
+                "  dead-letters: " + prefix + ".dlq",
+                "models:",
+                "  dir: " + modelsDir,
+                "  serve: [" + MODEL + "]",
+                "  workers: 1",
+                "batching:",
+                "  defaults: {max-batch-size: 32, max-delay-ms: 5}",
+                "checkpointing:",
+                "  interval-ms: 1000",
+                "  min-pause-ms: 200",
+                "  dir: null                 # the cluster's execution.checkpointing.dir",
+                "execution:",
+                "  parallelism: " + parallelism,
+                "  restart-delay-ms: 500",
+                "");
     }
 }
