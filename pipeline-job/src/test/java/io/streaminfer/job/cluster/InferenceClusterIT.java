@@ -124,7 +124,7 @@ class InferenceClusterIT {
             await().atMost(SETTLE).until(() -> traffic.results.get(old).size() >= 2 && traffic.allDone(fresh));
 
             assertThat(traffic.notCleanlySucceeded(fresh)).isEmpty();
-            List<byte[]> results = traffic.results.get(old);
+            List<byte[]> results = traffic.results.values(old);
             assertThat(results.get(results.size() - 1)).as("the replay is the stored result")
                     .isEqualTo(results.get(0));
             assertThat(traffic.statuses(old)).as("no new ACCEPTED/final status: the request was not run again")
@@ -196,7 +196,7 @@ class InferenceClusterIT {
             List<String> bad = traffic.notCleanlySucceeded(ids);
             assertThat(bad).as("requests without exactly one final SUCCEEDED status and a result (first 10: %s)",
                     bad.subList(0, Math.min(10, bad.size()))).isEmpty();
-            long duplicates = traffic.results.totalRecords() - n;
+            long duplicates = traffic.results.all().size() - n;
             List<String> republished = ids.stream().filter(id -> traffic.finalStatuses(id).size() > 1).toList();
             LOG.info("at-least-once after the failover: {} duplicate result records, {} requests with their final "
                     + "status published again{}", duplicates, republished.size(), republished.isEmpty() ? ""

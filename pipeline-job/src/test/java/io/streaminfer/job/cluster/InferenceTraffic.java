@@ -1,5 +1,6 @@
 package io.streaminfer.job.cluster;
 
+import io.streaminfer.job.testing.TopicCollector;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
@@ -30,8 +31,8 @@ final class InferenceTraffic implements AutoCloseable {
 
     final String prefix;
     final Path configFile;
-    final OutputReader results;
-    final OutputReader status;
+    final TopicCollector results;
+    final TopicCollector status;
     private final String requestsTopic;
     private final KafkaProducer<byte[], byte[]> producer;
 
@@ -53,8 +54,8 @@ final class InferenceTraffic implements AutoCloseable {
         this.configFile = dir.resolve(prefix + ".yaml");
         Files.writeString(configFile, yaml);
         this.producer = kafka.producer();
-        this.results = new OutputReader(kafka.bootstrapServers(), prefix + ".results");
-        this.status = new OutputReader(kafka.bootstrapServers(), prefix + ".status");
+        this.results = new TopicCollector(kafka.bootstrapServers(), prefix + ".results", "read_uncommitted");
+        this.status = new TopicCollector(kafka.bootstrapServers(), prefix + ".status", "read_uncommitted");
     }
 
     /** IDs {@code <prefix>-<tag>-0 .. n-1}. */
@@ -91,7 +92,7 @@ final class InferenceTraffic implements AutoCloseable {
 
     List<StatusRecord> statuses(String id) {
         List<StatusRecord> out = new ArrayList<>();
-        for (byte[] v : status.get(id)) {
+        for (byte[] v : status.values(id)) {
             out.add(StatusRecord.fromJson(v));
         }
         return out;
@@ -129,8 +130,8 @@ final class InferenceTraffic implements AutoCloseable {
         List<String> bad = new ArrayList<>();
         for (String id : ids) {
             Set<RequestState> f = finalStates(id);
-            boolean ok = f.equals(EnumSet.of(RequestState.SUCCEEDED)) && !results.get(id).isEmpty()
-                    && results.get(id).stream().noneMatch(OipJson::isError);
+            boolean ok = f.equals(EnumSet.of(RequestState.SUCCEEDED)) && results.has(id)
+                    && results.values(id).stream().noneMatch(OipJson::isError);
             if (!ok) {
                 bad.add(id + " " + finalStatuses(id));
             }

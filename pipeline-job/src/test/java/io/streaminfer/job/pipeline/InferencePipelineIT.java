@@ -1,5 +1,6 @@
 package io.streaminfer.job.pipeline;
 
+import io.streaminfer.job.testing.TopicCollector;
 import io.streaminfer.job.testing.Embeddings;
 import static io.streaminfer.job.pipeline.PipelineHarness.features;
 import static io.streaminfer.job.pipeline.PipelineHarness.text;

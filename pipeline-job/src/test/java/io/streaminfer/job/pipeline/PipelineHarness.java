@@ -1,5 +1,6 @@
 package io.streaminfer.job.pipeline;
 
+import io.streaminfer.job.testing.TopicCollector;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.job.InferenceJob;

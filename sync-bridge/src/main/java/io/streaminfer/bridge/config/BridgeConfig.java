@@ -197,14 +197,15 @@ public final class BridgeConfig {
             callbacks.secret = secret;
         }
         if (replicaId == null || replicaId.isBlank()) {
-            replicaId = hostName();
+            replicaId = hostName(env);
         }
     }
 
-    private static String hostName() {
-        String env = System.getenv("HOSTNAME");
-        if (env != null && !env.isBlank()) {
-            return env;
+    /** The pod name on Kubernetes (HOSTNAME), else the machine's. */
+    private static String hostName(Map<String, String> env) {
+        String name = env.get("HOSTNAME");
+        if (name != null && !name.isBlank()) {
+            return name;
         }
         try {
             return InetAddress.getLocalHost().getHostName();

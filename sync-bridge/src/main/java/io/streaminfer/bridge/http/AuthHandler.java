@@ -18,10 +18,6 @@ final class AuthHandler implements Handler<RoutingContext> {
         this.tokens = tokens.stream().map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
     }
 
-    boolean enabled() {
-        return !tokens.isEmpty();
-    }
-
     @Override
     public void handle(RoutingContext ctx) {
         if (tokens.isEmpty()) {

@@ -52,8 +52,4 @@ public final class JobState {
     public boolean isFinal() {
         return !SUBMITTED.equals(state) && RequestState.valueOf(state).isFinal();
     }
-
-    public boolean succeeded() {
-        return RequestState.SUCCEEDED.name().equals(state);
-    }
 }

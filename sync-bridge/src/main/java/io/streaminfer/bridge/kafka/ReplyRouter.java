@@ -84,10 +84,6 @@ public final class ReplyRouter extends TopicReader {
         pending.remove(jobId);
     }
 
-    public int waiting() {
-        return pending.size();
-    }
-
     /** Replies read that no caller was waiting for. */
     public long unclaimed() {
         return unclaimed.get();
