@@ -33,6 +33,12 @@ public final class KafkaContract {
     public static final String HEADER_CALLBACK_URL = "callback-url";
     public static final String HEADER_ERROR_CODE = "error-code";
     public static final String HEADER_ERROR_REASON = "error-reason";
+    /**
+     * On result records of requests that reached the model: microseconds (decimal text) the request waited in the
+     * batcher's queue, and its model calls took. Not on replays of stored results.
+     */
+    public static final String HEADER_TIMING_QUEUE_US = "timing-queue-us";
+    public static final String HEADER_TIMING_COMPUTE_US = "timing-compute-us";
 
     private KafkaContract() {}
 }

@@ -1,8 +1,8 @@
 package io.streaminfer.batching;
 
 /**
- * Hooks for metrics; every method defaults to doing nothing. Called on the batcher's worker threads, outside its lock,
- * so implementations must be thread-safe and cheap. What they throw is logged and otherwise ignored.
+ * Hooks for metrics; every method defaults to doing nothing. Called on the batcher's threads, outside its lock, so
+ * implementations must be thread-safe and cheap. What they throw is logged and otherwise ignored.
  */
 public interface BatcherListener {
     /** A listener that records nothing. */
@@ -14,9 +14,10 @@ public interface BatcherListener {
      *
      * @param requests the requests in the call
      * @param rows the rows they add up to
+     * @param cost the call's padded cost: rows times the largest row cost (see {@link Work})
      * @param modelNanos how long the executor took
      */
-    default void onBatch(int requests, int rows, long modelNanos) {
+    default void onBatch(int requests, int rows, long cost, long modelNanos) {
     }
 
     /** Once per request as it leaves the queue (to run, or because its deadline passed). */
@@ -29,5 +30,15 @@ public interface BatcherListener {
 
     /** Once per request dropped because its deadline passed before it could run. */
     default void onExpired() {
+    }
+
+    /**
+     * The watchdog gave up on a model call that ran past its time budget: its requests failed and a new worker took
+     * the stuck one's place.
+     *
+     * @param requests the requests that failed with it
+     * @param budgetNanos the budget the call ran past
+     */
+    default void onWatchdog(int requests, long budgetNanos) {
     }
 }

@@ -5,8 +5,8 @@ import io.streaminfer.contract.model.ModelVersion;
 import java.util.List;
 
 /**
- * One loaded copy of one model version on one device. Thread-safe: up to {@code workers} calls run at once, each on
- * its own predictor; more callers wait for a free one.
+ * One loaded copy of one model version on one device. Thread-safe: calls run at once, each on a predictor of its own
+ * (the pool grows past {@code workers} only when more calls run at once, e.g. while one is stuck).
  */
 public interface ModelReplica extends AutoCloseable {
     ModelVersion model();
@@ -14,23 +14,34 @@ public interface ModelReplica extends AutoCloseable {
     /** The device this replica runs on, as DJL names it (e.g. {@code cpu()}, {@code gpu(0)}). */
     String device();
 
-    /** How many {@link #predictBatch} calls may run at once. */
+    /** How many calls are meant to run at once: the predictors it starts with. */
     int workers();
 
     /**
-     * Runs a batch. The result has one {@link Prediction} per request, in order; a request that is invalid, or that
-     * the model fails on, fails alone or with the batch it ran in, never by an exception out of this method.
-     * Batches larger than the model's {@code max_batch_size} rows are split.
+     * Checks a request against the model and does its share of the work that comes before batching, once: a text
+     * model cuts each row to what its tokenizer reads ({@code text.max_length} tokens, or refuses longer ones when
+     * {@code text.overflow} is {@code refuse}) and tokenizes it; the result says what the request costs a batch.
+     * Confined: a text model's tokenizer is never used by two threads at once.
+     *
+     * @throws io.streaminfer.contract.InferenceException INVALID_INPUT naming what is wrong
      */
-    List<Prediction> predictBatch(List<InferenceRequest> requests);
+    PreparedRequest prepare(InferenceRequest request);
 
     /**
-     * The length in tokens a text row would have (text models only; others answer 1). Lets a batcher group rows of
-     * similar length, which cuts padding.
+     * Runs prepared requests (of this replica). The result has one {@link Prediction} per request, in order; a
+     * request the model fails on fails with the call it ran in, never by an exception out of this method. The rows
+     * run in calls of at most the model's {@code max_batch_size} rows and, for a text model, {@code maxBatchCost}
+     * padded tokens, shortest rows together (a single row over the budget runs alone).
+     *
+     * @param maxBatchCost padded tokens per call of a text model; 0 for the model's own {@code max_batch_tokens}
      */
-    default int costOf(InferenceRequest request) {
-        return 1;
-    }
+    List<Prediction> predictPrepared(List<PreparedRequest> requests, long maxBatchCost);
+
+    /**
+     * Prepares and runs a batch: {@link #prepare} for each request (an invalid one fails alone), then {@link
+     * #predictPrepared} with the model's own budget.
+     */
+    List<Prediction> predictBatch(List<InferenceRequest> requests);
 
     @Override
     void close();

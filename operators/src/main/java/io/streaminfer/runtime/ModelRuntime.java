@@ -56,7 +56,7 @@ public final class ModelRuntime implements AutoCloseable {
                     ModelVersion version = entry.version(v);
                     long start = System.nanoTime();
                     ModelReplica replica = ReplicaFactory.load(version, options.deviceOverride(),
-                            options.workersOverride());
+                            options.workersOverride(), options.listener());
                     replicas.put(version.key(), replica);
                     LOG.info("Loaded model {} on {} with {} worker(s) in {} ms", version.key(), replica.device(),
                             replica.workers(), (System.nanoTime() - start) / 1_000_000);

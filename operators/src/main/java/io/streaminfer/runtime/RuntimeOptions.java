@@ -23,6 +23,7 @@ public final class RuntimeOptions {
     private final DeviceSpec deviceOverride;
     private final Integer workersOverride;
     private final ModelConfig.Threads threads;
+    private final RuntimeListener listener;
 
     private RuntimeOptions(Builder b) {
         this.modelsDir = b.modelsDir;
@@ -30,6 +31,7 @@ public final class RuntimeOptions {
         this.deviceOverride = b.device;
         this.workersOverride = b.workers;
         this.threads = b.threads;
+        this.listener = b.listener;
     }
 
     public static Builder builder() {
@@ -59,12 +61,23 @@ public final class RuntimeOptions {
         return threads;
     }
 
+    /** Told about every model call (padding, for metrics); never null. */
+    public RuntimeListener listener() {
+        return listener;
+    }
+
     public static final class Builder {
         private Path modelsDir;
         private Set<String> models;
         private DeviceSpec device;
         private Integer workers;
         private ModelConfig.Threads threads;
+        private RuntimeListener listener = RuntimeListener.NO_OP;
+
+        public Builder listener(RuntimeListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
 
         public Builder modelsDir(Path dir) {
             this.modelsDir = dir;

@@ -18,7 +18,7 @@ import java.util.function.Predicate;
  * A model stand-in that records the ids of every batch it gets and can hold calls at a {@link Gate} until the test
  * releases them. Requests succeed unless named in one of the failure sets.
  */
-final class FakeExecutor implements BatchExecutor {
+final class FakeExecutor implements BatchExecutor<InferenceRequest> {
     final List<List<String>> batches = new CopyOnWriteArrayList<>();
     private final List<Gate> gates = new CopyOnWriteArrayList<>();
 

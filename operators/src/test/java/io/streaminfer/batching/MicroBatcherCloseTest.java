@@ -15,7 +15,7 @@ class MicroBatcherCloseTest extends BatcherTestSupport {
 
     @Test
     void closeStopsTheWorkersAndLeavesQueuedAndInFlightFuturesIncomplete() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(Duration.ofHours(1)).workers(2));
+        var b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(Duration.ofHours(1)).workers(2));
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         gate.awaitEntered(1);
@@ -34,7 +34,7 @@ class MicroBatcherCloseTest extends BatcherTestSupport {
 
     @Test
     void submitAfterCloseFailsWithInternal() {
-        MicroBatcher b = batcher(config());
+        var b = batcher(config());
         assertThat(outcome(submit(b, "a")).isSuccess()).isTrue();
         b.close();
 
@@ -47,7 +47,7 @@ class MicroBatcherCloseTest extends BatcherTestSupport {
 
     @Test
     void closeTwiceIsHarmless() {
-        MicroBatcher b = batcher(config().workers(3));
+        var b = batcher(config().workers(3));
         b.close();
         b.close();
         assertThat(workerThreads(b)).isEmpty();

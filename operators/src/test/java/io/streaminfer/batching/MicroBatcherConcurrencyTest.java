@@ -28,7 +28,7 @@ class MicroBatcherConcurrencyTest extends BatcherTestSupport {
         int maxRows = 16;
         ConcurrentHashMap<String, AtomicInteger> runs = new ConcurrentHashMap<>();
         AtomicInteger oversized = new AtomicInteger();
-        BatchExecutor noOp = batch -> {
+        BatchExecutor<InferenceRequest> noOp = batch -> {
             int rows = 0;
             List<Prediction> out = new ArrayList<>(batch.size());
             for (InferenceRequest r : batch) {
@@ -41,8 +41,8 @@ class MicroBatcherConcurrencyTest extends BatcherTestSupport {
             }
             return out;
         };
-        MicroBatcher b = new MicroBatcher(config().maxBatchRows(maxRows).maxDelay(Duration.ofNanos(100_000))
-                .workers(2).build(), noOp, r -> 1, listener, System::nanoTime, System::currentTimeMillis);
+        var b = new MicroBatcher<>(config().maxBatchRows(maxRows).maxDelay(Duration.ofNanos(100_000))
+                .workers(2).build(), noOp, listener, System::nanoTime, System::currentTimeMillis);
         List<List<CompletableFuture<Prediction>>> futures = new ArrayList<>();
         List<Thread> submitters = new ArrayList<>();
         CountDownLatch start = new CountDownLatch(1);
@@ -58,7 +58,8 @@ class MicroBatcherConcurrencyTest extends BatcherTestSupport {
                 }
                 for (int i = 0; i < perThread; i++) {
                     int rows = 1 + i % 3;
-                    CompletableFuture<Prediction> f = b.submit(request(thread + "-" + i, rows, 1), rows, i % 4,
+                    String id = thread + "-" + i;
+                    CompletableFuture<Prediction> f = b.submit(id, request(id, rows), Work.rows(rows), i % 4,
                             Long.MAX_VALUE);
                     if (i % 7 == 0) {
                         f.cancel(false);

@@ -22,7 +22,7 @@ class MicroBatcherTest extends BatcherTestSupport {
 
     @Test
     void batchRowsNeverExceedTheLimitAndAnOversizedRequestRunsAlone() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(4).maxDelay(HOUR));
+        var b = batcherOnFakeNanos(config().maxBatchRows(4).maxDelay(HOUR));
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         gate.awaitEntered(1);
@@ -32,17 +32,17 @@ class MicroBatcherTest extends BatcherTestSupport {
 
         awaitAll(all);
         assertThat(all).allSatisfy(f -> assertThat(f.join().isSuccess()).isTrue());
-        // c would make [a, b] 5 rows; d would make [c] 7; d alone has 5 > 4 rows and runs alone.
-        assertThat(executor.batches()).containsExactly(List.of("x"), List.of("a", "b"), List.of("c"),
-                List.of("d"), List.of("e", "f"));
-        assertThat(listener.batches).extracting(r -> r[1]).containsExactly(1, 3, 2, 5, 4);
+        // c (2) and d (5) do not fit beside [a, b], e does; d alone has 5 > 4 rows and runs alone; f fits nowhere.
+        assertThat(executor.batches()).containsExactly(List.of("x"), List.of("a", "b", "e"), List.of("c"),
+                List.of("d"), List.of("f"));
+        assertThat(listener.batches).extracting(r -> r[1]).containsExactly(1L, 4L, 2L, 5L, 3L);
     }
 
     @ParameterizedTest(name = "workers={0}")
     @ValueSource(ints = {1, 2})
     void aLoneRequestOnAnIdleReplicaRunsAtOnceDespiteAnHourOfMaxDelay(int workers) {
         // The fake nano clock never moves, so no delay can ever pass: only the idle rule can dispatch.
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR).workers(workers));
+        var b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR).workers(workers));
 
         assertThat(outcome(submit(b, "a")).isSuccess()).isTrue();
         assertThat(outcome(submit(b, "b")).isSuccess()).isTrue();
@@ -52,7 +52,7 @@ class MicroBatcherTest extends BatcherTestSupport {
 
     @Test
     void whatQueuesWhileTheOnlyWorkerIsBusyFormsTheNextBatch() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR).workers(1));
+        var b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR).workers(1));
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         gate.awaitEntered(1);
@@ -65,7 +65,7 @@ class MicroBatcherTest extends BatcherTestSupport {
 
     @Test
     void withAnotherWorkerBusyAFreeWorkerWaitsUntilTheBatchIsFull() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(3).maxDelay(HOUR).workers(2));
+        var b = batcherOnFakeNanos(config().maxBatchRows(3).maxDelay(HOUR).workers(2));
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         gate.awaitEntered(1);
@@ -84,7 +84,7 @@ class MicroBatcherTest extends BatcherTestSupport {
 
     @Test
     void withAnotherWorkerBusyAFreeWorkerDispatchesOnceTheOldestRequestHasWaitedMaxDelay() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(Duration.ofMillis(10)).workers(2));
+        var b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(Duration.ofMillis(10)).workers(2));
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         gate.awaitEntered(1);
@@ -106,7 +106,7 @@ class MicroBatcherTest extends BatcherTestSupport {
 
     @Test
     void withZeroMaxDelayAFreeWorkerDispatchesAtOnceEvenWhileAnotherIsBusy() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(Duration.ZERO).workers(2));
+        var b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(Duration.ZERO).workers(2));
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         gate.awaitEntered(1);
@@ -120,16 +120,16 @@ class MicroBatcherTest extends BatcherTestSupport {
 
     @Test
     void lowerPriorityValuesRunFirstWithinAndAcrossBatchesTiesInArrivalOrder() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(2).maxDelay(HOUR));
+        var b = batcherOnFakeNanos(config().maxBatchRows(2).maxDelay(HOUR));
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         gate.awaitEntered(1);
         List<CompletableFuture<Prediction>> all = List.of(x,
-                b.submit(request("a"), 1, 5, Long.MAX_VALUE),
-                b.submit(request("b"), 1, 1, Long.MAX_VALUE),
-                b.submit(request("c"), 1, 3, Long.MAX_VALUE),
-                b.submit(request("d"), 1, 1, Long.MAX_VALUE),
-                b.submit(request("e"), 1, 9, Long.MAX_VALUE));
+                submitPriority(b, "a", 5),
+                submitPriority(b, "b", 1),
+                submitPriority(b, "c", 3),
+                submitPriority(b, "d", 1),
+                submitPriority(b, "e", 9));
         gate.release();
 
         awaitAll(all);
@@ -139,13 +139,13 @@ class MicroBatcherTest extends BatcherTestSupport {
 
     @Test
     void aRequestWhoseDeadlinePassedInTheQueueFailsWithoutRunning() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR));
+        var b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR));
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         gate.awaitEntered(1);
-        CompletableFuture<Prediction> late = b.submit(request("late"), 1, 0, epochMs.get() + 100);
+        CompletableFuture<Prediction> late = submitDeadline(b, "late", epochMs.get() + 100);
         CompletableFuture<Prediction> none = submit(b, "none");
-        CompletableFuture<Prediction> later = b.submit(request("later"), 1, 0, epochMs.get() + 10_000);
+        CompletableFuture<Prediction> later = submitDeadline(b, "later", epochMs.get() + 10_000);
         epochMs.addAndGet(500);
         nanos.addAndGet(Duration.ofMillis(500).toNanos());
         gate.release();
@@ -163,7 +163,7 @@ class MicroBatcherTest extends BatcherTestSupport {
 
     @Test
     void aCancelledRequestLeavesTheQueueAndNeverRuns() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR));
+        var b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR));
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         gate.awaitEntered(1);
@@ -183,7 +183,7 @@ class MicroBatcherTest extends BatcherTestSupport {
 
     @Test
     void cancellingTheOnlyQueuedRequestLetsAWaitingWorkerGoBackToIdle() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR).workers(2));
+        var b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR).workers(2));
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         gate.awaitEntered(1);
@@ -200,45 +200,9 @@ class MicroBatcherTest extends BatcherTestSupport {
     }
 
     @Test
-    void bucketingBatchesOnlyRequestsOfTheHeadRequestsCostBucket() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(10).maxDelay(HOUR).bucketing(true));
-        Gate gate = executor.holdAll();
-        CompletableFuture<Prediction> x = submit(b, "x");
-        gate.awaitEntered(1);
-        List<CompletableFuture<Prediction>> all = List.of(x,
-                b.submit(request("s1", 1, 3), 1, 0, Long.MAX_VALUE),   // bucket 4
-                b.submit(request("l1", 1, 100), 1, 0, Long.MAX_VALUE), // bucket 128
-                b.submit(request("s2", 1, 4), 1, 0, Long.MAX_VALUE),   // bucket 4
-                b.submit(request("l2", 1, 120), 1, 0, Long.MAX_VALUE), // bucket 128
-                b.submit(request("t", 1, 2), 1, 0, Long.MAX_VALUE),    // bucket 2
-                b.submit(request("s3", 1, 3), 1, 0, Long.MAX_VALUE));  // bucket 4
-        gate.release();
-
-        awaitAll(all);
-        assertThat(executor.batches()).containsExactly(List.of("x"), List.of("s1", "s2", "s3"),
-                List.of("l1", "l2"), List.of("t"));
-    }
-
-    @Test
-    void withoutBucketingCostsAreIgnored() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(10).maxDelay(HOUR));
-        Gate gate = executor.holdAll();
-        CompletableFuture<Prediction> x = submit(b, "x");
-        gate.awaitEntered(1);
-        List<CompletableFuture<Prediction>> all = List.of(x,
-                b.submit(request("s1", 1, 3), 1, 0, Long.MAX_VALUE),
-                b.submit(request("l1", 1, 100), 1, 0, Long.MAX_VALUE),
-                b.submit(request("s2", 1, 4), 1, 0, Long.MAX_VALUE));
-        gate.release();
-
-        awaitAll(all);
-        assertThat(executor.batches()).containsExactly(List.of("x"), List.of("s1", "l1", "s2"));
-    }
-
-    @Test
     void successesCompleteWhileTheFailedRequestsOfTheirBatchAreStillBeingIsolated() {
         executor.failAlone = java.util.Set.of("p1", "p2");
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(4).maxDelay(HOUR));
+        var b = batcherOnFakeNanos(config().maxBatchRows(4).maxDelay(HOUR));
         Gate first = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
         first.awaitEntered(1);
@@ -266,7 +230,7 @@ class MicroBatcherTest extends BatcherTestSupport {
 
     @Test
     void gaugesShowQueuedRequestsAndBusyWorkers() {
-        MicroBatcher b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR));
+        var b = batcherOnFakeNanos(config().maxBatchRows(32).maxDelay(HOUR));
         assertThat(b.busyWorkers()).isZero();
         Gate gate = executor.holdAll();
         CompletableFuture<Prediction> x = submit(b, "x");
@@ -280,7 +244,7 @@ class MicroBatcherTest extends BatcherTestSupport {
         awaitAll(List.of(x, a, c));
         await().until(() -> b.busyWorkers() == 0);
         assertThat(b.queuedRequests()).isZero();
-        assertThat(listener.batches).extracting(r -> r[0]).containsExactly(1, 2);
+        assertThat(listener.batches).extracting(r -> r[0]).containsExactly(1L, 2L);
         assertThat(listener.queueWaits).hasValue(3);
     }
 }

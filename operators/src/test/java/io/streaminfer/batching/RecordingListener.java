@@ -6,14 +6,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** Records what the batcher reports. */
 final class RecordingListener implements BatcherListener {
-    final List<int[]> batches = new CopyOnWriteArrayList<>(); // {requests, rows}
+    final List<long[]> batches = new CopyOnWriteArrayList<>(); // {requests, rows, cost}
     final AtomicInteger queueWaits = new AtomicInteger();
     final List<Integer> isolationRetries = new CopyOnWriteArrayList<>();
     final AtomicInteger expired = new AtomicInteger();
+    final List<Integer> watchdog = new CopyOnWriteArrayList<>();
 
     @Override
-    public void onBatch(int requests, int rows, long modelNanos) {
-        batches.add(new int[] {requests, rows});
+    public void onBatch(int requests, int rows, long cost, long modelNanos) {
+        batches.add(new long[] {requests, rows, cost});
     }
 
     @Override
@@ -29,5 +30,10 @@ final class RecordingListener implements BatcherListener {
     @Override
     public void onExpired() {
         expired.incrementAndGet();
+    }
+
+    @Override
+    public void onWatchdog(int requests, long budgetNanos) {
+        watchdog.add(requests);
     }
 }

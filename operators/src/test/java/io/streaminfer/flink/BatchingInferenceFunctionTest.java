@@ -2,7 +2,6 @@ package io.streaminfer.flink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.streaminfer.batching.BatchExecutor;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.InferenceResponse;
@@ -10,11 +9,15 @@ import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.flink.inference.BatchingInferenceFunction;
-import io.streaminfer.flink.inference.ExecutorFactory;
+import io.streaminfer.flink.inference.StandInReplicas;
 import io.streaminfer.flink.inference.InferenceSettings;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.RequestEnvelope;
+import io.streaminfer.contract.model.ModelVersion;
+import io.streaminfer.contract.model.RequestValidator;
+import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.Prediction;
+import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.TestModels;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +35,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The async inference operator in Flink's operator test harness, with fake executors (allowed here: this is about
- * the operator's contract, not the model): timeouts end FAILED, in-flight requests survive a snapshot and restore.
+ * The async inference operator in Flink's operator test harness, with fake replicas (allowed here: this is about
+ * the operator's contract, not the model): the safety-net timeout ends FAILED, in-flight requests survive a snapshot
+ * and restore, requests are answered with their own IDs.
  */
 class BatchingInferenceFunctionTest {
     static final long TIMEOUT_MS = 1_000;
@@ -49,25 +53,59 @@ class BatchingInferenceFunctionTest {
     }
 
     /** Blocks every call until the test's gate opens; echoes an empty response. */
-    static ExecutorFactory gated(String gate) {
-        return v -> (BatchExecutor) batch -> {
-            for (InferenceRequest r : batch) {
-                SEEN.add(r.id());
+    static StandInReplicas gated(String gate) {
+        return (v, workers) -> new ModelReplica() {
+            @Override
+            public ModelVersion model() {
+                return v;
             }
-            try {
-                GATES.get(gate).await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+
+            @Override
+            public String device() {
+                return "test";
             }
-            List<Prediction> out = new ArrayList<>();
-            for (InferenceRequest r : batch) {
-                out.add(Prediction.success(new InferenceResponse(v.name(), v.version(), r.id(), null, List.of())));
+
+            @Override
+            public int workers() {
+                return 1;
             }
-            return out;
+
+            @Override
+            public PreparedRequest prepare(InferenceRequest request) {
+                int rows = RequestValidator.validate(request, v.config());
+                return new PreparedRequest(request, rows, 1, rows, 100, null, this);
+            }
+
+            @Override
+            public List<Prediction> predictPrepared(List<PreparedRequest> batch, long maxBatchCost) {
+                for (PreparedRequest r : batch) {
+                    SEEN.add(r.id());
+                }
+                try {
+                    GATES.get(gate).await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                List<Prediction> out = new ArrayList<>();
+                for (PreparedRequest r : batch) {
+                    out.add(Prediction.success(new InferenceResponse(v.name(), v.version(), r.id(), null,
+                            List.of())));
+                }
+                return out;
+            }
+
+            @Override
+            public List<Prediction> predictBatch(List<InferenceRequest> requests) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void close() {
+            }
         };
     }
 
-    static OneInputStreamOperatorTestHarness<RequestEnvelope, Outcome> harness(ExecutorFactory factory)
+    static OneInputStreamOperatorTestHarness<RequestEnvelope, Outcome> harness(StandInReplicas factory)
             throws Exception {
         InferenceSettings settings = InferenceSettings.builder().modelsDir(TestModels.modelsDir().toString())
                 .models(Set.of(TestModels.TINY_MLP)).timeoutMs(TIMEOUT_MS).build();
@@ -102,7 +140,7 @@ class BatchingInferenceFunctionTest {
     }
 
     @Test
-    void timeoutEndsInFailedOutcomeNotJobFailure() throws Exception {
+    void theSafetyNetTimeoutEndsInAFailedOutcomeNotAJobFailure() throws Exception {
         GATES.put("t", new CountDownLatch(1));
         try (var h = harness(gated("t"))) {
             h.open();
@@ -118,7 +156,7 @@ class BatchingInferenceFunctionTest {
             assertThat(out).allSatisfy(o -> {
                 assertThat(o.state).isEqualTo(RequestState.FAILED);
                 assertThat(o.errorCode).isEqualTo(ErrorCode.TIMEOUT);
-                assertThat(o.reason).startsWith("timeout");
+                assertThat(o.reason).startsWith("safety net: no result within " + TIMEOUT_MS + " ms");
                 assertThat(OipJson.isError(o.result)).isTrue();
             });
             GATES.get("t").countDown();

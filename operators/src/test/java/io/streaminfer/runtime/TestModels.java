@@ -22,6 +22,16 @@ public final class TestModels {
         return dir;
     }
 
+    /** The real texts of deploy/data/sotu-texts.txt (see its README), one per line. */
+    public static java.util.List<String> realTexts() {
+        Path file = modelsDir().getParent().resolve("data").resolve("sotu-texts.txt");
+        try {
+            return Files.readAllLines(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the real texts " + file, e);
+        }
+    }
+
     private static Path findUpwards() {
         Path p = Path.of("").toAbsolutePath();
         while (p != null) {

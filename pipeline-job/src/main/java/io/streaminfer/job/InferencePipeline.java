@@ -3,8 +3,8 @@ package io.streaminfer.job;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.inference.BatchingSettings;
-import io.streaminfer.flink.inference.ExecutorFactory;
 import io.streaminfer.flink.inference.InferenceSettings;
+import io.streaminfer.flink.inference.StandInReplicas;
 import io.streaminfer.flink.ingest.RequestParser;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
@@ -14,11 +14,15 @@ import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.flink.records.StatusUpdate;
 import io.streaminfer.flink.status.AdmissionTracker;
 import io.streaminfer.flink.status.OutcomeRecorder;
+import io.streaminfer.flink.status.PublishedFinals;
 import io.streaminfer.job.config.JobConfig;
 import io.streaminfer.job.kafka.RawRecordDeserializer;
 import io.streaminfer.job.kafka.RecordSerializers;
+import io.streaminfer.job.kafka.StatusTopicReader;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -71,7 +75,7 @@ public final class InferencePipeline {
                 .uid("admission").name("admission (status, idempotency, deadlines)");
 
         BatchingInferenceFunction inference = new BatchingInferenceFunction(inferenceSettings(config),
-                config.models.noOpModel ? ExecutorFactory.noOp() : null);
+                config.models.noOpModel ? StandInReplicas.noOp() : null);
         long timeout = config.async.timeoutMs;
         int capacity = config.async.capacity;
         SingleOutputStreamOperator<Outcome> inferred;
@@ -91,7 +95,7 @@ public final class InferencePipeline {
         SingleOutputStreamOperator<Outcome> recorded = inferred
                 .union(admitted.getSideOutput(AdmissionTracker.DECIDED), rejectedOutcomes)
                 .keyBy(o -> o.id)
-                .process(new OutcomeRecorder(ttl))
+                .process(new OutcomeRecorder(ttl, publishedFinals(config)))
                 .uid("outcomes").name("outcomes (one final status per request)");
 
         recorded.sinkTo(sink(config, "results", new RecordSerializers.Results(config.topics.results)))
@@ -114,6 +118,19 @@ public final class InferencePipeline {
         }
     }
 
+    /**
+     * With at-least-once delivery, what was published after the last checkpoint is read back from the status topic
+     * on a restore, so that no re-run contradicts it; with exactly-once nothing after a checkpoint was visible.
+     */
+    private static PublishedFinals publishedFinals(JobConfig config) {
+        if (config.exactlyOnce()) {
+            return null;
+        }
+        Map<String, String> props = new LinkedHashMap<>(config.kafka.properties);
+        props.put("bootstrap.servers", config.kafka.bootstrapServers);
+        return new StatusTopicReader(config.topics.status, props, 120_000, 5_000_000);
+    }
+
     static InferenceSettings inferenceSettings(JobConfig config) {
         InferenceSettings.Builder b = InferenceSettings.builder()
                 .modelsDir(config.models.dir)
@@ -121,13 +138,23 @@ public final class InferencePipeline {
                 .device(config.models.device)
                 .workers(config.models.workers)
                 .timeoutMs(config.async.timeoutMs)
+                .maxInFlightBytes(config.limits.maxInFlightBytes)
                 .defaultBatching(knobs(config.batching.defaults));
         config.batching.perModel.forEach((model, k) -> b.batching(model, knobs(k)));
         return b.build();
     }
 
     private static BatchingSettings knobs(JobConfig.BatchingKnobs k) {
-        return new BatchingSettings(k.maxBatchSize, k.maxDelayMs, k.bucketing);
+        return BatchingSettings.builder()
+                .maxBatchSize(k.maxBatchSize)
+                .maxBatchTokens(k.maxBatchTokens)
+                .maxBatchElements(k.maxBatchElements)
+                .maxDelayMs(k.maxDelayMs)
+                .grouping(k.grouping)
+                .queueBatches(k.queueBatches)
+                .watchdogMinMs(k.watchdogMinMs)
+                .watchdogFactor(k.watchdogFactor)
+                .build();
     }
 
     private static KafkaSource<RawRecord> source(JobConfig config) {

@@ -15,12 +15,13 @@ import java.util.Set;
  * <pre>{@code
  * kind: text-embedding
  * max_batch_size: 64
+ * max_batch_tokens: 1024  # text models: padded tokens per model call (rows × longest row)
  * device: auto            # auto | cpu | gpu | gpu:N
  * workers: 2              # predictors run at once on this replica
  * threads: {intra_op: 1, inter_op: 1}
  * inputs:  [{name: text, datatype: BYTES, shape: [-1]}]
  * outputs: [{name: embedding, datatype: FP32, shape: [-1, 384]}]
- * text: {tokenizer: tokenizer.json, max_length: 256, pooling: mean, normalize: true}
+ * text: {tokenizer: tokenizer.json, max_length: 256, pooling: mean, normalize: true, overflow: truncate}
  * }</pre>
  *
  * Unknown keys are refused, so a misspelt knob fails at start-up instead of being ignored.
@@ -34,6 +35,8 @@ public final class ModelConfig {
     private final String platform;
     private final String modelFile;
     private final int maxBatchSize;
+    private final long maxBatchTokens;
+    private final long maxBatchElements;
     private final String device;
     private final int workers;
     private final Threads threads;
@@ -42,9 +45,19 @@ public final class ModelConfig {
     private final TextSettings text;
     private final String description;
 
+    /** Without the cost budgets (their defaults apply). */
+    public ModelConfig(ModelKind kind, String platform, String modelFile, Integer maxBatchSize, String device,
+            Integer workers, Threads threads, List<TensorSpec> inputs, List<TensorSpec> outputs, TextSettings text,
+            String description) {
+        this(kind, platform, modelFile, maxBatchSize, null, null, device, workers, threads, inputs, outputs, text,
+                description);
+    }
+
     @JsonCreator
     public ModelConfig(@JsonProperty("kind") ModelKind kind, @JsonProperty("platform") String platform,
             @JsonProperty("model_file") String modelFile, @JsonProperty("max_batch_size") Integer maxBatchSize,
+            @JsonProperty("max_batch_tokens") Long maxBatchTokens,
+            @JsonProperty("max_batch_elements") Long maxBatchElements,
             @JsonProperty("device") String device, @JsonProperty("workers") Integer workers,
             @JsonProperty("threads") Threads threads, @JsonProperty("inputs") List<TensorSpec> inputs,
             @JsonProperty("outputs") List<TensorSpec> outputs, @JsonProperty("text") TextSettings text,
@@ -60,6 +73,27 @@ public final class ModelConfig {
         if (this.maxBatchSize < 1 || this.maxBatchSize > 65_536) {
             throw new IllegalArgumentException("'max_batch_size' must be between 1 and 65536, got " + maxBatchSize);
         }
+        if (maxBatchTokens != null && kind != ModelKind.TEXT_EMBEDDING) {
+            throw new IllegalArgumentException("'max_batch_tokens' applies to text-embedding models only; a tensor "
+                    + "model's budget is 'max_batch_elements'");
+        }
+        if (maxBatchElements != null && kind == ModelKind.TEXT_EMBEDDING) {
+            throw new IllegalArgumentException("'max_batch_elements' applies to tensor models only; a text model's "
+                    + "budget is 'max_batch_tokens'");
+        }
+        this.text = text;
+        // A text model's default budget: four rows of full length.
+        this.maxBatchTokens = maxBatchTokens != null ? maxBatchTokens
+                : kind == ModelKind.TEXT_EMBEDDING && text != null ? 4L * text.maxLength() : 0;
+        if (kind == ModelKind.TEXT_EMBEDDING && this.maxBatchTokens < 1) {
+            throw new IllegalArgumentException("'max_batch_tokens' must be >= 1 (padded tokens per model call), got "
+                    + maxBatchTokens);
+        }
+        this.maxBatchElements = maxBatchElements == null ? 0 : maxBatchElements;
+        if (this.maxBatchElements < 0) {
+            throw new IllegalArgumentException("'max_batch_elements' must be >= 0 (0: only rows count), got "
+                    + maxBatchElements);
+        }
         this.device = DeviceSpec.parse(device == null ? "auto" : device).toString();
         this.workers = workers == null ? 1 : workers;
         if (this.workers < 1 || this.workers > 256) {
@@ -68,7 +102,6 @@ public final class ModelConfig {
         this.threads = threads == null ? new Threads(1, 1) : threads;
         this.inputs = List.copyOf(Objects.requireNonNullElse(inputs, List.of()));
         this.outputs = List.copyOf(Objects.requireNonNullElse(outputs, List.of()));
-        this.text = text;
         this.description = description;
         validate();
     }
@@ -134,6 +167,24 @@ public final class ModelConfig {
     /** Most rows one model call takes; rows of multi-row requests count. */
     public int maxBatchSize() {
         return maxBatchSize;
+    }
+
+    /** Padded tokens (rows × longest row) one model call of a text model takes at most; 0 for tensor models. */
+    public long maxBatchTokens() {
+        return maxBatchTokens;
+    }
+
+    /** Input elements of all rows one call of a tensor model takes at most; 0: only rows count. */
+    public long maxBatchElements() {
+        return maxBatchElements;
+    }
+
+    /**
+     * The model's cost budget per call, in the unit its requests' cost is counted: padded tokens for text models,
+     * input elements for tensor models with {@code max_batch_elements}; 0 when only rows count.
+     */
+    public long maxBatchCost() {
+        return kind == ModelKind.TEXT_EMBEDDING ? maxBatchTokens : maxBatchElements;
     }
 
     public DeviceSpec device() {
@@ -203,10 +254,16 @@ public final class ModelConfig {
         private final int maxLength;
         private final String pooling;
         private final boolean normalize;
+        private final Overflow overflow;
+
+        public TextSettings(String tokenizer, Integer maxLength, String pooling, Boolean normalize) {
+            this(tokenizer, maxLength, pooling, normalize, null);
+        }
 
         @JsonCreator
         public TextSettings(@JsonProperty("tokenizer") String tokenizer, @JsonProperty("max_length") Integer maxLength,
-                @JsonProperty("pooling") String pooling, @JsonProperty("normalize") Boolean normalize) {
+                @JsonProperty("pooling") String pooling, @JsonProperty("normalize") Boolean normalize,
+                @JsonProperty("overflow") String overflow) {
             this.tokenizer = tokenizer == null ? "tokenizer.json" : tokenizer;
             this.maxLength = maxLength == null ? 256 : maxLength;
             if (this.maxLength < 2 || this.maxLength > 8192) {
@@ -217,6 +274,12 @@ public final class ModelConfig {
                 throw new IllegalArgumentException("'text.pooling' must be mean or cls, got '" + pooling + "'");
             }
             this.normalize = normalize == null || normalize;
+            this.overflow = Overflow.parse(overflow);
+        }
+
+        /** What happens to a text longer than {@code max_length} tokens. */
+        public Overflow overflow() {
+            return overflow;
         }
 
         public String tokenizer() {
@@ -233,6 +296,21 @@ public final class ModelConfig {
 
         public boolean normalize() {
             return normalize;
+        }
+    }
+
+    /** A text longer than the model's {@code max_length} tokens: cut to it (as sentence-transformers does), or refused. */
+    public enum Overflow {
+        TRUNCATE, REFUSE;
+
+        static Overflow parse(String value) {
+            if (value == null || value.equals("truncate")) {
+                return TRUNCATE;
+            }
+            if (value.equals("refuse")) {
+                return REFUSE;
+            }
+            throw new IllegalArgumentException("'text.overflow' must be truncate or refuse, got '" + value + "'");
         }
     }
 }

@@ -1,49 +1,62 @@
 package io.streaminfer.batching.internal;
 
+import io.streaminfer.batching.Work;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
- * The queue and the rule for when a free worker dispatches. The only lock of the batcher; everything else runs
- * outside it.
+ * The queue, the rule for when a free worker dispatches, and the bound on queued work. The only lock of the batcher;
+ * everything else runs outside it.
  *
  * <p>A free worker takes a batch at once when no worker is busy (an idle replica must not make a lone request wait),
  * when the next batch is full, or when the oldest queued request has waited {@code maxDelay}. Otherwise, while
- * another worker is busy, it waits for one of these to become true.
+ * another worker is busy, it waits for one of these to become true. Submitters wait in {@link #awaitRoom} while the
+ * queued work is at its bound; a batch leaving the queue makes room.
  */
-public final class Dispatcher {
+public final class Dispatcher<T> {
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled on submit, on cancel and on close: anything that can change a waiting worker's decision. */
     private final Condition changed = lock.newCondition();
-    private final RequestQueue queue = new RequestQueue();
+    /** Signalled when queued work drops (a batch taken, a cancel) and on close. */
+    private final Condition room = lock.newCondition();
+    private final RequestQueue<T> queue;
     private final int maxBatchRows;
+    private final long maxBatchCost;
     private final long maxDelayNanos;
+    private final long maxQueuedWork;
     private final LongSupplier nanoClock;
     private final LongSupplier epochMillisClock;
 
     private int busy;
+    private int stuck;
     private volatile boolean closed; // written under the lock; read without it on failure paths
     // Copies for the gauges, which read without the lock.
     private volatile int queuedGauge;
+    private volatile long queuedWorkGauge;
     private volatile int busyGauge;
+    private volatile int stuckGauge;
 
-    public Dispatcher(int maxBatchRows, long maxDelayNanos, LongSupplier nanoClock, LongSupplier epochMillisClock) {
+    public Dispatcher(int maxBatchRows, long maxBatchCost, long maxDelayNanos, long maxQueuedWork,
+            LongSupplier nanoClock, LongSupplier epochMillisClock) {
+        this.queue = new RequestQueue<>(maxBatchCost > 0);
         this.maxBatchRows = maxBatchRows;
+        this.maxBatchCost = maxBatchCost;
         this.maxDelayNanos = maxDelayNanos;
+        this.maxQueuedWork = maxQueuedWork;
         this.nanoClock = nanoClock;
         this.epochMillisClock = epochMillisClock;
     }
 
     /** Queues {@code r}; false once closed. */
-    public boolean offer(QueuedRequest r) {
+    public boolean offer(QueuedRequest<T> r) {
         lock.lock();
         try {
             if (closed) {
                 return false;
             }
             queue.add(r, nanoClock.getAsLong());
-            queuedGauge = queue.size();
+            gauges();
             // One waiter is enough: a worker that takes a batch and leaves work behind wakes the next.
             changed.signal();
             return true;
@@ -52,14 +65,35 @@ public final class Dispatcher {
         }
     }
 
+    /**
+     * Blocks while the queue holds work and {@code work} more would pass the bound; returns at once when the queue is
+     * empty (a request over the bound on its own still gets in) or the batcher is closed.
+     */
+    public void awaitRoom(long work) throws InterruptedException {
+        lock.lock();
+        try {
+            while (!closed && queue.work() > 0 && queue.work() + work > maxQueuedWork) {
+                room.await();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What a request of {@code w} would add to the queued work. */
+    public long workOf(Work w) {
+        return queue.workOf(w);
+    }
+
     /** Takes a cancelled request out of the queue, if it is still there. */
-    public void cancelled(QueuedRequest r) {
+    public void cancelled(QueuedRequest<T> r) {
         lock.lock();
         try {
             if (queue.remove(r)) {
-                queuedGauge = queue.size();
+                gauges();
                 // The oldest request may have changed, or the queue emptied: let waiters recompute.
                 changed.signalAll();
+                room.signalAll();
             }
         } finally {
             lock.unlock();
@@ -73,7 +107,7 @@ public final class Dispatcher {
      * @return the next batch, or null once closed
      * @throws InterruptedException when interrupted while waiting; {@code finished} is accounted for even then
      */
-    Batch next(Batch finished) throws InterruptedException {
+    Batch<T> next(Batch<T> finished) throws InterruptedException {
         lock.lock();
         try {
             if (finished != null && finished.runs()) {
@@ -90,8 +124,8 @@ public final class Dispatcher {
                 }
                 long now = nanoClock.getAsLong();
                 long waited = Math.max(0, now - queue.oldestEnqueuedNanos()); // >= 0: no overflow below
-                if (busy == 0 || waited >= maxDelayNanos || queue.nextBatchFull(maxBatchRows)) {
-                    Batch batch = take(now);
+                if (busy == 0 || waited >= maxDelayNanos || queue.nextBatchFull(maxBatchRows, maxBatchCost)) {
+                    Batch<T> batch = take(now);
                     if (batch != null) {
                         return batch;
                     }
@@ -104,27 +138,65 @@ public final class Dispatcher {
         }
     }
 
-    private Batch take(long nowNanos) {
-        Batch batch = new Batch();
+    private Batch<T> take(long nowNanos) {
+        Batch<T> batch = new Batch<>();
         batch.dispatchNanos = nowNanos;
-        queue.takeBatch(maxBatchRows, epochMillisClock.getAsLong(), batch.requests, batch.expired);
-        queuedGauge = queue.size();
+        queue.takeBatch(maxBatchRows, maxBatchCost, epochMillisClock.getAsLong(), batch.requests, batch.expired);
         if (batch.runs()) {
             busy++;
-            busyGauge = busy;
         }
+        gauges();
+        room.signalAll();
         if (!queue.isEmpty()) {
             changed.signal(); // another free worker decides about the rest
         }
         return batch.runs() || !batch.expired.isEmpty() ? batch : null;
     }
 
-    /** Wakes every waiting worker to exit; queued requests stay as they are, their futures incomplete. */
+    /**
+     * The watchdog gave up on a running batch: its worker no longer counts as busy (a replacement takes its place),
+     * but as stuck until its call returns.
+     *
+     * @return how many calls are stuck now
+     */
+    int abandoned() {
+        lock.lock();
+        try {
+            busy--;
+            stuck++;
+            gauges();
+            changed.signalAll(); // with one fewer busy, a waiting worker may dispatch at once
+            return stuck;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A call the watchdog gave up on has returned; its worker thread ends. */
+    void stuckCallReturned() {
+        lock.lock();
+        try {
+            stuck--;
+            gauges();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void gauges() {
+        queuedGauge = queue.size();
+        queuedWorkGauge = queue.work();
+        busyGauge = busy;
+        stuckGauge = stuck;
+    }
+
+    /** Wakes every waiting worker to exit and every waiting submitter; queued futures stay incomplete. */
     public void close() {
         lock.lock();
         try {
             closed = true;
             changed.signalAll();
+            room.signalAll();
         } finally {
             lock.unlock();
         }
@@ -138,7 +210,15 @@ public final class Dispatcher {
         return queuedGauge;
     }
 
+    public long queuedWork() {
+        return queuedWorkGauge;
+    }
+
     public int busy() {
         return busyGauge;
+    }
+
+    public int stuck() {
+        return stuckGauge;
     }
 }

@@ -1,44 +1,47 @@
 package io.streaminfer.batching.internal;
 
-import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.batching.Submitted;
+import io.streaminfer.batching.Work;
 import io.streaminfer.runtime.Prediction;
 import java.util.function.Consumer;
 
 /**
- * One submitted request and its future. The queue fields are only touched under the dispatcher's lock; the rest is
- * fixed at submit.
+ * One submitted item and its future. The queue fields are only touched under the dispatcher's lock; the rest is fixed
+ * at submit.
  */
-public final class QueuedRequest {
-    final InferenceRequest request;
-    final int rows;
+public final class QueuedRequest<T> {
+    final String id;
+    final T item;
+    final Work work;
     final int priority;
     final long deadlineEpochMs;
     final int bucket;
-    private final PendingFuture future;
+    private final Submitted future;
 
     // Set by RequestQueue.add: arrival order breaks priority ties and finds the oldest request for maxDelay.
     long seq;
     long enqueuedNanos;
     boolean queued;
     // An intrusive arrival list: O(1) unlink on cancel and O(1) oldest, without a node per request.
-    QueuedRequest older;
-    QueuedRequest newer;
+    QueuedRequest<T> older;
+    QueuedRequest<T> newer;
 
-    public QueuedRequest(InferenceRequest request, int rows, int priority, long deadlineEpochMs, int bucket,
-            Consumer<QueuedRequest> onCancel) {
-        this.request = request;
-        this.rows = rows;
+    public QueuedRequest(String id, T item, Work work, int priority, long deadlineEpochMs, int bucket,
+            Consumer<QueuedRequest<T>> onCancel) {
+        this.id = id;
+        this.item = item;
+        this.work = work;
         this.priority = priority;
         this.deadlineEpochMs = deadlineEpochMs;
         this.bucket = bucket;
-        this.future = new PendingFuture(this, onCancel);
+        this.future = new Submitted(() -> onCancel.accept(this));
     }
 
-    public PendingFuture future() {
+    public Submitted future() {
         return future;
     }
 
-    /** Completes the future unless the caller already gave up on it. */
+    /** Completes the future unless the caller already gave up on it, or someone else completed it first. */
     public boolean complete(Prediction prediction) {
         return future.complete(prediction);
     }
@@ -49,7 +52,7 @@ public final class QueuedRequest {
     }
 
     /** (priority, arrival): lower priority values first. */
-    static int compare(QueuedRequest a, QueuedRequest b) {
+    static int compare(QueuedRequest<?> a, QueuedRequest<?> b) {
         if (a.priority != b.priority) {
             return a.priority < b.priority ? -1 : 1;
         }
@@ -58,6 +61,6 @@ public final class QueuedRequest {
 
     @Override
     public String toString() {
-        return "QueuedRequest{" + request.id() + ", rows=" + rows + ", priority=" + priority + "}";
+        return "QueuedRequest{" + id + ", " + work + ", priority=" + priority + "}";
     }
 }

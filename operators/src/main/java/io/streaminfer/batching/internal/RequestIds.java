@@ -9,14 +9,14 @@ final class RequestIds {
     private RequestIds() {
     }
 
-    static String of(List<QueuedRequest> requests) {
+    static String of(List<? extends QueuedRequest<?>> requests) {
         StringBuilder sb = new StringBuilder("[");
         int n = Math.min(requests.size(), MAX_LISTED);
         for (int i = 0; i < n; i++) {
             if (i > 0) {
                 sb.append(", ");
             }
-            sb.append(requests.get(i).request.id());
+            sb.append(requests.get(i).id);
         }
         if (requests.size() > n) {
             sb.append(", ... ").append(requests.size() - n).append(" more");

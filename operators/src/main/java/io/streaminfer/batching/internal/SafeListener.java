@@ -22,47 +22,40 @@ public final class SafeListener implements BatcherListener {
     }
 
     @Override
-    public void onBatch(int requests, int rows, long modelNanos) {
-        try {
-            delegate.onBatch(requests, rows, modelNanos);
-        } catch (RuntimeException e) {
-            failed("onBatch", e);
-        }
+    public void onBatch(int requests, int rows, long cost, long modelNanos) {
+        guard("onBatch", () -> delegate.onBatch(requests, rows, cost, modelNanos));
     }
 
     @Override
     public void onQueueWait(long nanos) {
-        try {
-            delegate.onQueueWait(nanos);
-        } catch (RuntimeException e) {
-            failed("onQueueWait", e);
-        }
+        guard("onQueueWait", () -> delegate.onQueueWait(nanos));
     }
 
     @Override
     public void onIsolationRetry(int requestsRerun) {
-        try {
-            delegate.onIsolationRetry(requestsRerun);
-        } catch (RuntimeException e) {
-            failed("onIsolationRetry", e);
-        }
+        guard("onIsolationRetry", () -> delegate.onIsolationRetry(requestsRerun));
     }
 
     @Override
     public void onExpired() {
-        try {
-            delegate.onExpired();
-        } catch (RuntimeException e) {
-            failed("onExpired", e);
-        }
+        guard("onExpired", delegate::onExpired);
     }
 
-    private void failed(String method, RuntimeException e) {
-        if (warned.compareAndSet(false, true)) {
-            LOG.warn("Batcher {}: listener {} failed; ignoring it (later failures are logged at debug)", name,
-                    method, e);
-        } else {
-            LOG.debug("Batcher {}: listener {} failed", name, method, e);
+    @Override
+    public void onWatchdog(int requests, long budgetNanos) {
+        guard("onWatchdog", () -> delegate.onWatchdog(requests, budgetNanos));
+    }
+
+    private void guard(String method, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            if (warned.compareAndSet(false, true)) {
+                LOG.warn("Batcher {}: listener {} failed; ignoring it (later failures are logged at debug)", name,
+                        method, e);
+            } else {
+                LOG.debug("Batcher {}: listener {} failed", name, method, e);
+            }
         }
     }
 }

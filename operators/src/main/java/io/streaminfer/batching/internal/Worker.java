@@ -6,16 +6,19 @@ import io.streaminfer.runtime.Prediction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One worker thread's loop: take a batch, expire what is late, run the rest, repeat until closed. */
-public final class Worker implements Runnable {
+/**
+ * One worker thread's loop: take a batch, expire what is late, run the rest, repeat until closed. A worker whose batch
+ * the watchdog gave up on ends once its call returns: a replacement took its place.
+ */
+final class Worker<T> implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
 
     private final String name;
-    private final Dispatcher dispatcher;
-    private final BatchRunner runner;
+    private final Dispatcher<T> dispatcher;
+    private final BatchRunner<T> runner;
     private final BatcherListener listener;
 
-    public Worker(String name, Dispatcher dispatcher, BatchRunner runner, BatcherListener listener) {
+    Worker(String name, Dispatcher<T> dispatcher, BatchRunner<T> runner, BatcherListener listener) {
         this.name = name;
         this.dispatcher = dispatcher;
         this.runner = runner;
@@ -24,7 +27,7 @@ public final class Worker implements Runnable {
 
     @Override
     public void run() {
-        Batch batch = null;
+        Batch<T> batch = null;
         while (true) {
             try {
                 batch = dispatcher.next(batch);
@@ -42,22 +45,26 @@ public final class Worker implements Runnable {
                 process(batch);
             } catch (Throwable t) { // a bug of ours; the worker must live on and no future may hang
                 LOG.error("Batcher {}: failed to process requests {}", name, RequestIds.of(batch.requests), t);
-                if (dispatcher.isClosed()) {
-                    continue; // as for any failure while closing: leave them for the re-submit after restore
+                if (!dispatcher.isClosed()) { // as for any failure while closing: left for the re-submit
+                    Prediction failure = Prediction.failure(ErrorCode.MODEL_ERROR, "batch failed: " + t);
+                    for (QueuedRequest<T> r : batch.requests) {
+                        r.complete(failure);
+                    }
                 }
-                Prediction failure = Prediction.failure(ErrorCode.MODEL_ERROR, "batch failed: " + t);
-                for (QueuedRequest r : batch.requests) {
-                    r.complete(failure);
-                }
+            }
+            if (!batch.finish()) { // the watchdog gave up on it and started another worker
+                dispatcher.stuckCallReturned();
+                return;
             }
         }
     }
 
-    private void process(Batch batch) {
-        for (QueuedRequest r : batch.expired) {
+    private void process(Batch<T> batch) {
+        for (QueuedRequest<T> r : batch.expired) {
             long waitedNanos = batch.dispatchNanos - r.enqueuedNanos;
             listener.onQueueWait(waitedNanos);
-            LOG.debug("Batcher {}: request {} expired in the queue", name, r.request.id());
+            r.future().leftQueue(waitedNanos);
+            LOG.debug("Batcher {}: request {} expired in the queue", name, r.id);
             r.complete(Prediction.failure(ErrorCode.DEADLINE_EXCEEDED, "deadline passed after waiting "
                     + waitedNanos / 1_000_000 + " ms in the queue; the model was not run"));
             listener.onExpired();
@@ -65,9 +72,11 @@ public final class Worker implements Runnable {
         if (batch.requests.isEmpty()) {
             return;
         }
-        for (QueuedRequest r : batch.requests) {
-            listener.onQueueWait(batch.dispatchNanos - r.enqueuedNanos);
+        for (QueuedRequest<T> r : batch.requests) {
+            long waitedNanos = batch.dispatchNanos - r.enqueuedNanos;
+            listener.onQueueWait(waitedNanos);
+            r.future().leftQueue(waitedNanos);
         }
-        runner.run(batch.requests);
+        runner.run(batch);
     }
 }

@@ -1,13 +1,17 @@
 package io.streaminfer.flink.inference;
 
-import io.streaminfer.batching.BatchExecutor;
 import io.streaminfer.batching.BatchingConfig;
+import io.streaminfer.batching.ByteBudget;
 import io.streaminfer.batching.MicroBatcher;
+import io.streaminfer.batching.Submitted;
+import io.streaminfer.batching.Work;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.model.DeviceSpec;
+import io.streaminfer.contract.model.ModelConfig;
+import io.streaminfer.contract.model.ModelKind;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.flink.inference.internal.GpuAllocator;
@@ -18,6 +22,8 @@ import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.ModelRuntime;
 import io.streaminfer.runtime.Prediction;
+import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.RuntimeListener;
 import io.streaminfer.runtime.RuntimeOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,10 +35,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.function.ToIntFunction;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -40,27 +46,44 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The async inference step: each request joins its model's {@link MicroBatcher}, whose workers run batches on this
- * subtask's model replica; each request's result future completes on its own.
+ * The async inference step: each request is prepared by its model's replica (for text: cut to what the model reads
+ * and tokenized, once), then joins the model's {@link MicroBatcher}, whose workers run batches bounded by rows and
+ * cost (padded tokens) on this subtask's replica; each request's result future completes on its own.
  *
- * <p>Use with {@code AsyncDataStream.unorderedWait(WithRetry)}: its capacity bounds the requests in flight (so
- * backpressure reaches the Kafka source) and its checkpointed in-flight queue is the only buffer, so a failover
- * re-submits every request that had no result. A timeout ends in a FAILED outcome with reason "timeout", never a job
- * failure. The device is the GPU Flink assigned to this task (external resource {@code gpu}), else the configured
- * one, else the models' own.
+ * <p>In flight is bounded in work and bytes, not only in requests. Flink's {@code AsyncWaitOperator} counts elements
+ * ({@code capacity}); on top of that, {@code asyncInvoke} waits (on the task thread, as the operator itself does when
+ * its capacity is reached) while the batcher's queue holds its bound of work ({@link
+ * BatchingConfig#maxQueuedWork()}) or the requests in flight hold {@link InferenceSettings#maxInFlightBytes()}.
+ * Room is made by the batcher's own threads, so the wait always ends; meanwhile backpressure reaches the Kafka
+ * source, and the backlog stays in Kafka instead of turning into queue time.
+ *
+ * <p>Time: a request without a deadline never fails for waiting. Its deadline (if any) is enforced by the batcher
+ * (EXPIRED, no model time); a model call that hangs is caught by the batcher's watchdog (MODEL_ERROR naming it). The
+ * operator's timeout is only a safety net that a healthy job never reaches: it ends FAILED with TIMEOUT and counts
+ * {@code safetyNetTimeouts}.
+ *
+ * <p>Use with {@code AsyncDataStream.unorderedWait(WithRetry)}: its checkpointed in-flight queue is the only buffer,
+ * so a failover re-submits every request that had no result. The device is the GPU Flink assigned to this task
+ * (external resource {@code gpu}), else the configured one, else the models' own.
  */
 public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope, Outcome> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     private static final Logger LOG = LoggerFactory.getLogger(BatchingInferenceFunction.class);
     public static final String GPU_RESOURCE = "gpu";
 
+    /** One served model version: its replica, its batcher, and the cost budget the replica is called with. */
+    private record Served(ModelReplica replica, MicroBatcher<PreparedRequest> batcher, BatcherMetrics metrics) {
+    }
+
     private final InferenceSettings settings;
-    private final ExecutorFactory executorFactory;
+    private final StandInReplicas standIns;
 
     private transient ModelRuntime runtime;
-    private transient Map<String, MicroBatcher> batchers;
-    private transient Map<RequestEnvelope, CompletableFuture<Prediction>> pending;
-    private transient List<BatcherMetrics> metrics;
+    private transient List<ModelReplica> standInReplicas;
+    private transient Map<String, Served> served;
+    private transient ByteBudget bytes;
+    private transient Map<RequestEnvelope, Submitted> pending;
+    private transient Counter safetyNetTimeouts;
     /** The GPU this replica took from {@link GpuAllocator}; -1 when none (set in open: transient fields read 0). */
     private transient int acquiredGpu;
 
@@ -68,70 +91,94 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
         this(settings, null);
     }
 
-    /** With executors made by {@code executorFactory} instead of loaded replicas (no-op benchmark, tests). */
-    public BatchingInferenceFunction(InferenceSettings settings, ExecutorFactory executorFactory) {
+    /** With replicas made by {@code standIns} instead of loaded ones (no-op benchmark, GPU stand-in, tests). */
+    public BatchingInferenceFunction(InferenceSettings settings, StandInReplicas standIns) {
         this.settings = settings;
-        this.executorFactory = executorFactory;
+        this.standIns = standIns;
     }
 
     @Override
     public void open(OpenContext openContext) {
         acquiredGpu = -1;
         pending = Collections.synchronizedMap(new IdentityHashMap<>());
-        batchers = new HashMap<>();
-        metrics = new ArrayList<>();
+        served = new HashMap<>();
+        bytes = new ByteBudget(settings.maxInFlightBytes());
         MetricGroup group = getRuntimeContext().getMetricGroup();
         group.gauge("requestsInFlight", () -> pending.size());
-        if (executorFactory != null) {
-            openWithFactory(group);
-            return;
-        }
-        DeviceSpec device = assignedDevice();
-        RuntimeOptions.Builder options = RuntimeOptions.builder().modelsDir(Path.of(settings.modelsDir()))
-                .models(settings.models()).device(device);
-        if (settings.workers() != null) {
-            options.workers(settings.workers());
-        }
-        runtime = ModelRuntime.load(options.build());
-        for (ModelReplica replica : runtime.replicas()) {
-            ModelVersion v = replica.model();
-            addBatcher(v, replica.workers(), replica::predictBatch, replica::costOf, group);
-            LOG.info("Subtask {} serves {} on {} ({} worker(s))",
-                    getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), v.key(), replica.device(),
-                    replica.workers());
-        }
-    }
-
-    private void openWithFactory(MetricGroup group) {
+        group.gauge("inFlightBytes", bytes::used);
+        safetyNetTimeouts = group.counter("safetyNetTimeouts");
         ModelRepository repository = ModelRepository.open(Path.of(settings.modelsDir()));
+        Map<String, BatcherMetrics> metrics = new ConcurrentHashMap<>();
         for (ModelRepository.ModelEntry e : repository.models()) {
             if (settings.models() == null || settings.models().contains(e.name())) {
-                for (String version : e.versions()) {
-                    addBatcher(e.version(version), settings.workers() == null ? 1 : settings.workers(),
-                            executorFactory.create(e.version(version)), r -> 1, group);
+                metrics.put(e.name(), new BatcherMetrics(group.addGroup("model", e.name())));
+            }
+        }
+        List<ModelReplica> replicas = new ArrayList<>();
+        if (standIns != null) {
+            standInReplicas = new ArrayList<>();
+            for (ModelRepository.ModelEntry e : repository.models()) {
+                if (metrics.containsKey(e.name())) {
+                    for (String version : e.versions()) {
+                        ModelReplica r = standIns.create(e.version(version), settings.workers() == null
+                                ? e.version(version).config().workers() : settings.workers());
+                        standInReplicas.add(r);
+                        replicas.add(r);
+                    }
                 }
             }
+        } else {
+            RuntimeListener padding = new RuntimeListener() {
+                @Override
+                public void onForward(ModelVersion model, int rows, long realTokens, long paddedTokens) {
+                    BatcherMetrics m = metrics.get(model.name());
+                    if (m != null) {
+                        m.onForward(realTokens, paddedTokens);
+                    }
+                }
+            };
+            RuntimeOptions.Builder options = RuntimeOptions.builder().modelsDir(Path.of(settings.modelsDir()))
+                    .models(settings.models()).device(assignedDevice()).listener(padding);
+            if (settings.workers() != null) {
+                options.workers(settings.workers());
+            }
+            runtime = ModelRuntime.load(options.build());
+            replicas.addAll(runtime.replicas());
+        }
+        for (ModelReplica replica : replicas) {
+            addBatcher(replica, metrics.get(replica.model().name()));
         }
     }
 
-    private void addBatcher(ModelVersion v, int workers, BatchExecutor executor, ToIntFunction<InferenceRequest> cost,
-            MetricGroup group) {
+    private void addBatcher(ModelReplica replica, BatcherMetrics metrics) {
+        ModelVersion v = replica.model();
+        ModelConfig model = v.config();
         BatchingSettings b = settings.batching(v.name());
-        int max = b.maxBatchSize() == 0 ? v.config().maxBatchSize() : Math.min(b.maxBatchSize(),
-                v.config().maxBatchSize());
+        int maxRows = b.maxBatchSize() == 0 ? model.maxBatchSize() : Math.min(b.maxBatchSize(),
+                model.maxBatchSize());
+        long override = model.kind() == ModelKind.TEXT_EMBEDDING ? b.maxBatchTokens() : b.maxBatchElements();
+        long maxCost = override > 0 ? override : model.maxBatchCost();
+        boolean grouping = b.grouping() != null ? b.grouping() : model.kind() == ModelKind.TEXT_EMBEDDING;
         BatchingConfig config = BatchingConfig.builder()
                 .name(v.key())
-                .maxBatchRows(max)
+                .maxBatchRows(maxRows)
+                .maxBatchCost(maxCost)
+                .grouping(grouping)
                 .maxDelay(Duration.ofMillis(b.maxDelayMs()))
-                .workers(workers)
-                .bucketing(b.bucketing())
+                .workers(replica.workers())
+                .queueBatches(b.queueBatches())
+                .watchdogMin(Duration.ofMillis(b.watchdogMinMs()))
+                .watchdogFactor(b.watchdogFactor())
                 .build();
-        BatcherMetrics m = new BatcherMetrics(group.addGroup("model", v.name()));
-        metrics.add(m);
-        MicroBatcher batcher = new MicroBatcher(config, executor, cost, m, System::nanoTime,
+        MicroBatcher<PreparedRequest> batcher = new MicroBatcher<>(config,
+                batch -> replica.predictPrepared(batch, maxCost), metrics, System::nanoTime,
                 System::currentTimeMillis);
-        m.registerGauges(batcher);
-        batchers.put(v.key(), batcher);
+        metrics.registerGauges(batcher);
+        served.put(v.key(), new Served(replica, batcher, metrics));
+        LOG.info("Subtask {} serves {} on {}: {} worker(s), batches of <= {} rows and <= {} cost{}, queue <= {}",
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), v.key(), replica.device(),
+                replica.workers(), maxRows, maxCost == 0 ? "unbounded" : maxCost, grouping ? ", grouped by length"
+                        : "", config.maxQueuedWork() == Long.MAX_VALUE ? "unbounded" : config.maxQueuedWork());
     }
 
     /** The GPU Flink's external resource framework gave this task manager, spread over subtasks; else config. */
@@ -155,26 +202,47 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
     }
 
     @Override
-    public void asyncInvoke(RequestEnvelope r, ResultFuture<Outcome> resultFuture) {
-        MicroBatcher batcher = batchers.get(r.model + ":" + r.modelVersion);
-        if (batcher == null) {
+    public void asyncInvoke(RequestEnvelope r, ResultFuture<Outcome> resultFuture) throws Exception {
+        Served s = served.get(r.model + ":" + r.modelVersion);
+        if (s == null) {
             resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.UNKNOWN_MODEL, "model '" + r.model + ":"
                     + r.modelVersion + "' is not served by this job", System.currentTimeMillis())));
             return;
         }
-        InferenceRequest request;
+        String broken = s.batcher.failure();
+        if (broken != null) {
+            // Failing the task restarts it from the last checkpoint with fresh replicas; this request is re-run.
+            throw new IllegalStateException("model " + r.model + ":" + r.modelVersion + " cannot serve: " + broken);
+        }
+        PreparedRequest prepared;
         try {
-            request = OipJson.parseRequest(r.body).withId(r.responseId);
+            InferenceRequest request = OipJson.parseRequest(r.body).withId(r.responseId);
+            prepared = s.replica.prepare(request);
         } catch (InferenceException e) {
             resultFuture.complete(List.of(Outcomes.failure(r, e.code(), e.getMessage(), System.currentTimeMillis())));
             return;
+        } catch (RuntimeException e) {
+            LOG.warn("Request {} could not be prepared", r.id, e);
+            resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.INVALID_INPUT, "could not prepare the "
+                    + "request: " + e.getMessage(), System.currentTimeMillis())));
+            return;
         }
-        CompletableFuture<Prediction> f = batcher.submit(request, r.rows, r.priority, r.deadlineMs);
+        Work work = Work.of(prepared.rows(), prepared.maxRowCost(), prepared.realCost());
+        long held = (r.body == null ? 0 : r.body.length) + prepared.bytes();
+        bytes.acquire(held);
+        try {
+            s.batcher.awaitRoom(work);
+        } catch (InterruptedException e) {
+            bytes.release(held);
+            throw e;
+        }
+        Submitted f = s.batcher.submit(r.id, prepared, work, r.priority, r.deadlineMs);
         pending.put(r, f);
         f.whenComplete((p, error) -> {
+            bytes.release(held);
             pending.remove(r);
             if (error instanceof CancellationException) {
-                return; // timed out: timeout() has answered
+                return; // the safety net fired: timeout() has answered
             }
             long now = System.currentTimeMillis();
             Outcome o;
@@ -186,19 +254,24 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
             } else {
                 o = Outcomes.failure(r, p.errorCode(), p.error(), now);
             }
+            o.queueMicros = f.queueNanos() < 0 ? -1 : f.queueNanos() / 1_000;
+            o.modelMicros = f.modelNanos() < 0 ? -1 : f.modelNanos() / 1_000;
             resultFuture.complete(List.of(o));
         });
     }
 
     @Override
     public void timeout(RequestEnvelope r, ResultFuture<Outcome> resultFuture) {
-        CompletableFuture<Prediction> f = pending.remove(r);
+        Submitted f = pending.remove(r);
         if (f != null) {
-            f.cancel(false); // a queued request leaves the queue: no model time for a caller we gave up on
+            f.cancel(false); // a queued request leaves the queue: no model time for a request we gave up on
         }
-        LOG.info("Request {} timed out after {} ms", r.id, settings.timeoutMs());
-        resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.TIMEOUT, "timeout: no result within "
-                + settings.timeoutMs() + " ms", System.currentTimeMillis())));
+        safetyNetTimeouts.inc();
+        LOG.error("Request {} reached the safety-net timeout of {} ms: the batcher or a model call is stuck "
+                + "beyond what its watchdog caught; failing it with TIMEOUT", r.id, settings.timeoutMs());
+        resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.TIMEOUT, "safety net: no result within "
+                + settings.timeoutMs() + " ms (async.timeout-ms); something in the pipeline is stuck",
+                System.currentTimeMillis())));
     }
 
     @Override
@@ -207,8 +280,11 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
             GpuAllocator.release(acquiredGpu);
             acquiredGpu = -1;
         }
-        if (batchers != null) {
-            batchers.values().forEach(MicroBatcher::close);
+        if (served != null) {
+            served.values().forEach(s -> s.batcher.close());
+        }
+        if (standInReplicas != null) {
+            standInReplicas.forEach(ModelReplica::close);
         }
         if (runtime != null) {
             runtime.close();

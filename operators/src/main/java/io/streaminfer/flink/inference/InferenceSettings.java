@@ -12,8 +12,9 @@ import java.util.Set;
  * InferenceSettings s = InferenceSettings.builder()
  *         .modelsDir("/models")
  *         .models(Set.of("all-minilm-l6-v2"))
- *         .batching("all-minilm-l6-v2", new BatchingSettings(32, 5, false))
- *         .timeoutMs(30_000)
+ *         .batching("all-minilm-l6-v2", BatchingSettings.builder().maxBatchCost(2048).build())
+ *         .maxInFlightBytes(256L << 20)   // what requests in flight may hold, per subtask
+ *         .timeoutMs(600_000)             // the safety net: a request without a result after this fails
  *         .build();
  * }</pre>
  */
@@ -27,6 +28,7 @@ public final class InferenceSettings implements Serializable {
     private final String device;
     private final Integer workers;
     private final long timeoutMs;
+    private final long maxInFlightBytes;
 
     private InferenceSettings(Builder b) {
         this.modelsDir = b.modelsDir;
@@ -36,6 +38,7 @@ public final class InferenceSettings implements Serializable {
         this.device = b.device;
         this.workers = b.workers;
         this.timeoutMs = b.timeoutMs;
+        this.maxInFlightBytes = b.maxInFlightBytes;
     }
 
     public static Builder builder() {
@@ -64,18 +67,28 @@ public final class InferenceSettings implements Serializable {
         return workers;
     }
 
+    /**
+     * The async operator's timeout: only a safety net. Requests do not fail for waiting (the queue is bounded in work
+     * and a watchdog guards each model call), so reaching it means something is stuck; it ends FAILED with TIMEOUT.
+     */
     public long timeoutMs() {
         return timeoutMs;
+    }
+
+    /** Bytes that requests in flight in one subtask may hold: payloads, prepared inputs, results. */
+    public long maxInFlightBytes() {
+        return maxInFlightBytes;
     }
 
     public static final class Builder {
         private String modelsDir;
         private Set<String> models;
         private final java.util.HashMap<String, BatchingSettings> batching = new java.util.HashMap<>();
-        private BatchingSettings defaultBatching = new BatchingSettings(0, 5, false);
+        private BatchingSettings defaultBatching = BatchingSettings.builder().build();
         private String device;
         private Integer workers;
-        private long timeoutMs = 30_000;
+        private long timeoutMs = 600_000;
+        private long maxInFlightBytes = 256L << 20;
 
         public Builder modelsDir(String dir) {
             this.modelsDir = dir;
@@ -112,10 +125,18 @@ public final class InferenceSettings implements Serializable {
             return this;
         }
 
+        public Builder maxInFlightBytes(long bytes) {
+            this.maxInFlightBytes = bytes;
+            return this;
+        }
+
         public InferenceSettings build() {
             Objects.requireNonNull(modelsDir, "modelsDir is required: the model repository folder");
             if (timeoutMs < 1) {
                 throw new IllegalArgumentException("timeout must be >= 1 ms, got " + timeoutMs);
+            }
+            if (maxInFlightBytes < 1) {
+                throw new IllegalArgumentException("max in-flight bytes must be >= 1, got " + maxInFlightBytes);
             }
             if (workers != null && workers < 1) {
                 throw new IllegalArgumentException("workers must be >= 1, got " + workers);

@@ -10,6 +10,8 @@ import io.streaminfer.contract.RequestState;
  */
 public class Outcome {
     public String id;
+    /** The {@code id} the result echoes (the body's, else the request ID). */
+    public String responseId;
     public String model;
     public String modelVersion;
     public RequestState state;
@@ -27,6 +29,9 @@ public class Outcome {
     public String callbackUrl;
     /** True for a duplicate ID: publish the stored result again, run nothing, change no status. */
     public boolean replay;
+    /** How long it waited in the batcher's queue, and how long its model calls took, in µs; -1 when unknown. */
+    public long queueMicros = -1;
+    public long modelMicros = -1;
 
     public Outcome() {}
 
@@ -34,6 +39,7 @@ public class Outcome {
     public Outcome copy() {
         Outcome o = new Outcome();
         o.id = id;
+        o.responseId = responseId;
         o.model = model;
         o.modelVersion = modelVersion;
         o.state = state;
@@ -47,6 +53,8 @@ public class Outcome {
         o.replyPartition = replyPartition;
         o.callbackUrl = callbackUrl;
         o.replay = replay;
+        o.queueMicros = queueMicros;
+        o.modelMicros = modelMicros;
         return o;
     }
 

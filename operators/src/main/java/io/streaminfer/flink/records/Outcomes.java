@@ -29,6 +29,7 @@ public final class Outcomes {
     public static Outcome rejected(Rejection r) {
         Outcome o = new Outcome();
         o.id = r.id;
+        o.responseId = r.responseId;
         o.model = r.model;
         o.state = RequestState.FAILED;
         o.errorCode = r.errorCode;
@@ -64,6 +65,7 @@ public final class Outcomes {
     private static Outcome base(RequestEnvelope r, long now) {
         Outcome o = new Outcome();
         o.id = r.id;
+        o.responseId = r.responseId;
         o.model = r.model;
         o.modelVersion = r.modelVersion;
         o.producedAt = r.producedAt;

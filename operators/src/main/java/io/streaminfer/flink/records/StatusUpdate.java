@@ -4,7 +4,10 @@ import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
 
-/** A status change on its way to the status topic; becomes a {@link StatusRecord}. */
+/**
+ * A status change on its way to the status topic (becomes a {@link StatusRecord}), or one read back from it after a
+ * restore.
+ */
 public class StatusUpdate {
     public String id;
     public String model;
@@ -27,6 +30,19 @@ public class StatusUpdate {
         s.reason = o.reason;
         s.acceptedAt = o.acceptedAt;
         s.updatedAt = o.finishedAt;
+        return s;
+    }
+
+    public static StatusUpdate of(StatusRecord r) {
+        StatusUpdate s = new StatusUpdate();
+        s.id = r.id();
+        s.model = r.model();
+        s.modelVersion = r.modelVersion();
+        s.state = r.state();
+        s.errorCode = r.errorCode();
+        s.reason = r.reason();
+        s.acceptedAt = r.acceptedAt();
+        s.updatedAt = r.updatedAt();
         return s;
     }
 

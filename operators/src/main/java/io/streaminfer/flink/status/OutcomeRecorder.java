@@ -1,21 +1,33 @@
 package io.streaminfer.flink.status;
 
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.StatusUpdate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keyed by request ID: records each request's final outcome once. The first final outcome of an ID is stored,
@@ -23,21 +35,98 @@ import org.apache.flink.util.OutputTag;
  * A replay publishes the stored result again (never a status), or nothing while the request is still running: its
  * own result will carry the ID. Every status record of a request leaves from here, in order: ACCEPTED, then the
  * final one.
+ *
+ * <p><b>One final state across a failover.</b> With at-least-once delivery, what was decided after the last
+ * checkpoint has been published but is in no state, and its requests run again after the restore. A decision that
+ * depends on time (a deadline, the watchdog) may come out differently the second time. So on a restore this reads
+ * back the final states published since that checkpoint ({@link PublishedFinals}, from the status topic) and keeps
+ * them: an ID published as FAILED or EXPIRED gets the same state again (with the same reason); an ID published as
+ * SUCCEEDED whose replay fails is not published again (its result is out there; its state here stays empty, so a
+ * later duplicate runs it again rather than contradicting it). With exactly-once, nothing after a checkpoint was
+ * visible, and no reading back is needed.
  */
-public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outcome> {
-    private static final long serialVersionUID = 1L;
+public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outcome> implements CheckpointedFunction {
+    private static final long serialVersionUID = 2L;
+    private static final Logger LOG = LoggerFactory.getLogger(OutcomeRecorder.class);
     public static final OutputTag<StatusUpdate> STATUS = new OutputTag<>("final-status") {};
+    /** Read back from this long before the last checkpoint's snapshot: clocks of task managers differ a little. */
+    static final long READ_BACK_MARGIN_MS = 10_000;
 
     private final Duration stateTtl;
+    private final PublishedFinals publishedFinals;
     private transient ValueState<Outcome> finalOutcome;
     private transient Map<String, Map<RequestState, Counter>> finalCounts;
     private transient Map<String, Histogram> latency;
     private transient Counter replaysAnswered;
     private transient Counter replaysInFlight;
     private transient Counter duplicateFinals;
+    private transient Counter keptAcrossFailover;
+    private transient Counter contradictionsDropped;
+    /** Published since the last checkpoint and not matched yet, by ID (this subtask's keys only). */
+    private transient Map<String, StatusUpdate> published;
+    private transient ListState<Long> snapshotTimes;
+    private transient ListState<StatusUpdate> carried;
 
     public OutcomeRecorder(Duration stateTtl) {
+        this(stateTtl, null);
+    }
+
+    /** @param publishedFinals reads back published final states on a restore; null: none (exactly-once, tests) */
+    public OutcomeRecorder(Duration stateTtl, PublishedFinals publishedFinals) {
         this.stateTtl = stateTtl;
+        this.publishedFinals = publishedFinals;
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        published = new HashMap<>();
+        snapshotTimes = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("snapshot-times", Long.class));
+        carried = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("published-finals", StatusUpdate.class));
+        if (!context.isRestored()) {
+            return;
+        }
+        for (StatusUpdate p : carried.get()) {
+            if (mine(p.id)) {
+                published.put(p.id, p);
+            }
+        }
+        long since = Long.MAX_VALUE;
+        for (Long t : snapshotTimes.get()) {
+            since = Math.min(since, t);
+        }
+        if (publishedFinals == null || since == Long.MAX_VALUE) {
+            return;
+        }
+        long start = System.nanoTime();
+        Map<String, StatusUpdate> read = publishedFinals.since(since - READ_BACK_MARGIN_MS);
+        int mine = 0;
+        for (StatusUpdate p : read.values()) {
+            if (mine(p.id)) {
+                published.put(p.id, p);
+                mine++;
+            }
+        }
+        LOG.info("Restored: {} final state(s) published since the last checkpoint ({} of this subtask) read back in "
+                + "{} ms; they will be kept", read.size(), mine, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** Whether {@code id} is a key of this subtask (restored lists hold every subtask's). */
+    private boolean mine(String id) {
+        var task = getRuntimeContext().getTaskInfo();
+        return KeyGroupRangeAssignment.assignKeyToParallelOperator(id, task.getMaxNumberOfParallelSubtasks(),
+                task.getNumberOfParallelSubtasks()) == task.getIndexOfThisSubtask();
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        long now = System.currentTimeMillis();
+        snapshotTimes.update(List.of(now));
+        // Unmatched ones are carried on, so a second failover before their requests come back keeps them too; the
+        // state TTL bounds how long.
+        published.values().removeIf(p -> p.updatedAt + stateTtl.toMillis() < now);
+        carried.update(new ArrayList<>(published.values()));
     }
 
     @Override
@@ -51,6 +140,11 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         replaysAnswered = g.counter("replaysAnswered");
         replaysInFlight = g.counter("replaysWhileInFlight");
         duplicateFinals = g.counter("duplicateFinalOutcomesDropped");
+        keptAcrossFailover = g.counter("finalStatesKeptAcrossFailover");
+        contradictionsDropped = g.counter("contradictingFinalStatesDropped");
+        if (published == null) {
+            published = new HashMap<>(); // not restored through initializeState (e.g. some test harnesses)
+        }
     }
 
     @Override
@@ -58,7 +152,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         Outcome stored = finalOutcome.value();
         if (o.isProgress()) {
             // Published only while nothing is final, so no progress record can land after the final one.
-            if (stored == null) {
+            if (stored == null && !published.containsKey(o.id)) {
                 ctx.output(STATUS, StatusUpdate.of(o));
             }
             return;
@@ -81,9 +175,40 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
             duplicateFinals.inc();
             return;
         }
-        finalOutcome.update(o);
-        out.collect(o);
-        ctx.output(STATUS, StatusUpdate.of(o));
+        Outcome decided = o;
+        StatusUpdate before = published.isEmpty() ? null : published.remove(o.id);
+        if (before != null && (before.state != o.state || before.errorCode != o.errorCode)) {
+            if (before.state == RequestState.SUCCEEDED) {
+                contradictionsDropped.inc();
+                LOG.warn("Request {} was published SUCCEEDED before the restore; its re-run ended {} ({}), which is "
+                        + "not published", o.id, o.state, o.reason);
+                return;
+            }
+            keptAcrossFailover.inc();
+            LOG.info("Request {} was published {} before the restore; its re-run ended {}: keeping {}", o.id,
+                    before.state, o.state, before.state);
+            decided = keep(before, o);
+        }
+        finalOutcome.update(decided);
+        out.collect(decided);
+        ctx.output(STATUS, StatusUpdate.of(decided));
+        count(decided);
+    }
+
+    /** The published failure again, routed as the re-run is (the caller may be another bridge replica now). */
+    private static Outcome keep(StatusUpdate before, Outcome rerun) {
+        Outcome o = rerun.copy();
+        o.state = before.state;
+        o.errorCode = before.errorCode;
+        o.reason = before.reason;
+        o.acceptedAt = before.acceptedAt;
+        o.finishedAt = before.updatedAt;
+        o.result = OipJson.writeError(rerun.responseId != null ? rerun.responseId : rerun.id,
+                before.errorCode != null ? before.errorCode : ErrorCode.INTERNAL, before.reason);
+        return o;
+    }
+
+    private void count(Outcome o) {
         String model = o.model == null ? "unknown" : o.model;
         finalCounts.computeIfAbsent(model, m -> new HashMap<>())
                 .computeIfAbsent(o.state, s -> modelGroup(model).counter(s.name().toLowerCase(java.util.Locale.ROOT)))

@@ -9,6 +9,9 @@ import io.streaminfer.contract.Tensor;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.contract.model.TensorSpec;
+import io.streaminfer.runtime.Prediction;
+import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.RuntimeListener;
 import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,15 +22,80 @@ import java.util.Map;
 /**
  * A user's TorchScript module served without Java: the declared inputs, in order, are the module's positional
  * arguments; its returned tensor (or tuple of tensors) are the declared outputs, in order. Requests are stacked on
- * the first (batch) dimension; requests whose other dimensions differ run in separate calls.
+ * the first (batch) dimension; requests whose other dimensions differ run in separate calls. A call takes at most
+ * {@code max_batch_size} rows and, with {@code max_batch_elements}, that many input elements (rows × a row's
+ * elements, the cost a request reports when prepared).
  */
 final class TensorReplica extends TorchReplica {
-    TensorReplica(ModelVersion version, DeviceSpec device, int workers) {
-        super(version, device, workers);
+    TensorReplica(ModelVersion version, DeviceSpec device, int workers, RuntimeListener listener) {
+        super(version, device, workers, listener);
     }
 
     @Override
-    protected List<List<Tensor>> forward(Predictor<NDList, NDList> predictor, NDManager manager,
+    protected PreparedRequest prepareValid(InferenceRequest request, int rows) {
+        long rowElements = 0;
+        long bytes = 64;
+        for (Tensor t : request.inputs()) {
+            long elements = Tensor.elementCount(t.shape());
+            rowElements += elements / Math.max(1, rows);
+            bytes += elements * 8; // the parsed arrays, and their copy into the stacked input
+        }
+        for (TensorSpec o : config.outputs()) {
+            long perRow = 1;
+            for (int d = 1; d < o.rank(); d++) {
+                perRow *= Math.max(1, o.dim(d));
+            }
+            bytes += perRow * rows * (8 + 12); // the output array and its JSON
+        }
+        int cost = config.maxBatchElements() > 0 ? (int) Math.min(Integer.MAX_VALUE, Math.max(1, rowElements)) : 1;
+        return new PreparedRequest(request, rows, cost, (long) cost * rows, bytes, request, this);
+    }
+
+    @Override
+    protected void execute(List<PreparedRequest> requests, long maxBatchElements, Prediction[] out) {
+        List<Integer> chunk = new ArrayList<>();
+        long chunkRows = 0;
+        long chunkElements = 0;
+        for (int i = 0; i < requests.size(); i++) {
+            PreparedRequest r = requests.get(i);
+            long elements = (long) r.rows() * r.maxRowCost();
+            boolean full = chunkRows + r.rows() > config.maxBatchSize()
+                    || (config.maxBatchElements() > 0 && chunkElements + elements > maxBatchElements);
+            if (full && !chunk.isEmpty()) {
+                runChunk(requests, chunk, out);
+                chunk = new ArrayList<>();
+                chunkRows = 0;
+                chunkElements = 0;
+            }
+            chunk.add(i);
+            chunkRows += r.rows();
+            chunkElements += elements;
+        }
+        if (!chunk.isEmpty()) {
+            runChunk(requests, chunk, out);
+        }
+    }
+
+    private void runChunk(List<PreparedRequest> all, List<Integer> idx, Prediction[] out) {
+        List<InferenceRequest> batch = new ArrayList<>(idx.size());
+        int[] rows = new int[idx.size()];
+        for (int k = 0; k < idx.size(); k++) {
+            batch.add(all.get(idx.get(k)).request());
+            rows[k] = all.get(idx.get(k)).rows();
+        }
+        List<List<List<Tensor>>> result = new ArrayList<>(1);
+        run(idx, out, batch.get(0).id(), (predictor, manager) -> result.add(forward(predictor, manager, batch, rows)));
+        if (result.isEmpty()) {
+            return; // the call failed: run() set the failures
+        }
+        for (int k = 0; k < idx.size(); k++) {
+            if (out[idx.get(k)] == null) {
+                out[idx.get(k)] = Prediction.success(respond(batch.get(k), result.get(0).get(k)));
+            }
+        }
+    }
+
+    private List<List<Tensor>> forward(Predictor<NDList, NDList> predictor, NDManager manager,
             List<InferenceRequest> requests, int[] rows) throws Exception {
         // Group by the non-batch dimensions of every input: only equal ones can be stacked.
         Map<String, List<Integer>> groups = new LinkedHashMap<>();

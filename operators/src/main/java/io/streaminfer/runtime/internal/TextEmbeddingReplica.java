@@ -1,50 +1,57 @@
 package io.streaminfer.runtime.internal;
 
-import ai.djl.huggingface.tokenizers.Encoding;
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelConfig;
 import io.streaminfer.contract.model.ModelVersion;
+import io.streaminfer.runtime.Prediction;
+import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.RuntimeListener;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
  * Sentence embeddings: HuggingFace tokenizer, a TorchScript encoder taking {@code (input_ids, attention_mask,
  * token_type_ids)} and returning its last hidden state {@code [batch, tokens, dim]}, then mean (or CLS) pooling and
- * L2 normalisation, as sentence-transformers does. Rows are padded to the longest row of the batch.
+ * L2 normalisation, as sentence-transformers does.
+ *
+ * <p>Each row is tokenized once, in {@link #prepare}, and only as far as the model reads it ({@link
+ * BoundedTokenizer}). A call's rows are sorted by length and run in passes of at most {@code max_batch_size} rows and
+ * the call's token budget (rows × longest row), so rows are padded only to similar ones and the native memory of one
+ * pass is bounded (attention is rows × heads × length², a few MB at the default budget).
  */
 final class TextEmbeddingReplica extends TorchReplica {
-    private final HuggingFaceTokenizer tokenizer;
+    /** A prepared request's rows: token ids, and type ids when not all zero. */
+    private record Rows(long[][] ids, long[][] typeIds) {
+    }
+
+    private final BoundedTokenizer tokenizer;
     private final ModelConfig.TextSettings text;
     private final String inputName;
     private final String outputName;
     private final int dim;
 
-    TextEmbeddingReplica(ModelVersion version, DeviceSpec device, int workers) {
-        super(version, device, workers);
+    TextEmbeddingReplica(ModelVersion version, DeviceSpec device, int workers, RuntimeListener listener) {
+        super(version, device, workers, listener);
         this.text = config.text();
         this.inputName = config.inputs().get(0).name();
         this.outputName = config.outputs().get(0).name();
         this.dim = (int) config.outputs().get(0).dim(1);
         Path tokenizerFile = version.directory().resolve(text.tokenizer());
         try {
-            // Padding is ours (to the batch's longest row); truncation at the configured length, not the file's.
-            this.tokenizer = HuggingFaceTokenizer.builder()
-                    .optTokenizerPath(tokenizerFile)
-                    .optTruncation(true)
-                    .optPadding(false)
-                    .optMaxLength(text.maxLength())
-                    .build();
+            this.tokenizer = new BoundedTokenizer(tokenizerFile, text.maxLength());
         } catch (IOException | RuntimeException e) {
             super.close();
             throw new IllegalStateException("cannot load tokenizer " + tokenizerFile + " of " + version.key() + ": "
@@ -63,43 +70,101 @@ final class TextEmbeddingReplica extends TorchReplica {
     }
 
     @Override
-    public int costOf(InferenceRequest request) {
-        Tensor t = request.input(inputName);
-        if (t == null || t.datatype() != io.streaminfer.contract.Datatype.BYTES) {
-            return 1;
+    protected PreparedRequest prepareValid(InferenceRequest request, int rows) {
+        String[] strings = request.input(inputName).strings();
+        long[][] ids = new long[strings.length][];
+        long[][] types = null;
+        int longest = 1;
+        long real = 0;
+        for (int i = 0; i < strings.length; i++) {
+            BoundedTokenizer.Tokens t = tokenizer.encode(strings[i]);
+            if (t.truncated() && text.overflow() == ModelConfig.Overflow.REFUSE) {
+                throw InferenceException.invalidInput("input '" + inputName + "' row " + i + " is longer than the "
+                        + text.maxLength() + " tokens model " + version.key() + " reads (text.max_length); shorten "
+                        + "it, or set text.overflow: truncate in its model.yaml");
+            }
+            ids[i] = t.ids();
+            if (t.typeIds() != null) {
+                if (types == null) {
+                    types = new long[strings.length][];
+                }
+                types[i] = t.typeIds();
+            }
+            longest = Math.max(longest, t.ids().length);
+            real += t.ids().length;
         }
-        int max = 1;
-        for (String s : t.strings()) {
-            max = Math.max(max, tokenizer.encode(s).getIds().length);
-        }
-        return max;
+        // Memory until answered: the ids, the embeddings, and about 12 bytes of JSON per float of the response.
+        long bytes = real * Long.BYTES * (types == null ? 1 : 2) + (long) strings.length * dim * (Float.BYTES + 12)
+                + 64L * strings.length;
+        // The answer needs the id and the outputs asked for, not the text: drop it.
+        InferenceRequest slim = new InferenceRequest(request.id(), null, List.of(), request.outputs());
+        return new PreparedRequest(slim, rows, longest, real, bytes, new Rows(ids, types), this);
     }
 
     @Override
-    protected List<List<Tensor>> forward(Predictor<NDList, NDList> predictor, NDManager manager,
-            List<InferenceRequest> requests, int[] rows) throws Exception {
-        List<String> sentences = new ArrayList<>();
-        for (InferenceRequest r : requests) {
-            for (String s : r.input(inputName).strings()) {
-                sentences.add(s);
+    protected void execute(List<PreparedRequest> requests, long maxBatchTokens, Prediction[] out) {
+        // Every row of the call, shortest first; a row is (request, row within it).
+        List<int[]> rows = new ArrayList<>();
+        float[][] embeddings = new float[requests.size()][];
+        for (int k = 0; k < requests.size(); k++) {
+            Rows r = (Rows) requests.get(k).payload();
+            embeddings[k] = new float[r.ids().length * dim];
+            for (int j = 0; j < r.ids().length; j++) {
+                rows.add(new int[] {k, j, r.ids()[j].length});
             }
         }
-        Encoding[] encodings = tokenizer.batchEncode(sentences);
-        int batch = encodings.length;
-        int length = 1;
-        for (Encoding e : encodings) {
-            length = Math.max(length, e.getIds().length);
+        rows.sort(Comparator.comparingInt(row -> row[2]));
+        int start = 0;
+        while (start < rows.size()) {
+            int end = start + 1;
+            // Sorted ascending: the last row of a pass is its longest.
+            while (end < rows.size() && end - start + 1 <= config.maxBatchSize()
+                    && (long) (end - start + 1) * rows.get(end)[2] <= maxBatchTokens) {
+                end++;
+            }
+            List<int[]> pass = rows.subList(start, end);
+            List<Integer> involved = involvedRequests(pass);
+            run(involved, out, requests.get(pass.get(0)[0]).id(),
+                    (predictor, manager) -> forward(predictor, manager, requests, pass, embeddings));
+            start = end;
         }
+        for (int k = 0; k < requests.size(); k++) {
+            if (out[k] == null) {
+                int n = ((Rows) requests.get(k).payload()).ids().length;
+                out[k] = Prediction.success(respond(requests.get(k).request(),
+                        List.of(Tensor.ofFloats(outputName, new long[] {n, dim}, embeddings[k]))));
+            }
+        }
+    }
+
+    private static List<Integer> involvedRequests(List<int[]> pass) {
+        List<Integer> ks = new ArrayList<>();
+        for (int[] row : pass) {
+            if (!ks.contains(row[0])) {
+                ks.add(row[0]);
+            }
+        }
+        return ks;
+    }
+
+    private void forward(Predictor<NDList, NDList> predictor, NDManager manager, List<PreparedRequest> requests,
+            List<int[]> pass, float[][] embeddings) throws Exception {
+        int batch = pass.size();
+        int length = Math.max(1, pass.get(batch - 1)[2]);
         long[] ids = new long[batch * length];
         long[] mask = new long[batch * length];
         long[] types = new long[batch * length];
+        long real = 0;
         for (int b = 0; b < batch; b++) {
-            long[] eIds = encodings[b].getIds();
-            long[] eMask = encodings[b].getAttentionMask();
-            long[] eTypes = encodings[b].getTypeIds();
-            System.arraycopy(eIds, 0, ids, b * length, eIds.length);
-            System.arraycopy(eMask, 0, mask, b * length, eMask.length);
-            System.arraycopy(eTypes, 0, types, b * length, eTypes.length);
+            Rows r = (Rows) requests.get(pass.get(b)[0]).payload();
+            int j = pass.get(b)[1];
+            long[] rowIds = r.ids()[j];
+            System.arraycopy(rowIds, 0, ids, b * length, rowIds.length);
+            Arrays.fill(mask, b * length, b * length + rowIds.length, 1L);
+            if (r.typeIds() != null && r.typeIds()[j] != null) {
+                System.arraycopy(r.typeIds()[j], 0, types, b * length, rowIds.length);
+            }
+            real += rowIds.length;
         }
         Shape shape = new Shape(batch, length);
         NDArray maskNd = manager.create(mask, shape);
@@ -121,15 +186,11 @@ final class TextEmbeddingReplica extends TorchReplica {
             pooled = pooled.div(pooled.norm(new int[] {1}, true).maximum(1e-12f));
         }
         float[] all = pooled.toFloatArray();
-        List<List<Tensor>> result = new ArrayList<>(requests.size());
-        int offset = 0;
-        for (int k = 0; k < requests.size(); k++) {
-            float[] mine = new float[rows[k] * dim];
-            System.arraycopy(all, offset, mine, 0, mine.length);
-            offset += mine.length;
-            result.add(List.of(Tensor.ofFloats(outputName, new long[] {rows[k], dim}, mine)));
+        for (int b = 0; b < batch; b++) {
+            int[] row = pass.get(b);
+            System.arraycopy(all, b * dim, embeddings[row[0]], row[1] * dim, dim);
         }
-        return result;
+        listener.onForward(version, batch, real, (long) batch * length);
     }
 
     @Override

@@ -20,19 +20,21 @@ import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.contract.model.RequestValidator;
 import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.Prediction;
+import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.RuntimeListener;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What every TorchScript replica shares: loading, a pool of predictors (one per worker: DJL predictors are not
- * meant to be shared between threads), per-request validation, splitting by {@code max_batch_size}, and turning
- * outputs into OIP responses. Subclasses only say how a batch of valid requests becomes model inputs and outputs.
+ * What every TorchScript replica shares: loading, a pool of predictors (one per running call: DJL predictors are not
+ * meant to be shared between threads), per-request validation, and turning outputs into OIP responses. Subclasses say
+ * how a request is prepared and how prepared requests become model calls.
  */
 abstract class TorchReplica implements ModelReplica {
     private static final Logger LOG = LoggerFactory.getLogger(TorchReplica.class);
@@ -41,14 +43,16 @@ abstract class TorchReplica implements ModelReplica {
     protected final ModelConfig config;
     protected final Device device;
     protected final Model model;
+    protected final RuntimeListener listener;
     private final int workers;
-    private final BlockingQueue<Predictor<NDList, NDList>> predictors;
-    private final List<Predictor<NDList, NDList>> allPredictors = new ArrayList<>();
+    private final ConcurrentLinkedQueue<Predictor<NDList, NDList>> idle = new ConcurrentLinkedQueue<>();
+    private final List<Predictor<NDList, NDList>> allPredictors = new CopyOnWriteArrayList<>();
 
-    TorchReplica(ModelVersion version, DeviceSpec deviceSpec, int workers) {
+    TorchReplica(ModelVersion version, DeviceSpec deviceSpec, int workers, RuntimeListener listener) {
         this.version = version;
         this.config = version.config();
         this.workers = workers;
+        this.listener = listener;
         Engine engine = TorchEngine.get(config.threads());
         this.device = TorchEngine.resolve(deviceSpec, engine);
         this.model = Model.newInstance(version.name(), device, "PyTorch");
@@ -62,11 +66,8 @@ abstract class TorchReplica implements ModelReplica {
             throw new IllegalStateException("cannot load model " + version.key() + " from " + version.modelFile()
                     + ": " + e.getMessage(), e);
         }
-        this.predictors = new ArrayBlockingQueue<>(workers);
         for (int i = 0; i < workers; i++) {
-            Predictor<NDList, NDList> p = model.newPredictor(new NoopTranslator());
-            allPredictors.add(p);
-            predictors.add(p);
+            idle.add(newPredictor());
         }
     }
 
@@ -85,87 +86,120 @@ abstract class TorchReplica implements ModelReplica {
         return workers;
     }
 
-    /** Kind-specific checks beyond the declared signature; throws INVALID_INPUT. */
-    protected void check(InferenceRequest request) {}
+    @Override
+    public final PreparedRequest prepare(InferenceRequest request) {
+        int rows = RequestValidator.validate(request, config);
+        return prepareValid(request, rows);
+    }
+
+    /** A request that passed the declared signature; throws INVALID_INPUT for what the kind checks beyond it. */
+    protected abstract PreparedRequest prepareValid(InferenceRequest request, int rows);
 
     /**
-     * Runs valid requests whose rows fit one model call and returns, per request, its outputs in the order of
-     * {@link ModelConfig#outputs()}. Native memory must be released before returning.
+     * Runs prepared requests of this replica, writing one prediction per request into {@code out}; a model failure
+     * fails the requests of the call it happened in (see {@link #run}).
      */
-    protected abstract List<List<Tensor>> forward(Predictor<NDList, NDList> predictor, NDManager manager,
-            List<InferenceRequest> requests, int[] rows) throws Exception;
+    protected abstract void execute(List<PreparedRequest> requests, long maxBatchCost, Prediction[] out);
 
     @Override
-    public List<Prediction> predictBatch(List<InferenceRequest> requests) {
+    public List<Prediction> predictPrepared(List<PreparedRequest> requests, long maxBatchCost) {
         Prediction[] out = new Prediction[requests.size()];
-        int[] rows = new int[requests.size()];
-        List<Integer> chunk = new ArrayList<>();
-        int chunkRows = 0;
+        List<PreparedRequest> mine = new ArrayList<>(requests.size());
+        List<Integer> index = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
-            InferenceRequest r = requests.get(i);
-            try {
-                rows[i] = RequestValidator.validate(r, config);
-                check(r);
-            } catch (InferenceException e) {
-                out[i] = Prediction.failure(e);
-                continue;
-            } catch (RuntimeException e) {
-                out[i] = Prediction.failure(ErrorCode.INVALID_INPUT, "invalid request: " + e.getMessage());
-                continue;
+            PreparedRequest p = requests.get(i);
+            if (p.preparedBy() != this) {
+                out[i] = Prediction.failure(ErrorCode.INTERNAL, "request " + p.id() + " was prepared for another "
+                        + "replica than " + version.key());
+            } else {
+                mine.add(p);
+                index.add(i);
             }
-            if (chunkRows + rows[i] > config.maxBatchSize() && !chunk.isEmpty()) {
-                run(requests, rows, chunk, out);
-                chunk.clear();
-                chunkRows = 0;
-            }
-            chunk.add(i);
-            chunkRows += rows[i];
         }
-        if (!chunk.isEmpty()) {
-            run(requests, rows, chunk, out);
+        if (!mine.isEmpty()) {
+            Prediction[] results = new Prediction[mine.size()];
+            execute(mine, maxBatchCost > 0 ? maxBatchCost : config.maxBatchCost(), results);
+            for (int k = 0; k < results.length; k++) {
+                out[index.get(k)] = results[k] != null ? results[k]
+                        : Prediction.failure(ErrorCode.INTERNAL, "no outcome was computed for this request");
+            }
         }
         return List.of(out);
     }
 
-    private void run(List<InferenceRequest> all, int[] allRows, List<Integer> idx, Prediction[] out) {
-        List<InferenceRequest> batch = new ArrayList<>(idx.size());
-        int[] rows = new int[idx.size()];
-        for (int k = 0; k < idx.size(); k++) {
-            batch.add(all.get(idx.get(k)));
-            rows[k] = allRows[idx.get(k)];
+    @Override
+    public List<Prediction> predictBatch(List<InferenceRequest> requests) {
+        Prediction[] out = new Prediction[requests.size()];
+        List<PreparedRequest> prepared = new ArrayList<>(requests.size());
+        List<Integer> index = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            try {
+                prepared.add(prepare(requests.get(i)));
+                index.add(i);
+            } catch (InferenceException e) {
+                out[i] = Prediction.failure(e);
+            } catch (RuntimeException e) {
+                out[i] = Prediction.failure(ErrorCode.INVALID_INPUT, "invalid request: " + e.getMessage());
+            }
         }
+        List<Prediction> ran = predictPrepared(prepared, 0);
+        for (int k = 0; k < ran.size(); k++) {
+            out[index.get(k)] = ran.get(k);
+        }
+        return List.of(out);
+    }
+
+    /** One model call as the subclass's kind defines it; the predictor and a native-memory scope are provided. */
+    @FunctionalInterface
+    protected interface Call {
+        void run(Predictor<NDList, NDList> predictor, NDManager manager) throws Exception;
+    }
+
+    /**
+     * Runs one model call on a predictor of its own, inside a native-memory scope that is released before it
+     * returns. A failure fails {@code requests} (indexes into {@code out}) with MODEL_ERROR, unless one already has a
+     * failure; so a subclass sets successes last, where no call failed.
+     */
+    protected void run(List<Integer> requests, Prediction[] out, String firstId, Call call) {
         Predictor<NDList, NDList> predictor = borrow();
         try (NDManager manager = model.getNDManager().newSubManager(device)) {
-            List<List<Tensor>> outputs = forward(predictor, manager, batch, rows);
-            for (int k = 0; k < idx.size(); k++) {
-                out[idx.get(k)] = Prediction.success(respond(batch.get(k), outputs.get(k)));
-            }
+            call.run(predictor, manager);
         } catch (InferenceException e) {
-            for (Integer i : idx) {
-                out[i] = Prediction.failure(e);
+            for (Integer i : requests) {
+                if (out[i] == null) {
+                    out[i] = Prediction.failure(e);
+                }
             }
         } catch (Exception e) {
-            String message = "model " + version.key() + " failed on a batch of " + idx.size() + " request(s): "
+            String message = "model " + version.key() + " failed on a call for " + requests.size() + " request(s): "
                     + rootMessage(e);
-            LOG.warn("{} (first request id {})", message, batch.get(0).id());
-            for (Integer i : idx) {
-                out[i] = Prediction.failure(ErrorCode.MODEL_ERROR, message);
+            LOG.warn("{} (first request id {})", message, firstId);
+            for (Integer i : requests) {
+                if (out[i] == null) {
+                    out[i] = Prediction.failure(ErrorCode.MODEL_ERROR, message);
+                }
             }
         } finally {
-            predictors.add(predictor);
+            idle.add(predictor);
         }
     }
 
+    /**
+     * A predictor of its own for this call. The pool grows only when more calls run at once than it holds: e.g.
+     * while a call the batcher's watchdog gave up on is still stuck in one.
+     */
     private Predictor<NDList, NDList> borrow() {
-        try {
-            return predictors.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InferenceException(ErrorCode.INTERNAL, "interrupted while waiting for a free predictor");
-        }
+        Predictor<NDList, NDList> p = idle.poll();
+        return p != null ? p : newPredictor();
     }
 
-    private InferenceResponse respond(InferenceRequest request, List<Tensor> outputs) {
+    private Predictor<NDList, NDList> newPredictor() {
+        Predictor<NDList, NDList> p = model.newPredictor(new NoopTranslator());
+        allPredictors.add(p);
+        return p;
+    }
+
+    protected InferenceResponse respond(InferenceRequest request, List<Tensor> outputs) {
         List<Tensor> chosen = outputs;
         if (!request.outputs().isEmpty()) {
             chosen = new ArrayList<>(request.outputs().size());

@@ -79,13 +79,23 @@ public final class JobConfig implements Serializable {
     }
 
     public static final class BatchingKnobs implements Serializable {
-        private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 2L;
         /** Most rows per model call; 0 means the model's own max_batch_size. */
         public int maxBatchSize = 0;
+        /** Text models: most padded tokens (rows × longest row) per call; 0 means the model's max_batch_tokens. */
+        public long maxBatchTokens = 0;
+        /** Tensor models: most input elements per call; 0 means the model's own (rows only when it has none). */
+        public long maxBatchElements = 0;
         /** How long the oldest request may wait for a fuller batch while another batch is running. */
         public long maxDelayMs = 5;
-        /** Group text rows of similar token length into a batch. */
-        public boolean bucketing = false;
+        /** Batch requests of similar length together; null: on for text models, off for tensor models. */
+        public Boolean grouping;
+        /** Work that may wait in a replica's queue, in full batches per worker (0: unbounded). */
+        public int queueBatches = 4;
+        /** The least time the watchdog gives a model call before failing its batch; 0 turns it off. */
+        public long watchdogMinMs = 60_000;
+        /** A call's budget: this many times what calls of its cost took, at least watchdog-min-ms. */
+        public double watchdogFactor = 20;
     }
 
     public static final class Batching implements Serializable {
@@ -96,18 +106,26 @@ public final class JobConfig implements Serializable {
 
     public static final class Async implements Serializable {
         private static final long serialVersionUID = 1L;
-        /** Requests in flight per subtask; beyond it, backpressure reaches the Kafka source. */
-        public int capacity = 256;
-        /** A request without a result after this ends FAILED with reason "timeout". */
-        public long timeoutMs = 30_000;
+        /**
+         * Requests in flight per subtask, counted by Flink's async operator. Work and bytes are bounded on top of
+         * it (batching.*.queue-batches, limits.max-in-flight-bytes), so this only needs to be large enough for them.
+         */
+        public int capacity = 1024;
+        /**
+         * Only a safety net: requests do not fail for waiting (queues are bounded in work, a watchdog guards each
+         * model call); one without a result after this ends FAILED with TIMEOUT. Keep it above every watchdog-min-ms.
+         */
+        public long timeoutMs = 600_000;
         /** Retries of transient failures (not bad input, not model errors). */
         public int retries = 2;
         public long retryDelayMs = 100;
     }
 
     public static final class Limits implements Serializable {
-        private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 2L;
         public int maxRequestBytes = 4 << 20;
+        /** Bytes that requests in flight in one inference subtask may hold (payloads, prepared inputs, results). */
+        public long maxInFlightBytes = 256L << 20;
     }
 
     public static final class Delivery implements Serializable {
@@ -237,6 +255,16 @@ public final class JobConfig implements Serializable {
         if (async.timeoutMs < 10) {
             p.add("async.timeout-ms must be >= 10, got " + async.timeoutMs);
         }
+        for (Map.Entry<String, BatchingKnobs> k : allKnobs().entrySet()) {
+            if (k.getValue() != null && k.getValue().watchdogMinMs > 0 && async.timeoutMs <= 2 * k.getValue().watchdogMinMs) {
+                p.add("async.timeout-ms (" + async.timeoutMs + ", the safety net) must be more than twice "
+                        + k.getKey() + ".watchdog-min-ms (" + k.getValue().watchdogMinMs + "), so that the watchdog "
+                        + "catches a stuck model call first: raise async.timeout-ms or lower watchdog-min-ms");
+            }
+        }
+        if (limits.maxInFlightBytes < 1 << 20) {
+            p.add("limits.max-in-flight-bytes must be >= 1048576 (1 MiB), got " + limits.maxInFlightBytes);
+        }
         if (async.retries < 0 || async.retryDelayMs < 0) {
             p.add("async.retries and async.retry-delay-ms must be >= 0");
         }
@@ -284,6 +312,14 @@ public final class JobConfig implements Serializable {
         }
     }
 
+    /** Every set of batching knobs, by where it is configured. */
+    private Map<String, BatchingKnobs> allKnobs() {
+        Map<String, BatchingKnobs> all = new LinkedHashMap<>();
+        all.put("batching.defaults", batching.defaults);
+        batching.perModel.forEach((m, k) -> all.put("batching.per-model." + m, k));
+        return all;
+    }
+
     private static void checkKnobs(String where, BatchingKnobs k, List<String> p) {
         if (k == null) {
             p.add(where + " is empty");
@@ -294,6 +330,22 @@ public final class JobConfig implements Serializable {
         }
         if (k.maxDelayMs < 0 || k.maxDelayMs > 60_000) {
             p.add(where + ".max-delay-ms must be between 0 and 60000, got " + k.maxDelayMs);
+        }
+        if (k.maxBatchTokens < 0) {
+            p.add(where + ".max-batch-tokens must be >= 1, or 0 for the model's max_batch_tokens, got "
+                    + k.maxBatchTokens);
+        }
+        if (k.maxBatchElements < 0) {
+            p.add(where + ".max-batch-elements must be >= 1, or 0 for the model's own, got " + k.maxBatchElements);
+        }
+        if (k.queueBatches < 0 || k.queueBatches > 1_000) {
+            p.add(where + ".queue-batches must be between 0 (unbounded) and 1000, got " + k.queueBatches);
+        }
+        if (k.watchdogMinMs < 0) {
+            p.add(where + ".watchdog-min-ms must be >= 0 (0 turns the watchdog off), got " + k.watchdogMinMs);
+        }
+        if (!(k.watchdogFactor >= 1)) {
+            p.add(where + ".watchdog-factor must be >= 1, got " + k.watchdogFactor);
         }
     }
 

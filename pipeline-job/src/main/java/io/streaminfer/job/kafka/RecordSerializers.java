@@ -46,6 +46,12 @@ public final class RecordSerializers {
             if (o.callbackUrl != null) {
                 headers.add(KafkaContract.HEADER_CALLBACK_URL, utf8(o.callbackUrl));
             }
+            if (!o.replay && o.queueMicros >= 0) {
+                headers.add(KafkaContract.HEADER_TIMING_QUEUE_US, utf8(Long.toString(o.queueMicros)));
+            }
+            if (!o.replay && o.modelMicros >= 0) {
+                headers.add(KafkaContract.HEADER_TIMING_COMPUTE_US, utf8(Long.toString(o.modelMicros)));
+            }
             return new ProducerRecord<>(topic, replyPartition(o, context), null, utf8(o.id), o.result, headers);
         }
 

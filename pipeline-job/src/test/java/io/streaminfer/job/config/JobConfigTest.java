@@ -32,14 +32,16 @@ class JobConfigTest {
     void valuesAreRead() {
         JobConfig c = JobConfig.parse("kafka:\n  bootstrap-servers: b1:9092,b2:9092\n  properties:\n"
                 + "    security.protocol: SASL_SSL\nmodels:\n  serve: [tiny-mlp]\nbatching:\n  per-model:\n"
-                + "    tiny-mlp: {max-batch-size: 8, max-delay-ms: 2, bucketing: true}\n"
+                + "    tiny-mlp: {max-batch-size: 8, max-delay-ms: 2, grouping: true, max-batch-elements: 64}\n"
                 + "delivery:\n  guarantee: exactly-once\n"
                 + "flink:\n  state.backend.rocksdb.compaction.style: UNIVERSAL\n");
         assertThat(c.kafka.bootstrapServers).isEqualTo("b1:9092,b2:9092");
         assertThat(c.kafka.properties).containsEntry("security.protocol", "SASL_SSL");
         assertThat(c.servedModels()).containsExactly("tiny-mlp");
         assertThat(c.batching.perModel.get("tiny-mlp").maxBatchSize).isEqualTo(8);
-        assertThat(c.batching.perModel.get("tiny-mlp").bucketing).isTrue();
+        assertThat(c.batching.perModel.get("tiny-mlp").grouping).isTrue();
+        assertThat(c.batching.perModel.get("tiny-mlp").maxBatchElements).isEqualTo(64);
+        assertThat(c.batching.defaults.grouping).as("by kind unless set").isNull();
         assertThat(c.exactlyOnce()).isTrue();
         assertThat(c.flink).containsEntry("state.backend.rocksdb.compaction.style", "UNIVERSAL");
     }
@@ -65,6 +67,20 @@ class JobConfigTest {
                 .hasMessageContaining("execution.parallelism")
                 .hasMessageContaining("models.device")
                 .hasMessageContaining("7 problem(s)");
+    }
+
+    @Test
+    void batchingKnobsAreCheckedAndTheSafetyNetMustLeaveTheWatchdogTimeToFire() {
+        assertThatThrownBy(() -> JobConfig.parse("batching:\n  defaults:\n    max-batch-tokens: -1\n"
+                + "    queue-batches: -2\n    watchdog-factor: 0.5\n  per-model:\n"
+                + "    all-minilm-l6-v2: {watchdog-min-ms: 400000}\nlimits:\n  max-in-flight-bytes: 10\n"))
+                .hasMessageContaining("batching.defaults.max-batch-tokens must be >= 1")
+                .hasMessageContaining("batching.defaults.queue-batches must be between 0 (unbounded) and 1000")
+                .hasMessageContaining("batching.defaults.watchdog-factor must be >= 1")
+                .hasMessageContaining("async.timeout-ms (600000, the safety net) must be more than twice "
+                        + "batching.per-model.all-minilm-l6-v2.watchdog-min-ms (400000)")
+                .hasMessageContaining("limits.max-in-flight-bytes must be >= 1048576")
+                .hasMessageContaining("5 problem(s)");
     }
 
     @Test

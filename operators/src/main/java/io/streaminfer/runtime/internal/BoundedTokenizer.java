@@ -1,0 +1,87 @@
+package io.streaminfer.runtime.internal;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A tokenizer that never reads more of a text than the model can use, and is never used by two threads at once.
+ *
+ * <p>A text is first cut to a character budget ({@code maxLength × 8} characters, at the last whitespace before it)
+ * and tokenized; if the cut text already gives more than {@code maxLength} tokens, its tokens are the ones the whole
+ * text would give, since only whole words were kept; if not, the budget grows fourfold and it tries again. So a 4 MB
+ * text costs about what a text of {@code maxLength} tokens costs, and the tokenizer's native code never sees
+ * megabytes. (A cut without whitespace may change the last kept word of a text that has none.)
+ */
+final class BoundedTokenizer implements AutoCloseable {
+    /** English runs at 4 to 5 characters per token; 8 leaves room for most texts to need one pass. */
+    static final int CHARS_PER_TOKEN = 8;
+
+    /** A row's tokens; {@code typeIds} null when all zero (single-segment text). */
+    record Tokens(long[] ids, long[] typeIds, boolean truncated) {
+    }
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final int maxLength;
+
+    BoundedTokenizer(Path file, int maxLength) throws IOException {
+        this.maxLength = maxLength;
+        // Padding is ours (to a call's longest row); truncation at the configured length, not the file's.
+        this.tokenizer = HuggingFaceTokenizer.builder()
+                .optTokenizerPath(file)
+                .optTruncation(true)
+                .optPadding(false)
+                .optMaxLength(maxLength)
+                .build();
+    }
+
+    /** Tokenizes {@code text}, truncated to {@code maxLength} tokens; {@link Tokens#truncated()} says if it was. */
+    synchronized Tokens encode(String text) {
+        long budget = (long) maxLength * CHARS_PER_TOKEN;
+        while (true) {
+            String cut = cut(text, budget);
+            Encoding e = tokenizer.encode(cut);
+            boolean wasCut = cut.length() < text.length();
+            if (!wasCut || e.exceedMaxLength()) {
+                return new Tokens(e.getIds(), nonZero(e.getTypeIds()), e.exceedMaxLength());
+            }
+            budget *= 4;
+        }
+    }
+
+    /** The text up to {@code budget} characters, ending at the last whitespace before the cut when there is one. */
+    static String cut(String text, long budget) {
+        if (text.length() <= budget) {
+            return text;
+        }
+        int end = (int) budget;
+        for (int i = end; i > end / 2; i--) {
+            if (Character.isWhitespace(text.charAt(i))) {
+                return text.substring(0, i);
+            }
+        }
+        if (Character.isHighSurrogate(text.charAt(end - 1))) {
+            end--; // never split a surrogate pair
+        }
+        return text.substring(0, end);
+    }
+
+    private static long[] nonZero(long[] typeIds) {
+        for (long t : typeIds) {
+            if (t != 0) {
+                return typeIds;
+            }
+        }
+        return null;
+    }
+
+    int maxLength() {
+        return maxLength;
+    }
+
+    @Override
+    public synchronized void close() {
+        tokenizer.close();
+    }
+}

@@ -1,0 +1,177 @@
+package io.streaminfer.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.OipJson;
+import io.streaminfer.contract.RequestState;
+import io.streaminfer.flink.records.Outcome;
+import io.streaminfer.flink.records.Outcomes;
+import io.streaminfer.flink.records.StatusUpdate;
+import io.streaminfer.flink.status.OutcomeRecorder;
+import io.streaminfer.flink.status.PublishedFinals;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One final state per ID across a restore: what was published after the last checkpoint is read back (here from a
+ * map standing in for the status topic) and no re-run contradicts it.
+ */
+class OutcomeRecorderFailoverTest {
+    /** What "the status topic" holds, and the time the recorder asked to read from; static: the reader is serialized. */
+    static final Map<String, StatusUpdate> TOPIC = new ConcurrentHashMap<>();
+    static final AtomicLong ASKED_SINCE = new AtomicLong(-1);
+
+    static final PublishedFinals READER = since -> {
+        ASKED_SINCE.set(since);
+        return Map.copyOf(TOPIC);
+    };
+
+    @AfterEach
+    void clear() {
+        TOPIC.clear();
+        ASKED_SINCE.set(-1);
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, Outcome, Outcome> recorder() throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
+                new OutcomeRecorder(OutcomeRecorderTest.TTL, READER)), o -> o.id, Types.STRING);
+    }
+
+    static void published(String id, RequestState state, ErrorCode code, String reason) {
+        StatusUpdate p = new StatusUpdate();
+        p.id = id;
+        p.model = "tiny-mlp";
+        p.modelVersion = "1";
+        p.state = state;
+        p.errorCode = code;
+        p.reason = reason;
+        p.acceptedAt = 2_000;
+        p.updatedAt = System.currentTimeMillis();
+        TOPIC.put(id, p);
+    }
+
+    static Outcome expired(String id) {
+        return Outcomes.failure(OutcomeRecorderTest.envelope(id, "bridge-2"), ErrorCode.DEADLINE_EXCEEDED,
+                "deadline passed", 5_000);
+    }
+
+    /** A recorder that checkpointed with nothing decided, then was restored after decisions were published. */
+    static KeyedOneInputStreamOperatorTestHarness<String, Outcome, Outcome> restoredAfterPublishing(
+            Runnable publish) throws Exception {
+        OperatorSubtaskState checkpoint;
+        long before = System.currentTimeMillis();
+        try (var h = recorder()) {
+            h.open();
+            checkpoint = h.snapshot(1L, 1L);
+        }
+        publish.run();
+        var restored = recorder();
+        restored.initializeState(checkpoint);
+        restored.open();
+        assertThat(ASKED_SINCE.get()).as("reads back from just before the checkpoint")
+                .isBetween(before - 11_000, System.currentTimeMillis());
+        return restored;
+    }
+
+    @Test
+    void aRequestPublishedSucceededIsNotPublishedExpiredWhenItsReplayExpires() throws Exception {
+        try (var h = restoredAfterPublishing(() -> published("a", RequestState.SUCCEEDED, null, null))) {
+            h.processElement(OutcomeRecorderTest.accepted("a"), 0);
+            h.processElement(expired("a"), 0);
+
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(OutcomeRecorderTest.statuses(h)).isEmpty();
+            // Its state stays empty: a later duplicate runs it again, it does not contradict it.
+            h.processElement(OutcomeRecorderTest.succeeded("a", 1f), 0);
+            assertThat(h.extractOutputValues()).singleElement().satisfies(o ->
+                    assertThat(o.state).isEqualTo(RequestState.SUCCEEDED));
+        }
+    }
+
+    @Test
+    void aRequestPublishedExpiredStaysExpiredWhenItsReplaySucceeds() throws Exception {
+        try (var h = restoredAfterPublishing(() -> published("b", RequestState.EXPIRED,
+                ErrorCode.DEADLINE_EXCEEDED, "deadline passed 3 ms before the request reached the pipeline"))) {
+            h.processElement(OutcomeRecorderTest.accepted("b"), 0);
+            h.processElement(OutcomeRecorderTest.succeeded("b", 1f), 0);
+
+            List<Outcome> out = h.extractOutputValues();
+            assertThat(out).singleElement().satisfies(o -> {
+                assertThat(o.state).isEqualTo(RequestState.EXPIRED);
+                assertThat(o.errorCode).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+                assertThat(o.reason).isEqualTo("deadline passed 3 ms before the request reached the pipeline");
+                assertThat(o.replyTo).as("routed as the re-run is").isEqualTo("bridge-1");
+                assertThat(OipJson.isError(o.result)).isTrue();
+                assertThat(new String(o.result)).contains("\"id\":\"resp-b\"");
+            });
+            List<StatusUpdate> statuses = OutcomeRecorderTest.statuses(h);
+            assertThat(statuses).extracting(s -> s.state).containsExactly(RequestState.EXPIRED);
+            // Stored: a duplicate now gets the kept state too.
+            h.processElement(OutcomeRecorderTest.replay("b", "bridge-3"), 0);
+            assertThat(h.extractOutputValues()).hasSize(2).last().satisfies(o ->
+                    assertThat(o.state).isEqualTo(RequestState.EXPIRED));
+        }
+    }
+
+    @Test
+    void aWatchdogFailureIsNotTurnedIntoASuccess() throws Exception {
+        try (var h = restoredAfterPublishing(() -> published("c", RequestState.FAILED, ErrorCode.MODEL_ERROR,
+                "watchdog: the model call ... did not return"))) {
+            h.processElement(OutcomeRecorderTest.succeeded("c", 1f), 0);
+            assertThat(h.extractOutputValues()).singleElement().satisfies(o -> {
+                assertThat(o.state).isEqualTo(RequestState.FAILED);
+                assertThat(o.reason).startsWith("watchdog:");
+            });
+        }
+    }
+
+    @Test
+    void aReRunThatAgreesIsPublishedAsUsual() throws Exception {
+        try (var h = restoredAfterPublishing(() -> published("d", RequestState.SUCCEEDED, null, null))) {
+            Outcome ok = OutcomeRecorderTest.succeeded("d", 2f);
+            h.processElement(ok, 0);
+            assertThat(h.extractOutputValues()).singleElement().satisfies(o ->
+                    assertThat(o.result).isEqualTo(ok.result));
+            assertThat(OutcomeRecorderTest.statuses(h)).extracting(s -> s.state)
+                    .containsExactly(RequestState.SUCCEEDED);
+        }
+    }
+
+    @Test
+    void idsPublishedButNotYetReRunAreCarriedThroughTheNextCheckpoint() throws Exception {
+        OperatorSubtaskState second;
+        try (var h = restoredAfterPublishing(() -> published("e", RequestState.EXPIRED,
+                ErrorCode.DEADLINE_EXCEEDED, "late"))) {
+            second = h.snapshot(2L, 2L); // before "e" came back
+        }
+        TOPIC.clear(); // the second read-back window no longer holds it
+        try (var again = recorder()) {
+            again.initializeState(second);
+            again.open();
+            again.processElement(OutcomeRecorderTest.succeeded("e", 1f), 0);
+            assertThat(again.extractOutputValues()).singleElement().satisfies(o ->
+                    assertThat(o.state).isEqualTo(RequestState.EXPIRED));
+        }
+    }
+
+    @Test
+    void withoutARestoreNothingIsReadBack() throws Exception {
+        published("f", RequestState.EXPIRED, ErrorCode.DEADLINE_EXCEEDED, "late");
+        try (var h = recorder()) {
+            h.open();
+            h.processElement(OutcomeRecorderTest.succeeded("f", 1f), 0);
+            assertThat(h.extractOutputValues()).singleElement().satisfies(o ->
+                    assertThat(o.state).isEqualTo(RequestState.SUCCEEDED));
+        }
+        assertThat(ASKED_SINCE.get()).isEqualTo(-1);
+    }
+}
