@@ -51,6 +51,8 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
     public static final OutputTag<StatusUpdate> STATUS = new OutputTag<>("final-status") {};
     /** Read back from this long before the last checkpoint's snapshot: clocks of task managers differ a little. */
     static final long READ_BACK_MARGIN_MS = 10_000;
+    /** After a failover with a backlog these can be thousands: a few are logged, the counters have the rest. */
+    private static final int LOGGED_PER_RESTORE = 5;
 
     private final Duration stateTtl;
     private final PublishedFinals publishedFinals;
@@ -66,6 +68,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
     private transient Map<String, StatusUpdate> published;
     private transient ListState<Long> snapshotTimes;
     private transient ListState<StatusUpdate> carried;
+    private transient int loggedKept;
 
     public OutcomeRecorder(Duration stateTtl) {
         this(stateTtl, null);
@@ -180,13 +183,18 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         if (before != null && (before.state != o.state || before.errorCode != o.errorCode)) {
             if (before.state == RequestState.SUCCEEDED) {
                 contradictionsDropped.inc();
-                LOG.warn("Request {} was published SUCCEEDED before the restore; its re-run ended {} ({}), which is "
-                        + "not published", o.id, o.state, o.reason);
+                if (loggedKept++ < LOGGED_PER_RESTORE) {
+                    LOG.info("Request {} was published SUCCEEDED before the restore; its re-run ended {} ({}), "
+                            + "which is not published (see the counter contradictingFinalStatesDropped)", o.id,
+                            o.state, o.reason);
+                }
                 return;
             }
             keptAcrossFailover.inc();
-            LOG.info("Request {} was published {} before the restore; its re-run ended {}: keeping {}", o.id,
-                    before.state, o.state, before.state);
+            if (loggedKept++ < LOGGED_PER_RESTORE) {
+                LOG.info("Request {} was published {} before the restore; its re-run ended {}: keeping {} (see the "
+                        + "counter finalStatesKeptAcrossFailover)", o.id, before.state, o.state, before.state);
+            }
             decided = keep(before, o);
         }
         finalOutcome.update(decided);

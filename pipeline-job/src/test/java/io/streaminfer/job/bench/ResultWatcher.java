@@ -22,6 +22,7 @@ public final class ResultWatcher implements AutoCloseable {
     private final long[][] arrivals = new long[128][];
     private final AtomicInteger[] counts = new AtomicInteger[128];
     private final AtomicInteger[] errors = new AtomicInteger[128];
+    private final String[] firstErrors = new String[128];
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -73,7 +74,9 @@ public final class ResultWatcher implements AutoCloseable {
             a[i] = now;
             if (value != null && java.util.Arrays.equals(value, 0, Math.min(value.length, ERROR_PREFIX.length),
                     ERROR_PREFIX, 0, ERROR_PREFIX.length)) {
-                errors[key[0]].incrementAndGet();
+                if (errors[key[0]].incrementAndGet() == 1) {
+                    firstErrors[key[0]] = new String(value, java.nio.charset.StandardCharsets.UTF_8);
+                }
             }
             counts[key[0]].incrementAndGet(); // last: a reader that sees the count sees the arrival time
         }
@@ -86,6 +89,11 @@ public final class ResultWatcher implements AutoCloseable {
 
     public int errors(char phase) {
         return errors[phase].get();
+    }
+
+    /** The first error result of a phase, or null. */
+    public String firstError(char phase) {
+        return firstErrors[phase];
     }
 
     /**

@@ -2,6 +2,7 @@ package io.streaminfer.job.cluster;
 
 import io.streaminfer.job.testing.TopicCollector;
 import io.streaminfer.contract.KafkaContract;
+import io.streaminfer.job.bench.RealTexts;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
@@ -80,10 +81,17 @@ final class InferenceTraffic implements AutoCloseable {
     void send(String id, String sentence) {
         RecordHeaders h = new RecordHeaders();
         h.add(KafkaContract.HEADER_MODEL, MODEL.getBytes(StandardCharsets.UTF_8));
-        String body = "{\"id\":\"" + id + "\",\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1],"
-                + "\"data\":[\"" + sentence + "\"]}]}";
         producer.send(new ProducerRecord<>(requestsTopic, null, null, id.getBytes(StandardCharsets.UTF_8),
-                body.getBytes(StandardCharsets.UTF_8), h));
+                RealTexts.request(id, sentence), h));
+    }
+
+    /** The real texts of deploy/data (long-tailed lengths, 2 to 875 words), one per ID, in corpus order. */
+    void sendRealTexts(List<String> ids) {
+        List<String> texts = RealTexts.load(Path.of(System.getProperty("streaminfer.models.dir")));
+        for (int i = 0; i < ids.size(); i++) {
+            send(ids.get(i), texts.get(i % texts.size()));
+        }
+        producer.flush();
     }
 
     void flush() {

@@ -13,6 +13,7 @@ import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
+import io.streaminfer.job.bench.RealTexts;
 import io.streaminfer.job.bench.SyntheticText;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import java.time.Duration;
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * real TorchScript models run by DJL/libtorch. One job serves every test; each test uses its own request IDs.
  */
 class InferencePipelineIT {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InferencePipelineIT.class);
     static final Duration WAIT = Duration.ofSeconds(120);
 
     @RegisterExtension
@@ -100,6 +102,44 @@ class InferencePipelineIT {
             // In order on the compacted topic: ACCEPTED, then the final state last (compaction keeps the last).
             assertThat(pipeline.statuses(id)).extracting(StatusRecord::state)
                     .containsExactly(RequestState.ACCEPTED, RequestState.SUCCEEDED);
+        }
+    }
+
+    /**
+     * A burst of 3,000 real texts of long-tailed lengths (2 to 875 words, deploy/data), one per request, produced at
+     * once: no request has a deadline, so none may fail for waiting; the backlog stays in Kafka and is worked off.
+     */
+    @Test
+    void aBurstOfThreeThousandRealTextsAllSucceed() {
+        List<String> texts = RealTexts.load(java.nio.file.Path.of(System.getProperty("streaminfer.models.dir")))
+                .subList(0, 3000);
+        List<String> ids = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < texts.size(); i++) {
+            String id = "burst-" + i;
+            ids.add(id);
+            pipeline.send(id, "all-minilm-l6-v2", new String(RealTexts.request(id, texts.get(i)),
+                    java.nio.charset.StandardCharsets.UTF_8));
+        }
+        pipeline.flush();
+        await().atMost(Duration.ofMinutes(10)).until(() -> pipeline.results.countPresent(ids) == ids.size()
+                && ids.stream().allMatch(id -> !pipeline.finalStatuses(id).isEmpty()));
+        LOG.info("3000 real texts through the job in {} ms", (System.nanoTime() - start) / 1_000_000);
+
+        List<String> notSucceeded = ids.stream().filter(id -> pipeline.finalStatuses(id).size() != 1
+                || pipeline.finalStatuses(id).get(0).state() != RequestState.SUCCEEDED).toList();
+        assertThat(notSucceeded).as("requests without exactly one final SUCCEEDED (first: %s)",
+                notSucceeded.isEmpty() ? "" : pipeline.statuses(notSucceeded.get(0))).isEmpty();
+        List<String> sample = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i += 97) {
+            sample.add(texts.get(i));
+        }
+        Map<String, float[]> expected = Embeddings.reference("all-minilm-l6-v2", sample);
+        for (int i = 0; i < texts.size(); i += 97) {
+            byte[] value = pipeline.results.get(ids.get(i)).get(0).value();
+            float[] embedding = OipJson.parseResponse(value).output("embedding").floats();
+            assertThat(Embeddings.cosine(embedding, expected.get(texts.get(i)))).as("embedding of text %d", i)
+                    .isGreaterThan(0.9999);
         }
     }
 
