@@ -191,16 +191,46 @@ public final class OipBinary {
         int end = first.end;
         ObjectNode o = OipJson.asObject(first.root, what);
         if (declaresBinary(o)) {
+            // The binary section is the last sum-of-sizes bytes: a header padded with whitespace still reads right.
+            long declared = declaredBinaryBytes(o);
+            long start = body.length - declared;
+            if (declared >= 0 && start > end && isWhitespace(body, end, (int) start)) {
+                end = (int) start;
+            }
             return new Header(o, new BinarySection(body, end, what));
         }
-        for (int i = end; i < body.length; i++) {
-            byte b = body[i];
-            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
-                throw InferenceException.malformed("malformed JSON: content after the " + what + " object at byte "
-                        + i + " (binary data must be announced by the tensors' parameters.binary_data_size)");
-            }
+        if (!isWhitespace(body, end, body.length)) {
+            throw InferenceException.malformed("malformed JSON: content after the " + what + " object at byte "
+                    + end + " (binary data must be announced by the tensors' parameters.binary_data_size)");
         }
         return new Header(o, null);
+    }
+
+    private static boolean isWhitespace(byte[] body, int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte b = body[i];
+            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The sum of the header's binary_data_size values; -1 when one is not a non-negative integer. */
+    private static long declaredBinaryBytes(ObjectNode root) {
+        long sum = 0;
+        for (String field : new String[] {"inputs", "outputs"}) {
+            for (JsonNode t : root.path(field)) {
+                JsonNode size = t.path("parameters").get(BINARY_DATA_SIZE);
+                if (size != null) {
+                    if (!size.canConvertToExactIntegral() || size.asLong() < 0) {
+                        return -1;
+                    }
+                    sum += size.asLong();
+                }
+            }
+        }
+        return sum;
     }
 
     private static boolean declaresBinary(ObjectNode root) {

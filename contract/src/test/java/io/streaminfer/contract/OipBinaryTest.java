@@ -85,6 +85,16 @@ class OipBinaryTest {
     }
 
     @Test
+    void aHeaderPaddedWithWhitespaceReadsTheSameWithOrWithoutItsLength() {
+        String header = "{\"inputs\":[{\"name\":\"b\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":"
+                + "{\"binary_data_size\":8}}]}   \n";
+        byte[] body = concat(header.getBytes(StandardCharsets.UTF_8), floats(32f, 9f));
+
+        assertThat(OipJson.parseRequest(body)).isEqualTo(OipBinary.parseRequest(body, header.length()));
+        assertThat(OipJson.parseRequest(body).input("b").floats()).containsExactly(32f, 9f);
+    }
+
+    @Test
     void jsonAndBinaryInputsMixInOneRequest() {
         String header = "{\"inputs\":[{\"name\":\"a\",\"shape\":[2],\"datatype\":\"FP32\",\"data\":[1.5,2.5]},"
                 + "{\"name\":\"b\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":8}}]}";
