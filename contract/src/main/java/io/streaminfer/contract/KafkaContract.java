@@ -11,6 +11,9 @@ package io.streaminfer.contract;
  *   <li>Results topic: key = request ID, value = OIP response JSON or OIP error JSON
  *       ({@code {"error", "id", "code"}}), headers {@value #HEADER_MODEL}, and when the request carried them {@value #HEADER_REPLY_TO},
  *       {@value #HEADER_CALLBACK_URL}, and {@value #HEADER_ERROR_CODE} on an error; written to partition {@value #HEADER_REPLY_PARTITION} when it named one.</li>
+ *   <li>Either value may be binary-framed ({@link OipBinary}): headers {@value #HEADER_CONTENT_TYPE} =
+ *       {@value #CONTENT_TYPE_OIP_BINARY} and {@value #HEADER_INFERENCE_HEADER_LENGTH}. A result is binary-framed
+ *       exactly when its request asked for binary outputs.</li>
  *   <li>Status topic (compacted): key = request ID, value = {@link StatusRecord} JSON.</li>
  *   <li>Dead-letter topic: key = request ID (or absent if none could be read), value = the original bytes as
  *       received, headers {@value #HEADER_ERROR_CODE} and {@value #HEADER_ERROR_REASON} plus the original headers.</li>
@@ -33,6 +36,15 @@ public final class KafkaContract {
     public static final String HEADER_CALLBACK_URL = "callback-url";
     public static final String HEADER_ERROR_CODE = "error-code";
     public static final String HEADER_ERROR_REASON = "error-reason";
+    /**
+     * On a request or result record: {@value #CONTENT_TYPE_OIP_BINARY} when the value is binary-framed
+     * ({@link OipBinary}); absent (or {@code application/json}) for OIP JSON.
+     */
+    public static final String HEADER_CONTENT_TYPE = "content-type";
+    /** The binary framing, announced in {@value #HEADER_CONTENT_TYPE}. */
+    public static final String CONTENT_TYPE_OIP_BINARY = "application/vnd.streaminfer.oip-binary";
+    /** With the binary framing: the length in bytes of the value's JSON header (decimal text). */
+    public static final String HEADER_INFERENCE_HEADER_LENGTH = "inference-header-content-length";
     /**
      * On result records of requests that reached the model: microseconds (decimal text) the request waited in the
      * batcher's queue, and its model calls took. Not on replays of stored results.

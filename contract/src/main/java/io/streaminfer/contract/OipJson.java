@@ -43,15 +43,20 @@ public final class OipJson {
 
     // ---------------------------------------------------------------- requests
 
+    /**
+     * A request as JSON, or binary-framed (a JSON header, then the tensor bytes its inputs'
+     * {@code parameters.binary_data_size} announce; see {@link OipBinary}): the header's end is where its JSON object
+     * ends, so the job can read a binary-framed body it already checked without being told the header's length.
+     */
     public static InferenceRequest parseRequest(byte[] json) {
-        return parseRequest(readObject(json, "inference request"));
+        return OipBinary.parseRequest(json, OipBinary.FIND_HEADER_END);
     }
 
     public static InferenceRequest parseRequest(String json) {
         return parseRequest(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    static InferenceRequest parseRequest(ObjectNode root) {
+    static InferenceRequest parseRequest(ObjectNode root, BinarySection binary) {
         String id = optionalText(root, "id", "request");
         Map<String, Object> parameters = optionalParameters(root, "request");
         JsonNode inputsNode = root.get("inputs");
@@ -64,7 +69,7 @@ public final class OipJson {
         }
         List<Tensor> inputs = new ArrayList<>(inputsNode.size());
         for (int i = 0; i < inputsNode.size(); i++) {
-            Tensor t = parseTensor(inputsNode.get(i), "inputs[" + i + "]");
+            Tensor t = parseTensor(inputsNode.get(i), "inputs[" + i + "]", binary);
             for (Tensor earlier : inputs) {
                 if (earlier.name().equals(t.name())) {
                     throw InferenceException.invalidInput("input '" + t.name() + "' appears more than once");
@@ -88,10 +93,18 @@ public final class OipJson {
                 outputs.add(new RequestedOutput(name, optionalParameters((ObjectNode) o, "outputs[" + i + "]")));
             }
         }
+        if (binary != null) {
+            binary.finish();
+        }
         return new InferenceRequest(id, parameters, inputs, outputs);
     }
 
     public static byte[] writeRequest(InferenceRequest request) {
+        return writeRequest(request, java.util.Set.of());
+    }
+
+    /** The request JSON; inputs named in {@code binary} carry {@code binary_data_size} instead of {@code data}. */
+    static byte[] writeRequest(InferenceRequest request, java.util.Set<String> binary) {
         return write(g -> {
             g.writeStartObject();
             if (request.id() != null) {
@@ -100,7 +113,7 @@ public final class OipJson {
             writeParameters(g, request.parameters());
             g.writeArrayFieldStart("inputs");
             for (Tensor t : request.inputs()) {
-                writeTensor(g, t);
+                writeTensor(g, t, binary.contains(t.name()));
             }
             g.writeEndArray();
             if (!request.outputs().isEmpty()) {
@@ -120,6 +133,11 @@ public final class OipJson {
     // ---------------------------------------------------------------- responses and errors
 
     public static byte[] writeResponse(InferenceResponse response) {
+        return writeResponse(response, java.util.Set.of());
+    }
+
+    /** The response JSON; outputs named in {@code binary} carry {@code binary_data_size} instead of {@code data}. */
+    static byte[] writeResponse(InferenceResponse response, java.util.Set<String> binary) {
         return write(g -> {
             g.writeStartObject();
             g.writeStringField("model_name", response.modelName());
@@ -132,15 +150,19 @@ public final class OipJson {
             writeParameters(g, response.parameters());
             g.writeArrayFieldStart("outputs");
             for (Tensor t : response.outputs()) {
-                writeTensor(g, t);
+                writeTensor(g, t, binary.contains(t.name()));
             }
             g.writeEndArray();
             g.writeEndObject();
         });
     }
 
+    /** A response as JSON, or binary-framed (see {@link OipBinary}), the header ending where its JSON object ends. */
     public static InferenceResponse parseResponse(byte[] json) {
-        ObjectNode root = readObject(json, "inference response");
+        return OipBinary.parseResponse(json, OipBinary.FIND_HEADER_END);
+    }
+
+    static InferenceResponse parseResponse(ObjectNode root, BinarySection binary) {
         if (root.has("error")) {
             throw new IllegalArgumentException("not a response but an error: " + root.get("error").asText());
         }
@@ -151,7 +173,10 @@ public final class OipJson {
         }
         List<Tensor> outputs = new ArrayList<>();
         for (int i = 0; i < outputsNode.size(); i++) {
-            outputs.add(parseTensor(outputsNode.get(i), "outputs[" + i + "]"));
+            outputs.add(parseTensor(outputsNode.get(i), "outputs[" + i + "]", binary));
+        }
+        if (binary != null) {
+            binary.finish();
         }
         return new InferenceResponse(modelName, optionalText(root, "model_version", "response"),
                 optionalText(root, "id", "response"), optionalParameters(root, "response"), outputs);
@@ -177,13 +202,13 @@ public final class OipJson {
 
     /** Whether a result-topic value is an error rather than a response. */
     public static boolean isError(byte[] json) {
-        JsonNode root = readTree(json);
+        JsonNode root = readTree(json, 0, OipBinary.headerEnd(json));
         return root.isObject() && root.has("error");
     }
 
     // ---------------------------------------------------------------- tensors
 
-    static Tensor parseTensor(JsonNode node, String where) {
+    static Tensor parseTensor(JsonNode node, String where, BinarySection binary) {
         if (node == null || !node.isObject()) {
             throw InferenceException.malformed(where + " must be an object with name, shape, datatype and data");
         }
@@ -223,16 +248,40 @@ public final class OipJson {
             throw new InferenceException(ErrorCode.PAYLOAD_TOO_LARGE, at + ": shape " + Arrays.toString(shape)
                     + " has too many elements");
         }
-        JsonNode dataNode = o.get("data");
-        if (dataNode == null || dataNode.isNull()) {
-            throw InferenceException.malformed(at + " has no 'data'");
-        }
-        Object data = TensorDataReader.read(dataNode, datatype, (int) count, at);
         Map<String, Object> parameters = optionalParameters(o, at);
+        JsonNode dataNode = o.get("data");
+        boolean hasData = dataNode != null && !dataNode.isNull();
+        Object binarySize = parameters == null ? null : parameters.remove(OipBinary.BINARY_DATA_SIZE);
+        Object data;
+        if (binarySize != null) {
+            if (hasData) {
+                throw InferenceException.malformed(at + " has both 'data' and parameters.binary_data_size: send its "
+                        + "elements one way");
+            }
+            if (binary == null) {
+                throw InferenceException.malformed(at + " declares parameters.binary_data_size, but no binary data "
+                        + "follows the JSON (send the Inference-Header-Content-Length header with the JSON's length)");
+            }
+            if (!(binarySize instanceof Number) || binarySize instanceof Double || binarySize instanceof Float) {
+                throw InferenceException.invalidInput(at + ": parameters.binary_data_size must be an integer, got "
+                        + binarySize);
+            }
+            data = TensorBytes.decode(binary.next(((Number) binarySize).longValue(), at), datatype, (int) count, at);
+        } else {
+            if (!hasData) {
+                throw InferenceException.malformed(at + " has no 'data' (nor parameters.binary_data_size)");
+            }
+            data = TensorDataReader.read(dataNode, datatype, (int) count, at);
+        }
         return new Tensor(name, datatype, shape, data, parameters);
     }
 
     static void writeTensor(JsonGenerator g, Tensor t) throws IOException {
+        writeTensor(g, t, false);
+    }
+
+    /** With {@code binary}, the elements are left for the binary section: {@code binary_data_size} says how many bytes. */
+    static void writeTensor(JsonGenerator g, Tensor t, boolean binary) throws IOException {
         g.writeStartObject();
         g.writeStringField("name", t.name());
         g.writeStringField("datatype", t.datatype().name());
@@ -242,6 +291,14 @@ public final class OipJson {
             g.writeNumber(d);
         }
         g.writeEndArray();
+        if (binary) {
+            java.util.Map<String, Object> p = new java.util.LinkedHashMap<>(t.parameters());
+            p.put(OipBinary.BINARY_DATA_SIZE, TensorBytes.byteSize(t));
+            g.writeFieldName("parameters");
+            MAPPER.writeValue(g, p);
+            g.writeEndObject();
+            return;
+        }
         if (!t.parameters().isEmpty()) {
             g.writeFieldName("parameters");
             MAPPER.writeValue(g, t.parameters());
@@ -307,15 +364,24 @@ public final class OipJson {
         if (json == null || json.length == 0) {
             throw InferenceException.malformed("empty body: expected an OIP JSON object");
         }
+        return readTree(json, 0, json.length);
+    }
+
+    /** The JSON of {@code json[offset, offset + length)}, which must be one value and nothing else. */
+    static JsonNode readTree(byte[] json, int offset, int length) {
         try {
-            return MAPPER.readTree(json);
+            return MAPPER.readTree(json, offset, length);
         } catch (JsonProcessingException e) {
-            // Jackson names the source inside nested locations; the caller only needs line and column.
-            String detail = e.getOriginalMessage().replaceAll("\\[Source: [^;]*; (line: \\d+, column: \\d+)\\]", "$1");
-            throw InferenceException.malformed("malformed JSON: " + detail + locationOf(e));
+            throw malformedJson(e);
         } catch (IOException e) {
             throw InferenceException.malformed("unreadable JSON: " + e.getMessage());
         }
+    }
+
+    static InferenceException malformedJson(JsonProcessingException e) {
+        // Jackson names the source inside nested locations; the caller only needs line and column.
+        String detail = e.getOriginalMessage().replaceAll("\\[Source: [^;]*; (line: \\d+, column: \\d+)\\]", "$1");
+        return InferenceException.malformed("malformed JSON: " + detail + locationOf(e));
     }
 
     private static String locationOf(JsonProcessingException e) {
@@ -323,8 +389,12 @@ public final class OipJson {
                 : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
     }
 
-    private static ObjectNode readObject(byte[] json, String what) {
+    static ObjectNode readObject(byte[] json, String what) {
         JsonNode root = readTree(json);
+        return asObject(root, what);
+    }
+
+    static ObjectNode asObject(JsonNode root, String what) {
         if (root == null || !root.isObject()) {
             throw InferenceException.malformed("expected a JSON object for the " + what + ", got "
                     + (root == null ? "nothing" : root.getNodeType().name().toLowerCase(java.util.Locale.ROOT)));

@@ -72,6 +72,7 @@ public final class BridgeStack implements AutoCloseable {
         return "replica-id: " + replicaId + "\n"
                 + "models-dir: " + modelsDir() + "\n"
                 + "http:\n  host: 127.0.0.1\n  port: 0\n"
+                + "grpc:\n  port: 0\n"
                 + "kafka:\n  bootstrap-servers: " + kafka.bootstrapServers() + "\n  job-group-id: " + prefix
                 + "-job\n"
                 + "topics:\n  requests: " + prefix + ".requests\n  results: " + prefix + ".results\n"

@@ -5,7 +5,12 @@ import io.streaminfer.bridge.callback.CallbackDispatcher;
 import io.streaminfer.bridge.callback.CallbackSender;
 import io.streaminfer.bridge.callback.Signatures;
 import io.streaminfer.bridge.config.BridgeConfig;
+import io.streaminfer.bridge.grpc.InferenceService;
 import io.streaminfer.bridge.http.HttpApi;
+import io.streaminfer.bridge.infer.Credentials;
+import io.streaminfer.bridge.infer.MemoryBudget;
+import io.streaminfer.bridge.infer.ModelStats;
+import io.streaminfer.bridge.infer.SyncInference;
 import io.streaminfer.bridge.jobs.JobView;
 import io.streaminfer.bridge.jobs.ResultLookup;
 import io.streaminfer.bridge.kafka.JobProbe;
@@ -18,6 +23,8 @@ import io.streaminfer.contract.model.ModelRepository;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,6 +54,7 @@ public final class Bridge implements AutoCloseable {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private Vertx vertx;
     private HttpServer server;
+    private HttpServer grpcServer;
     private ReplyRouter replies;
     private JobView jobs;
     private CallbackDispatcher callbacks;
@@ -111,14 +119,28 @@ public final class Bridge implements AutoCloseable {
         closeables.add(readiness);
         readiness.start(c.readiness.checkIntervalMs);
 
+        // HTTP and gRPC share one admission bound, one byte budget and one set of model statistics.
+        ModelStats stats = new ModelStats();
+        SyncInference sync = new SyncInference(vertx, publisher, replies, metrics, stats, c.http.maxInFlight);
+        MemoryBudget budget = new MemoryBudget(c.bufferedBytesBudget());
         var router = HttpApi.builder(vertx).repository(repository).publisher(publisher).replies(replies)
                 .jobs(jobs, lookup).metrics(metrics).readiness(readiness::reason).tokens(c.auth.tokens)
                 .limits(c.http.maxBodyBytes, c.http.maxInFlight, c.http.retryAfterSeconds)
-                .timeouts(c.timeouts.defaultMs, c.timeouts.maxMs).build();
+                .timeouts(c.timeouts.defaultMs, c.timeouts.maxMs).sync(sync, stats).budget(budget).build();
         server = await(vertx.createHttpServer(new HttpServerOptions().setHost(c.http.host).setPort(c.http.port)
                 .setCompressionSupported(false).setTcpNoDelay(true)).requestHandler(router).listen());
         LOG.info("Bridge {} listening on {}:{} (auth {}, callbacks {})", c.replicaId, c.http.host,
                 server.actualPort(), c.auth.tokens.isEmpty() ? "off" : "on", c.callbacks.enabled ? "on" : "off");
+        if (c.grpc.enabled) {
+            GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(c.http.maxBodyBytes));
+            new InferenceService(repository, sync, new Credentials(c.auth.tokens), budget, metrics,
+                    readiness::reason, c.timeouts.defaultMs, c.timeouts.maxMs).bind(grpc);
+            String host = c.grpc.host == null ? c.http.host : c.grpc.host;
+            grpcServer = await(vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(c.grpc.port)
+                    .setTcpNoDelay(true)).requestHandler(grpc).listen());
+            LOG.info("Bridge {} serves gRPC (inference.GRPCInferenceService) on {}:{}", c.replicaId, host,
+                    grpcServer.actualPort());
+        }
     }
 
     private boolean ownPartsRunning() {
@@ -150,6 +172,11 @@ public final class Bridge implements AutoCloseable {
         return server.actualPort();
     }
 
+    /** The gRPC port; -1 when gRPC is disabled. */
+    public int grpcPort() {
+        return grpcServer == null ? -1 : grpcServer.actualPort();
+    }
+
     public boolean isReady() {
         return readiness != null && readiness.isReady();
     }
@@ -169,6 +196,13 @@ public final class Bridge implements AutoCloseable {
 
     @Override
     public void close() {
+        if (grpcServer != null) {
+            try {
+                await(grpcServer.close());
+            } catch (RuntimeException e) {
+                LOG.warn("gRPC server did not close cleanly", e);
+            }
+        }
         if (server != null) {
             try {
                 await(server.close());

@@ -4,6 +4,7 @@ import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.KafkaContract;
+import io.streaminfer.contract.OipBinary;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestOptions;
 import io.streaminfer.contract.model.ModelRepository;
@@ -15,6 +16,7 @@ import io.streaminfer.flink.records.RequestEnvelope;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -85,7 +87,7 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
                 throw new InferenceException(ErrorCode.PAYLOAD_TOO_LARGE, "request of " + raw.value.length
                         + " bytes is larger than the limit of " + maxRequestBytes + " bytes");
             }
-            InferenceRequest request = OipJson.parseRequest(raw.value);
+            InferenceRequest request = parse(raw);
             responseId = request.id();
             if (id == null) {
                 id = request.id();
@@ -124,6 +126,8 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
             env.replyTo = raw.header(KafkaContract.HEADER_REPLY_TO);
             env.replyPartition = replyPartition(raw);
             env.callbackUrl = options.callbackUrl();
+            List<String> binaryOutputs = OipBinary.binaryOutputs(request, version.config().outputNames());
+            env.binaryOutputs = binaryOutputs.isEmpty() ? null : binaryOutputs.toArray(new String[0]);
             out.collect(env);
         } catch (InferenceException e) {
             reject(ctx, raw, id, responseId, model, e.code(), e.getMessage());
@@ -133,6 +137,28 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
             reject(ctx, raw, id, responseId, model, ErrorCode.MALFORMED_REQUEST,
                     "could not read the request: " + e);
         }
+    }
+
+    /** OIP JSON, or the binary framing when the content-type header announces it (README, message contract). */
+    private static InferenceRequest parse(RawRecord raw) {
+        String contentType = raw.header(KafkaContract.HEADER_CONTENT_TYPE);
+        if (contentType == null || !contentType.trim().equals(KafkaContract.CONTENT_TYPE_OIP_BINARY)) {
+            return OipJson.parseRequest(raw.value);
+        }
+        String length = raw.header(KafkaContract.HEADER_INFERENCE_HEADER_LENGTH);
+        if (length == null) {
+            throw InferenceException.malformed("header '" + KafkaContract.HEADER_CONTENT_TYPE + ": "
+                    + KafkaContract.CONTENT_TYPE_OIP_BINARY + "' needs header '"
+                    + KafkaContract.HEADER_INFERENCE_HEADER_LENGTH + "' (the JSON header's length in bytes)");
+        }
+        int headerLength;
+        try {
+            headerLength = Integer.parseInt(length.trim());
+        } catch (NumberFormatException e) {
+            throw InferenceException.malformed("header '" + KafkaContract.HEADER_INFERENCE_HEADER_LENGTH
+                    + "' must be a number of bytes, got '" + length + "'");
+        }
+        return OipBinary.parseRequest(raw.value, headerLength);
     }
 
     /** Header values count where the body's parameters say nothing (documented in the README's contract). */

@@ -19,6 +19,8 @@ public class Outcome {
     public String reason;
     /** The result-topic value. */
     public byte[] result;
+    /** The length of {@link #result}'s JSON header when it is binary-framed ({@code OipBinary}); -1: plain JSON. */
+    public int resultHeaderLength = -1;
     public long producedAt;
     public long acceptedAt;
     public long finishedAt;
@@ -46,6 +48,7 @@ public class Outcome {
         o.errorCode = errorCode;
         o.reason = reason;
         o.result = result;
+        o.resultHeaderLength = resultHeaderLength;
         o.producedAt = producedAt;
         o.acceptedAt = acceptedAt;
         o.finishedAt = finishedAt;

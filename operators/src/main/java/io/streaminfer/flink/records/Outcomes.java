@@ -2,8 +2,10 @@ package io.streaminfer.flink.records;
 
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.InferenceResponse;
+import io.streaminfer.contract.OipBinary;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
+import java.util.List;
 
 /** Builds {@link Outcome}s, so every path writes results the same way. */
 public final class Outcomes {
@@ -12,7 +14,13 @@ public final class Outcomes {
     public static Outcome success(RequestEnvelope r, InferenceResponse response, long now) {
         Outcome o = base(r, now);
         o.state = RequestState.SUCCEEDED;
-        o.result = OipJson.writeResponse(response);
+        if (r.binaryOutputs == null || r.binaryOutputs.length == 0) {
+            o.result = OipJson.writeResponse(response);
+        } else {
+            OipBinary.Framed framed = OipBinary.writeResponse(response, List.of(r.binaryOutputs));
+            o.result = framed.body();
+            o.resultHeaderLength = framed.isBinary() ? framed.headerLength() : -1;
+        }
         return o;
     }
 

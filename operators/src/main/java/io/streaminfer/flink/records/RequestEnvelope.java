@@ -25,6 +25,8 @@ public class RequestEnvelope {
     /** The results-topic partition the bridge replica reads; -1 when the request named none. */
     public int replyPartition = -1;
     public String callbackUrl;
+    /** Outputs the result gives binary-framed ({@code OipBinary}), as the request asked; null or empty: JSON. */
+    public String[] binaryOutputs;
 
     public RequestEnvelope() {}
 

@@ -213,6 +213,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         o.finishedAt = before.updatedAt;
         o.result = OipJson.writeError(rerun.responseId != null ? rerun.responseId : rerun.id,
                 before.errorCode != null ? before.errorCode : ErrorCode.INTERNAL, before.reason);
+        o.resultHeaderLength = -1; // an error is JSON, even for a request that asked binary outputs
         return o;
     }
 

@@ -18,7 +18,10 @@ public final class RecordSerializers {
         return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Results: key = request ID, value = OIP response or error, headers model, model-version, reply-to. */
+    /**
+     * Results: key = request ID, value = OIP response (binary-framed when asked) or error, headers model,
+     * model-version, reply-to, and content-type + inference-header-content-length on a binary-framed one.
+     */
     public static final class Results implements KafkaRecordSerializationSchema<Outcome> {
         private static final long serialVersionUID = 1L;
         private final String topic;
@@ -51,6 +54,10 @@ public final class RecordSerializers {
             }
             if (!o.replay && o.modelMicros >= 0) {
                 headers.add(KafkaContract.HEADER_TIMING_COMPUTE_US, utf8(Long.toString(o.modelMicros)));
+            }
+            if (o.resultHeaderLength >= 0) {
+                headers.add(KafkaContract.HEADER_CONTENT_TYPE, utf8(KafkaContract.CONTENT_TYPE_OIP_BINARY));
+                headers.add(KafkaContract.HEADER_INFERENCE_HEADER_LENGTH, utf8(Integer.toString(o.resultHeaderLength)));
             }
             return new ProducerRecord<>(topic, replyPartition(o, context), null, utf8(o.id), o.result, headers);
         }

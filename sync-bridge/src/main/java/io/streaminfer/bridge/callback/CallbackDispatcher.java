@@ -74,7 +74,8 @@ public final class CallbackDispatcher extends TopicReader {
 
     private CompletableFuture<Void> dispatch(String jobId, String url, ConsumerRecord<byte[], byte[]> r) {
         String code = KafkaClients.header(r.headers(), KafkaContract.HEADER_ERROR_CODE);
-        byte[] body = body(jobId, code, r.value());
+        // A binary-framed result (its request asked for binary outputs) is embedded as the JSON it stands for.
+        byte[] body = body(jobId, code, io.streaminfer.bridge.kafka.Reply.of(r).jsonBody());
         return sender.deliver(jobId, url, body).thenAccept(outcome -> {
             metrics.callback(outcome.state);
             producer.send(new ProducerRecord<>(callbacksTopic, jobId.getBytes(StandardCharsets.UTF_8),

@@ -34,6 +34,7 @@ public final class BridgeConfig {
     /** The model repository (model.yaml per model): metadata and request validation before anything is sent. */
     public String modelsDir = "deploy/models";
     public Http http = new Http();
+    public Grpc grpc = new Grpc();
     public Kafka kafka = new Kafka();
     public TopicNames topics = new TopicNames();
     public Reply reply = new Reply();
@@ -52,6 +53,20 @@ public final class BridgeConfig {
         public int maxInFlight = 10_000;
         /** Seconds a shed caller is told to wait (Retry-After). */
         public int retryAfterSeconds = 1;
+        /**
+         * Request bytes (HTTP bodies, gRPC messages) this replica holds at once; beyond it callers get 429 with
+         * Retry-After (gRPC: RESOURCE_EXHAUSTED). 0: an eighth of the JVM's heap.
+         */
+        public long maxBufferedBytes = 0;
+    }
+
+    /** The KServe v2 gRPC endpoint ({@code inference.GRPCInferenceService}) on its own port. */
+    public static final class Grpc {
+        public boolean enabled = true;
+        /** Null: the HTTP host. */
+        public String host;
+        /** Triton's gRPC port by default; 0 picks a free one. */
+        public int port = 8001;
     }
 
     public static final class Kafka {
@@ -169,6 +184,7 @@ public final class BridgeConfig {
     /** A key written with nothing after it reads as null: it means that section's defaults. */
     private void fillEmptySections() {
         http = http == null ? new Http() : http;
+        grpc = grpc == null ? new Grpc() : grpc;
         kafka = kafka == null ? new Kafka() : kafka;
         kafka.properties = kafka.properties == null ? new LinkedHashMap<>() : kafka.properties;
         topics = topics == null ? new TopicNames() : topics;
@@ -233,6 +249,17 @@ public final class BridgeConfig {
         if (http.maxInFlight < 1) {
             problems.add("http.max-in-flight must be positive, got " + http.maxInFlight);
         }
+        if (http.maxBufferedBytes != 0 && http.maxBufferedBytes < http.maxBodyBytes) {
+            problems.add("http.max-buffered-bytes must be 0 (an eighth of the heap) or at least http.max-body-bytes ("
+                    + http.maxBodyBytes + "), got " + http.maxBufferedBytes);
+        }
+        if (grpc.enabled && (grpc.port < 0 || grpc.port > 65535)) {
+            problems.add("grpc.port must be 0-65535 (0 picks a free port), got " + grpc.port);
+        }
+        if (grpc.enabled && grpc.port != 0 && grpc.port == http.port
+                && (grpc.host == null || grpc.host.equals(http.host))) {
+            problems.add("grpc.port and http.port are both " + http.port + ": give gRPC its own port (default 8001)");
+        }
         if (http.retryAfterSeconds < 1) {
             problems.add("http.retry-after-seconds must be positive, got " + http.retryAfterSeconds);
         }
@@ -291,6 +318,13 @@ public final class BridgeConfig {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid bridge config:\n  - " + String.join("\n  - ", problems));
         }
+    }
+
+    /** The byte budget of held requests: {@code http.max-buffered-bytes}, or an eighth of the heap. */
+    public long bufferedBytesBudget() {
+        long b = http.maxBufferedBytes > 0 ? http.maxBufferedBytes
+                : io.streaminfer.bridge.infer.MemoryBudget.defaultBytes();
+        return Math.max(b, http.maxBodyBytes);
     }
 
     /** The client properties shared by every Kafka client of the bridge. */

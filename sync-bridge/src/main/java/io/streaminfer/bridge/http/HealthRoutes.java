@@ -1,6 +1,7 @@
 package io.streaminfer.bridge.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streaminfer.bridge.infer.ServerInfo;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
@@ -9,8 +10,6 @@ import java.util.function.Supplier;
 
 /** Liveness, readiness, server metadata and the Prometheus scrape: open without credentials. */
 final class HealthRoutes {
-    static final String VERSION = "0.1.0";
-
     private final Supplier<String> notReadyReason;
     private final BridgeMetrics metrics;
 
@@ -28,9 +27,9 @@ final class HealthRoutes {
         r.get("/v2/health/ready").handler(this::ready);
         r.get("/v2").handler(ctx -> {
             ObjectNode o = Replies.object();
-            o.put("name", "streaminfer-bridge");
-            o.put("version", VERSION);
-            o.putArray("extensions").add("async_jobs").add("server_sent_events").add("callbacks");
+            o.put("name", ServerInfo.NAME);
+            o.put("version", ServerInfo.VERSION);
+            ServerInfo.EXTENSIONS.forEach(o.putArray("extensions")::add);
             Replies.json(ctx, 200, o);
         });
         r.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", metrics.contentType())

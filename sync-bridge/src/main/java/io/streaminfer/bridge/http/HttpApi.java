@@ -1,5 +1,10 @@
 package io.streaminfer.bridge.http;
 
+import io.streaminfer.bridge.infer.Credentials;
+import io.streaminfer.bridge.infer.MemoryBudget;
+import io.streaminfer.bridge.infer.ModelStats;
+import io.streaminfer.bridge.infer.RequestChecks;
+import io.streaminfer.bridge.infer.SyncInference;
 import io.streaminfer.bridge.jobs.JobView;
 import io.streaminfer.bridge.jobs.ResultLookup;
 import io.streaminfer.bridge.kafka.ReplyRouter;
@@ -13,12 +18,14 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * The bridge's HTTP surface as one Vert.x router: health and metrics open; model metadata, inference and jobs
- * behind {@link AuthHandler}; bodies bounded (413 in OIP form); every error an OIP {@code {"error": ...}}.
+ * The bridge's HTTP surface as one Vert.x router: health and metrics open; model metadata, configuration,
+ * statistics, the repository index, inference and jobs behind {@link AuthHandler}; each body bounded (413 in OIP
+ * form) and all bodies held at once bounded by a {@link MemoryBudget} (429 with Retry-After); every error an OIP
+ * {@code {"error": ...}}.
  *
  * <pre>{@code
  * Router router = HttpApi.builder(vertx).repository(repo).publisher(pub).replies(router).jobs(view, lookup)
- *         .metrics(metrics).readiness(readiness::reason).tokens(List.of()).build();
+ *         .metrics(metrics).readiness(readiness::reason).tokens(List.of()).sync(sync, stats).budget(budget).build();
  * }</pre>
  */
 public final class HttpApi {
@@ -44,6 +51,9 @@ public final class HttpApi {
         private int retryAfterSeconds = 1;
         private long defaultTimeoutMs = 30_000;
         private long maxTimeoutMs = 300_000;
+        private SyncInference sync;
+        private ModelStats stats;
+        private MemoryBudget budget;
 
         private Builder(Vertx vertx) {
             this.vertx = vertx;
@@ -99,28 +109,52 @@ public final class HttpApi {
             return this;
         }
 
+        /** The sync calls and their statistics, shared with the gRPC endpoint; default: made here. */
+        public Builder sync(SyncInference s, ModelStats st) {
+            this.sync = s;
+            this.stats = st;
+            return this;
+        }
+
+        /** Bytes of request bodies held at once, shared with the gRPC endpoint; default: an eighth of the heap. */
+        public Builder budget(MemoryBudget b) {
+            this.budget = b;
+            return this;
+        }
+
         public Router build() {
             if (repository == null || publisher == null || replies == null || jobs == null || results == null
                     || metrics == null || notReadyReason == null) {
                 throw new IllegalStateException("HttpApi needs repository, publisher, replies, jobs, metrics and "
                         + "readiness");
             }
-            Admission admission = new Admission(maxInFlight);
-            metrics.gauge("streaminfer_bridge_in_flight", "Sync calls waiting for their result", admission::inFlight);
+            if (sync == null) {
+                stats = new ModelStats();
+                sync = new SyncInference(vertx, publisher, replies, metrics, stats, maxInFlight);
+            }
+            if (budget == null) {
+                budget = new MemoryBudget(Math.max(MemoryBudget.defaultBytes(), maxBodyBytes));
+            }
+            SyncInference calls = sync;
+            metrics.gauge("streaminfer_bridge_in_flight", "Sync calls waiting for their result", calls::inFlight);
+            MemoryBudget bytes = budget;
+            metrics.gauge("streaminfer_bridge_request_bytes_held", "Request body bytes this replica holds",
+                    bytes::held);
             metrics.gauge("streaminfer_bridge_replies_unclaimed", "Replies read that no caller waited for",
                     replies::unclaimed);
             metrics.gauge("streaminfer_bridge_jobs_known", "Jobs in this replica's job view", jobs::size);
-            RequestIntake intake = new RequestIntake(repository, metrics, notReadyReason);
+            RequestIntake intake = new RequestIntake(new RequestChecks(repository), metrics, notReadyReason);
 
             Router router = Router.router(vertx);
             new HealthRoutes(notReadyReason, metrics).mount(router);
-            AuthHandler auth = new AuthHandler(tokens);
+            AuthHandler auth = new AuthHandler(new Credentials(tokens));
             router.route("/v2/models/*").handler(auth);
+            router.route("/v2/repository/*").handler(auth);
             router.route("/v1/*").handler(auth);
+            router.post().handler(new BodyBudget(bytes, maxBodyBytes, retryAfterSeconds, metrics));
             router.post().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
-            new ModelRoutes(repository, notReadyReason).mount(router);
-            new InferRoute(vertx, intake, publisher, replies, admission, metrics, defaultTimeoutMs, maxTimeoutMs,
-                    retryAfterSeconds).mount(router);
+            new ModelRoutes(repository, notReadyReason, stats).mount(router);
+            new InferRoute(intake, calls, defaultTimeoutMs, maxTimeoutMs, retryAfterSeconds).mount(router);
             new JobRoutes(vertx, intake, publisher, jobs, results).mount(router);
 
             router.errorHandler(413, ctx -> Replies.error(ctx, 413, "request body larger than the limit of "

@@ -2,6 +2,7 @@ package io.streaminfer.bridge.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
+import io.streaminfer.bridge.infer.CheckedRequest;
 import io.streaminfer.bridge.jobs.JobIds;
 import io.streaminfer.bridge.jobs.JobState;
 import io.streaminfer.bridge.jobs.JobView;
@@ -56,21 +57,21 @@ final class JobRoutes {
     }
 
     private void submit(RoutingContext ctx) {
-        RequestIntake.Checked checked = intake.accept(ctx, "job_submit");
+        CheckedRequest checked = intake.accept(ctx, "job_submit");
         if (checked == null) {
             return;
         }
-        String model = checked.version.name();
+        String model = checked.model();
         String jobId = JobIds.async();
         Context context = vertx.getOrCreateContext();
-        publisher.publish(jobId, checked.body, RequestPublisher.Routing.of(model, ctx.pathParam("version")))
+        publisher.publish(jobId, checked.body(), checked.routing())
                 .whenComplete((ok, error) -> context.runOnContext(v -> {
                     if (error != null) {
                         LOG.warn("Could not publish job {}: {}", jobId, error.toString());
                         Replies.error(ctx, 503, "could not hand the request to Kafka: " + error.getMessage());
                         return;
                     }
-                    jobs.noteSubmitted(jobId, model, checked.version.version());
+                    jobs.noteSubmitted(jobId, model, checked.version().version());
                     ObjectNode o = Replies.object();
                     o.put("job_id", jobId);
                     o.put("state", JobState.SUBMITTED);
@@ -139,7 +140,7 @@ final class JobRoutes {
             o.set("callback", OipJson.MAPPER.valueToTree(job.callback));
         }
         if (reply.isPresent()) {
-            o.putRawValue("result", new RawValue(new String(reply.get().body(), StandardCharsets.UTF_8)));
+            o.putRawValue("result", new RawValue(new String(reply.get().jsonBody(), StandardCharsets.UTF_8)));
         } else if (withResult && job.isFinal()) {
             o.put("result_unavailable", lookupFailed ? "the results topic could not be read; retry"
                     : "the result is no longer on the results topic (retention)");
@@ -198,7 +199,7 @@ final class JobRoutes {
             if (state.isFinal() && finalSeen.compareAndSet(false, true)) {
                 resultOf(state).whenComplete((reply, error) -> context.runOnContext(x -> {
                     if (reply != null && reply.isPresent() && !done.get()) {
-                        send(response, "result", new String(reply.get().body(), StandardCharsets.UTF_8));
+                        send(response, "result", new String(reply.get().jsonBody(), StandardCharsets.UTF_8));
                     }
                     finish.run();
                 }));

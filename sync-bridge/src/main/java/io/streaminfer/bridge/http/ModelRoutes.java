@@ -2,7 +2,9 @@ package io.streaminfer.bridge.http;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streaminfer.bridge.infer.ModelStats;
 import io.streaminfer.contract.InferenceException;
+import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.model.ModelConfig;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
@@ -12,17 +14,30 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.function.Supplier;
 
-/** OIP model metadata and model readiness, answered from the model repository the job also reads. */
+/**
+ * OIP model metadata and model readiness, answered from the model repository the job also reads; and what
+ * Triton's clients call beside them: {@code GET .../config} (Triton's model configuration), {@code GET .../stats}
+ * (Triton's statistics, of this replica's sync calls) and {@code POST /v2/repository/index}.
+ */
 final class ModelRoutes {
     private final ModelRepository repository;
     private final Supplier<String> notReadyReason;
+    private final ModelStats stats;
 
-    ModelRoutes(ModelRepository repository, Supplier<String> notReadyReason) {
+    ModelRoutes(ModelRepository repository, Supplier<String> notReadyReason, ModelStats stats) {
         this.repository = repository;
         this.notReadyReason = notReadyReason;
+        this.stats = stats;
     }
 
     void mount(Router router) {
+        // Before "/v2/models/:name", which would take "stats" for a model name.
+        router.get("/v2/models/stats").handler(this::stats);
+        router.get("/v2/models/:name/stats").handler(this::stats);
+        router.get("/v2/models/:name/versions/:version/stats").handler(this::stats);
+        router.get("/v2/models/:name/config").handler(this::config);
+        router.get("/v2/models/:name/versions/:version/config").handler(this::config);
+        router.post("/v2/repository/index").handler(this::index);
         router.get("/v2/models/:name").handler(this::metadata);
         router.get("/v2/models/:name/versions/:version").handler(this::metadata);
         router.get("/v2/models/:name/ready").handler(this::ready);
@@ -66,6 +81,71 @@ final class ModelRoutes {
                 shape.add(d);
             }
         }
+    }
+
+    private void config(RoutingContext ctx) {
+        ModelVersion v;
+        try {
+            v = repository.resolve(ctx.pathParam("name"), ctx.pathParam("version"));
+        } catch (InferenceException e) {
+            Replies.error(ctx, e.code().httpStatus(), e.getMessage());
+            return;
+        }
+        Replies.json(ctx, 200, TritonShapes.config(v.name(), v.config()));
+    }
+
+    /** Every version of the model (or of every model) unless the path names one. */
+    private void stats(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        String version = ctx.pathParam("version");
+        List<ModelRepository.ModelEntry> models;
+        try {
+            models = name == null ? repository.models() : List.of(repository.model(name));
+            if (version != null) {
+                repository.resolve(name, version);
+            }
+        } catch (InferenceException e) {
+            Replies.error(ctx, e.code().httpStatus(), e.getMessage());
+            return;
+        }
+        ObjectNode o = Replies.object();
+        ArrayNode all = o.putArray("model_stats");
+        for (ModelRepository.ModelEntry m : models) {
+            for (String v : m.versions()) {
+                if (version == null || v.equals(Long.toString(Long.parseLong(version)))) {
+                    all.add(TritonShapes.stat(stats.get(m.name(), v)));
+                }
+            }
+        }
+        Replies.json(ctx, 200, o);
+    }
+
+    /** Triton's repository index: every model version with its state; {@code {"ready": true}} keeps ready ones. */
+    private void index(RoutingContext ctx) {
+        boolean onlyReady = false;
+        if (ctx.body() != null && ctx.body().length() > 0) {
+            try {
+                onlyReady = OipJson.MAPPER.readTree(ctx.body().buffer().getBytes()).path("ready").asBoolean(false);
+            } catch (java.io.IOException e) {
+                Replies.error(ctx, 400, "the index request must be JSON like {\"ready\": true}: " + e.getMessage());
+                return;
+            }
+        }
+        String reason = notReadyReason.get();
+        ArrayNode out = OipJson.MAPPER.createArrayNode();
+        for (ModelRepository.ModelEntry m : repository.models()) {
+            for (String v : m.versions()) {
+                if (onlyReady && reason != null) {
+                    continue;
+                }
+                ObjectNode e = out.addObject();
+                e.put("name", m.name());
+                e.put("version", v);
+                e.put("state", reason == null ? "READY" : "UNAVAILABLE");
+                e.put("reason", reason == null ? "" : reason);
+            }
+        }
+        Replies.json(ctx, 200, out);
     }
 
     private void ready(RoutingContext ctx) {

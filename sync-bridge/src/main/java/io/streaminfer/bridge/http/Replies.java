@@ -21,7 +21,17 @@ final class Replies {
         r.setStatusCode(status).putHeader("Content-Type", JSON).end(Buffer.buffer(body));
     }
 
-    static void json(RoutingContext ctx, int status, ObjectNode body) {
+    /** A binary-framed OIP body: its first {@code headerLength} bytes are the JSON, the tensors' bytes follow. */
+    static void binary(RoutingContext ctx, int status, byte[] body, int headerLength) {
+        HttpServerResponse r = ctx.response();
+        if (r.ended() || r.closed()) {
+            return;
+        }
+        r.setStatusCode(status).putHeader("Content-Type", "application/octet-stream")
+                .putHeader(RequestIntake.HEADER_LENGTH, Integer.toString(headerLength)).end(Buffer.buffer(body));
+    }
+
+    static void json(RoutingContext ctx, int status, com.fasterxml.jackson.databind.JsonNode body) {
         try {
             json(ctx, status, OipJson.MAPPER.writeValueAsBytes(body));
         } catch (JsonProcessingException e) {

@@ -1,31 +1,30 @@
 package io.streaminfer.bridge.http;
 
+import io.streaminfer.bridge.infer.CheckedRequest;
+import io.streaminfer.bridge.infer.RequestChecks;
+import io.streaminfer.bridge.metrics.BridgeMetrics;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
-import io.streaminfer.contract.OipJson;
-import io.streaminfer.contract.RequestOptions;
-import io.streaminfer.contract.model.ModelRepository;
-import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.contract.model.RequestValidator;
 import io.vertx.ext.web.RoutingContext;
+import java.util.function.Supplier;
 
 /**
- * Checks a request before anything is published, with the same contract code the job uses, so a bad request gets
- * its specific 400/404 at once instead of a round trip through Kafka: the model and version exist, the body is an
- * OIP request, its inputs fit the model, its parameters are well-typed.
+ * The HTTP side of {@link RequestChecks}: the model and version from the path, the body as JSON or, with
+ * {@value #HEADER_LENGTH}, binary-framed (the binary tensor extension), and the caller's timeout header.
  */
 final class RequestIntake {
     /** Header alternative to OIP {@code parameters.timeout}, in milliseconds. */
     static final String TIMEOUT_HEADER = "X-Timeout-Ms";
+    /** The binary tensor extension: the length of the body's JSON header; the tensors' bytes follow it. */
+    static final String HEADER_LENGTH = "Inference-Header-Content-Length";
 
-    private final ModelRepository repository;
-    private final io.streaminfer.bridge.metrics.BridgeMetrics metrics;
-    private final java.util.function.Supplier<String> notReadyReason;
+    private final RequestChecks checks;
+    private final BridgeMetrics metrics;
+    private final Supplier<String> notReadyReason;
 
-    RequestIntake(ModelRepository repository, io.streaminfer.bridge.metrics.BridgeMetrics metrics,
-            java.util.function.Supplier<String> notReadyReason) {
-        this.repository = repository;
+    RequestIntake(RequestChecks checks, BridgeMetrics metrics, Supplier<String> notReadyReason) {
+        this.checks = checks;
         this.metrics = metrics;
         this.notReadyReason = notReadyReason;
     }
@@ -34,12 +33,12 @@ final class RequestIntake {
      * The common start of every request that publishes: counts it under {@code route} when it ends, checks it, and
      * checks that this replica is ready. Returns null after answering the caller when anything is wrong.
      */
-    Checked accept(RoutingContext ctx, String route) {
+    CheckedRequest accept(RoutingContext ctx, String route) {
         long start = System.nanoTime();
         String model = ctx.pathParam("name");
         ctx.addEndHandler(v -> metrics.request(route, model, ctx.response().getStatusCode(),
                 System.nanoTime() - start));
-        Checked checked;
+        CheckedRequest checked;
         try {
             checked = check(ctx);
         } catch (InferenceException e) {
@@ -54,34 +53,28 @@ final class RequestIntake {
         return checked;
     }
 
-    /** A checked request. */
-    static final class Checked {
-        final ModelVersion version;
-        final byte[] body;
-        final InferenceRequest request;
-        final RequestOptions options;
-
-        Checked(ModelVersion version, byte[] body, InferenceRequest request, RequestOptions options) {
-            this.version = version;
-            this.body = body;
-            this.request = request;
-            this.options = options;
-        }
+    /** @throws InferenceException with the code whose HTTP status answers the caller */
+    CheckedRequest check(RoutingContext ctx) {
+        byte[] body = ctx.body() == null || ctx.body().length() == 0 ? null : ctx.body().buffer().getBytes();
+        return checks.check(ctx.pathParam("name"), ctx.pathParam("version"), body, headerLength(ctx));
     }
 
-    /** @throws InferenceException with the code whose HTTP status answers the caller */
-    Checked check(RoutingContext ctx) {
-        String model = ctx.pathParam("name");
-        String requestedVersion = ctx.pathParam("version");
-        ModelVersion version = repository.resolve(model, requestedVersion);
-        if (ctx.body() == null || ctx.body().length() == 0) {
-            throw InferenceException.malformed("empty body: expected an OIP inference request JSON");
+    /** The {@value #HEADER_LENGTH} header; -1 without it (a JSON body). */
+    static int headerLength(RoutingContext ctx) {
+        String value = ctx.request().getHeader(HEADER_LENGTH);
+        if (value == null) {
+            return -1;
         }
-        byte[] body = ctx.body().buffer().getBytes();
-        InferenceRequest request = OipJson.parseRequest(body);
-        RequestValidator.validate(request, version.config());
-        RequestOptions options = RequestOptions.of(request.parameters(), System.currentTimeMillis());
-        return new Checked(version, body, request, options);
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw InferenceException.malformed("header " + HEADER_LENGTH + " must be the JSON header's length in bytes, "
+                + "got '" + value + "'");
     }
 
     /**
@@ -89,25 +82,20 @@ final class RequestIntake {
      * header, else the default; never more than the maximum.
      */
     static long timeoutMs(RoutingContext ctx, InferenceRequest request, long defaultMs, long maxMs) {
-        long ms = defaultMs;
-        Object us = request.parameters().get(RequestOptions.TIMEOUT_US);
-        if (us instanceof Number) {
-            ms = Math.max(1, ((Number) us).longValue() / 1000);
-        } else {
-            String header = ctx.request().getHeader(TIMEOUT_HEADER);
-            if (header != null) {
-                try {
-                    ms = Long.parseLong(header.trim());
-                } catch (NumberFormatException e) {
-                    throw new InferenceException(ErrorCode.INVALID_INPUT, "header " + TIMEOUT_HEADER
-                            + " must be an integer number of milliseconds, got '" + header + "'");
-                }
-                if (ms < 1) {
-                    throw new InferenceException(ErrorCode.INVALID_INPUT, "header " + TIMEOUT_HEADER
-                            + " must be positive, got " + ms);
-                }
+        long headerMs = -1;
+        String header = ctx.request().getHeader(TIMEOUT_HEADER);
+        if (header != null) {
+            try {
+                headerMs = Long.parseLong(header.trim());
+            } catch (NumberFormatException e) {
+                throw new InferenceException(ErrorCode.INVALID_INPUT, "header " + TIMEOUT_HEADER
+                        + " must be an integer number of milliseconds, got '" + header + "'");
+            }
+            if (headerMs < 1) {
+                throw new InferenceException(ErrorCode.INVALID_INPUT, "header " + TIMEOUT_HEADER
+                        + " must be positive, got " + headerMs);
             }
         }
-        return Math.min(ms, maxMs);
+        return RequestChecks.timeoutMs(request, headerMs, defaultMs, maxMs);
     }
 }

@@ -1,8 +1,6 @@
 package io.streaminfer.bridge.jobs;
 
-import io.streaminfer.bridge.kafka.KafkaClients;
 import io.streaminfer.bridge.kafka.Reply;
-import io.streaminfer.contract.KafkaContract;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -93,8 +91,7 @@ public final class ResultLookup implements AutoCloseable {
                     return Optional.empty();
                 }
                 if (java.util.Arrays.equals(key, r.key())) {
-                    return Optional.of(new Reply(r.value(), Reply.parseCode(
-                            KafkaClients.header(r.headers(), KafkaContract.HEADER_ERROR_CODE))));
+                    return Optional.of(Reply.of(r));
                 }
             }
         }

@@ -110,8 +110,7 @@ public final class ReplyRouter extends TopicReader {
             }
             return;
         }
-        f.complete(new Reply(r.value(), Reply.parseCode(
-                KafkaClients.header(r.headers(), KafkaContract.HEADER_ERROR_CODE))));
+        f.complete(Reply.of(r));
     }
 
     @Override

@@ -9,7 +9,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * Publishes requests to the requests topic as the contract lays them out: key = job ID, value = the caller's OIP
- * body unchanged (its {@code id} is echoed by the response), routing and options in headers.
+ * body unchanged (its {@code id} is echoed by the response; JSON or binary-framed), routing, framing and options in
+ * headers.
  */
 public final class RequestPublisher implements AutoCloseable {
     private final Producer<byte[], byte[]> producer;
@@ -27,6 +28,7 @@ public final class RequestPublisher implements AutoCloseable {
         String replyTo;
         int replyPartition = -1;
         long deadlineMs = -1;
+        int headerLength = -1;
 
         public static Routing of(String model, String version) {
             Routing r = new Routing();
@@ -39,6 +41,12 @@ public final class RequestPublisher implements AutoCloseable {
         public Routing replyTo(String replicaId, int partition) {
             this.replyTo = replicaId;
             this.replyPartition = partition;
+            return this;
+        }
+
+        /** The body is binary-framed with a JSON header of this many bytes ({@code OipBinary}). */
+        public Routing binary(int jsonHeaderLength) {
+            this.headerLength = jsonHeaderLength;
             return this;
         }
 
@@ -59,6 +67,10 @@ public final class RequestPublisher implements AutoCloseable {
         if (routing.replyTo != null) {
             headers.add(KafkaContract.HEADER_REPLY_TO, utf8(routing.replyTo));
             headers.add(KafkaContract.HEADER_REPLY_PARTITION, utf8(Integer.toString(routing.replyPartition)));
+        }
+        if (routing.headerLength >= 0) {
+            headers.add(KafkaContract.HEADER_CONTENT_TYPE, utf8(KafkaContract.CONTENT_TYPE_OIP_BINARY));
+            headers.add(KafkaContract.HEADER_INFERENCE_HEADER_LENGTH, utf8(Integer.toString(routing.headerLength)));
         }
         if (routing.deadlineMs > 0) {
             headers.add(KafkaContract.HEADER_DEADLINE, utf8(Long.toString(routing.deadlineMs)));

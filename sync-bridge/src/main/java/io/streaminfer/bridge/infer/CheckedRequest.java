@@ -1,0 +1,60 @@
+package io.streaminfer.bridge.infer;
+
+import io.streaminfer.bridge.kafka.RequestPublisher;
+import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.RequestOptions;
+import io.streaminfer.contract.model.ModelVersion;
+
+/**
+ * A request that passed the bridge's checks, with the bytes to publish: the caller's body unchanged (JSON, or
+ * binary-framed with {@link #headerLength()} bytes of JSON header), or the bridge's own binary framing (gRPC).
+ */
+public final class CheckedRequest {
+    private final ModelVersion version;
+    private final String requestedVersion;
+    private final byte[] body;
+    private final int headerLength;
+    private final InferenceRequest request;
+    private final RequestOptions options;
+
+    CheckedRequest(ModelVersion version, String requestedVersion, byte[] body, int headerLength,
+            InferenceRequest request, RequestOptions options) {
+        this.version = version;
+        this.requestedVersion = requestedVersion;
+        this.body = body;
+        this.headerLength = headerLength;
+        this.request = request;
+        this.options = options;
+    }
+
+    public ModelVersion version() {
+        return version;
+    }
+
+    public String model() {
+        return version.name();
+    }
+
+    public byte[] body() {
+        return body;
+    }
+
+    /** The JSON header's length of a binary-framed body; -1 for JSON. */
+    public int headerLength() {
+        return headerLength;
+    }
+
+    public InferenceRequest request() {
+        return request;
+    }
+
+    public RequestOptions options() {
+        return options;
+    }
+
+    /** Model, version as the caller named it (null: latest) and the body's framing. */
+    public RequestPublisher.Routing routing() {
+        RequestPublisher.Routing r = RequestPublisher.Routing.of(model(), requestedVersion);
+        return headerLength >= 0 ? r.binary(headerLength) : r;
+    }
+}
