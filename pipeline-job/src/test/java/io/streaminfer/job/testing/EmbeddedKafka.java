@@ -271,9 +271,18 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
+    /** Deletes a topic and waits until the broker no longer lists it (deletion is asynchronous in Kafka). */
     public void deleteTopic(String name) {
         try {
             admin().deleteTopics(List.of(name)).all().get(30, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (listTopics().contains(name)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("topic " + name + " still listed 30 s after its deletion");
+                }
+                Thread.onSpinWait();
+                TimeUnit.MILLISECONDS.sleep(20);
+            }
         } catch (Exception e) {
             throw unchecked("deleting topic " + name, e);
         }
