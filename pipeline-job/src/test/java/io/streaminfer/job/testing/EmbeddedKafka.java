@@ -280,7 +280,6 @@ public final class EmbeddedKafka implements AutoCloseable {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("topic " + name + " still listed 30 s after its deletion");
                 }
-                Thread.onSpinWait();
                 TimeUnit.MILLISECONDS.sleep(20);
             }
         } catch (Exception e) {
