@@ -6,6 +6,8 @@ import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.flink.records.Outcome;
+import io.streaminfer.flink.records.Outcomes;
+import io.streaminfer.flink.records.Rejection;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.flink.status.AdmissionTracker;
 import java.time.Duration;
@@ -27,7 +29,7 @@ class AdmissionTrackerTest {
         r.responseId = "resp-" + id;
         r.model = "tiny-mlp";
         r.modelVersion = "1";
-        r.body = new byte[] {'{', '}'};
+        r.prepared = new byte[] {1};
         r.rows = 1;
         r.priority = Integer.MAX_VALUE;
         r.deadlineMs = Long.MAX_VALUE;
@@ -50,8 +52,15 @@ class AdmissionTrackerTest {
                 r -> r.id, Types.STRING);
     }
 
+    /** The outcomes decided at admission: envelopes that carry one, in the order they left. */
     static List<Outcome> decided(KeyedOneInputStreamOperatorTestHarness<String, RequestEnvelope, RequestEnvelope> h) {
-        return SideOutputs.of(h, AdmissionTracker.DECIDED);
+        return h.extractOutputValues().stream().filter(r -> r.decided != null).map(r -> r.decided).toList();
+    }
+
+    /** The requests sent on to the model. */
+    static List<RequestEnvelope> admitted(
+            KeyedOneInputStreamOperatorTestHarness<String, RequestEnvelope, RequestEnvelope> h) {
+        return h.extractOutputValues().stream().filter(r -> r.decided == null).toList();
     }
 
     @Test
@@ -59,7 +68,7 @@ class AdmissionTrackerTest {
         try (var h = harness()) {
             long before = System.currentTimeMillis();
             h.processElement(envelope("a", "bridge-1"), 0);
-            assertThat(h.extractOutputValues()).extracting(r -> r.id).containsExactly("a");
+            assertThat(admitted(h)).extracting(r -> r.id).containsExactly("a");
             List<Outcome> decided = decided(h);
             assertThat(decided).hasSize(1);
             Outcome o = decided.get(0);
@@ -83,7 +92,7 @@ class AdmissionTrackerTest {
         try (var h = harness()) {
             h.processElement(envelope("a", "bridge-1"), 0);
             h.processElement(envelope("a", "bridge-2"), 0);
-            assertThat(h.extractOutputValues()).extracting(r -> r.id).containsExactly("a");
+            assertThat(admitted(h)).extracting(r -> r.id).containsExactly("a");
             List<Outcome> decided = decided(h);
             assertThat(decided).hasSize(2);
             assertThat(decided.get(0).state).isEqualTo(RequestState.ACCEPTED);
@@ -102,7 +111,7 @@ class AdmissionTrackerTest {
             h.processElement(envelope("a", null), 0);
             h.processElement(envelope("b", null), 0);
             h.processElement(envelope("a", null), 0);
-            assertThat(h.extractOutputValues()).extracting(r -> r.id).containsExactly("a", "b");
+            assertThat(admitted(h)).extracting(r -> r.id).containsExactly("a", "b");
             assertThat(decided(h)).extracting(o -> o.id + ":" + (o.replay ? "replay" : o.state))
                     .containsExactly("a:ACCEPTED", "b:ACCEPTED", "a:replay");
         }
@@ -114,7 +123,7 @@ class AdmissionTrackerTest {
             RequestEnvelope late = envelope("late", "bridge-1");
             late.deadlineMs = System.currentTimeMillis() - 5_000;
             h.processElement(late, 0);
-            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(admitted(h)).isEmpty();
             List<Outcome> decided = decided(h);
             assertThat(decided).filteredOn(o -> o.state != null && o.state.isFinal()).singleElement()
                     .satisfies(o -> {
@@ -135,7 +144,7 @@ class AdmissionTrackerTest {
 
             // A duplicate of the expired request is a replay, not a second run.
             h.processElement(envelope("late", "bridge-2"), 0);
-            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(admitted(h)).isEmpty();
             assertThat(decided(h).get(decided(h).size() - 1).replay).isTrue();
         }
     }
@@ -152,11 +161,57 @@ class AdmissionTrackerTest {
             restored.open();
             restored.processElement(envelope("a", "bridge-9"), 0);
             restored.processElement(envelope("fresh", null), 0);
-            assertThat(restored.extractOutputValues()).extracting(r -> r.id).containsExactly("fresh");
+            assertThat(admitted(restored)).extracting(r -> r.id).containsExactly("fresh");
             List<Outcome> decided = decided(restored);
             assertThat(decided).extracting(o -> o.id + ":" + (o.replay ? "replay" : o.state))
                     .containsExactly("a:replay", "fresh:ACCEPTED");
             assertThat(decided.get(0).replyTo).isEqualTo("bridge-9");
+        }
+    }
+
+    @Test
+    void aRejectedRecordClaimsItsIdWithItsFailedOutcome() throws Exception {
+        try (var h = harness()) {
+            Rejection bad = new Rejection();
+            bad.id = "bad";
+            bad.responseId = "bad";
+            bad.errorCode = ErrorCode.MALFORMED_REQUEST;
+            bad.reason = "malformed JSON";
+            bad.rejectedAt = 5_000;
+            bad.replyTo = "bridge-1";
+            h.processElement(RequestEnvelope.carrying(Outcomes.rejected(bad)), 0);
+            assertThat(admitted(h)).isEmpty();
+            assertThat(decided(h)).singleElement().satisfies(o -> {
+                assertThat(o.state).isEqualTo(RequestState.FAILED);
+                assertThat(o.errorCode).isEqualTo(ErrorCode.MALFORMED_REQUEST);
+            });
+
+            // The same ID again, now valid: answered with the stored FAILED, not run.
+            h.processElement(envelope("bad", "bridge-2"), 0);
+            assertThat(admitted(h)).isEmpty();
+            assertThat(decided(h)).last().satisfies(o -> {
+                assertThat(o.replay).isTrue();
+                assertThat(o.replyTo).isEqualTo("bridge-2");
+            });
+        }
+    }
+
+    @Test
+    void aRejectedDuplicateOfARequestInFlightIsAReplayAndCannotOverrideIt() throws Exception {
+        try (var h = harness()) {
+            h.processElement(envelope("a", "bridge-1"), 0);
+            Rejection bad = new Rejection();
+            bad.id = "a";
+            bad.responseId = "a";
+            bad.errorCode = ErrorCode.INVALID_INPUT;
+            bad.reason = "wrong shape";
+            bad.replyTo = "bridge-3";
+            h.processElement(RequestEnvelope.carrying(Outcomes.rejected(bad)), 0);
+            assertThat(admitted(h)).extracting(r -> r.id).containsExactly("a");
+            Outcome last = decided(h).get(decided(h).size() - 1);
+            assertThat(last.replay).isTrue();
+            assertThat(last.state).isNull();
+            assertThat(last.replyTo).isEqualTo("bridge-3");
         }
     }
 }

@@ -14,10 +14,11 @@ import io.streaminfer.flink.inference.InferenceSettings;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.contract.model.RequestValidator;
 import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.PreparedRequestCodec;
+import io.streaminfer.runtime.Preparers;
 import io.streaminfer.runtime.TestModels;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,8 +73,7 @@ class BatchingInferenceFunctionTest {
 
             @Override
             public PreparedRequest prepare(InferenceRequest request) {
-                int rows = RequestValidator.validate(request, v.config());
-                return new PreparedRequest(request, rows, 1, rows, 100, null, this);
+                return Preparers.validating(v).prepare(request);
             }
 
             @Override
@@ -121,8 +121,9 @@ class BatchingInferenceFunctionTest {
         r.responseId = id;
         r.model = TestModels.TINY_MLP;
         r.modelVersion = "1";
-        r.body = OipJson.writeRequest(new InferenceRequest(id, List.of(
-                Tensor.ofFloats("features", new long[] {1, 4}, new float[] {1, 2, 3, 4}))));
+        r.prepared = PreparedRequestCodec.encode(Preparers.load(TestModels.repository().resolve(TestModels.TINY_MLP,
+                null)).prepare(new InferenceRequest(id, List.of(
+                Tensor.ofFloats("features", new long[] {1, 4}, new float[] {1, 2, 3, 4})))));
         r.rows = 1;
         r.priority = Integer.MAX_VALUE;
         r.deadlineMs = Long.MAX_VALUE;

@@ -9,6 +9,8 @@ import io.streaminfer.flink.ingest.RequestParser;
 import io.streaminfer.flink.records.RawRecord;
 import io.streaminfer.flink.records.Rejection;
 import io.streaminfer.flink.records.RequestEnvelope;
+import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.PreparedRequestCodec;
 import io.streaminfer.runtime.TestModels;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -143,7 +145,22 @@ class RequestParserTest {
         assertThat(env.callbackUrl).isNull();
         assertThat(env.producedAt).isEqualTo(PRODUCED_AT);
         assertThat(env.acceptedAt).isBetween(before, System.currentTimeMillis());
-        assertThat(new String(env.body, StandardCharsets.UTF_8)).isEqualTo(VALID_BODY);
+        // Parsed and prepared once: the request travels as its compact prepared form, answering to the body's id.
+        PreparedRequest prepared = PreparedRequestCodec.decode(env.prepared);
+        assertThat(prepared.id()).isEqualTo("body-id");
+        assertThat(prepared.modelKey()).isEqualTo(TestModels.TINY_MLP + ":1");
+        assertThat(prepared.rows()).isEqualTo(1);
+        assertThat(prepared.request().input("features").floats()).hasSize(4);
+    }
+
+    @Test
+    void aTextRequestLeavesTheParserAsTokensNotText() throws Exception {
+        String huge = "word ".repeat(200_000); // a megabyte of text
+        RequestEnvelope env = accepted(record("t", "{\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\","
+                + "\"shape\":[1],\"data\":[\"" + huge + "\"]}]}", KafkaContract.HEADER_MODEL, TestModels.MINILM));
+        PreparedRequest prepared = PreparedRequestCodec.decode(env.prepared);
+        assertThat(prepared.maxRowCost()).isEqualTo(256);
+        assertThat(env.prepared.length).as("256 token ids, not a megabyte").isLessThan(2_000);
     }
 
     @Test

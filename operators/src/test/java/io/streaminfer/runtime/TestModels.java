@@ -22,6 +22,10 @@ public final class TestModels {
         return dir;
     }
 
+    public static io.streaminfer.contract.model.ModelRepository repository() {
+        return io.streaminfer.contract.model.ModelRepository.open(modelsDir());
+    }
+
     /** The real texts of deploy/data/sotu-texts.txt (see its README), one per line. */
     public static java.util.List<String> realTexts() {
         Path file = modelsDir().getParent().resolve("data").resolve("sotu-texts.txt");

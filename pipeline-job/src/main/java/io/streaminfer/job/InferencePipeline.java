@@ -5,6 +5,7 @@ import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.inference.BatchingSettings;
 import io.streaminfer.flink.inference.InferenceSettings;
 import io.streaminfer.flink.inference.StandInReplicas;
+import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.ingest.RequestParser;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
@@ -32,7 +33,9 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
@@ -42,13 +45,15 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * Builds the inference topology on an environment:
  *
  * <pre>
- * KafkaSource(requests) → parse+validate ─rejected─→ DLQ sink, FAILED outcome
- *        → keyBy(id) → AdmissionTracker (admit once; duplicates → replay; past deadline → EXPIRED)
+ * KafkaSource(requests) → parse, validate, prepare (tokenize) ─rejected─→ DLQ sink, and a FAILED outcome ─┐
+ *        → keyBy(id) ──────────────────────────────────────────────────────────────────────────────────┘
+ *        → AdmissionTracker (admit once; duplicates → replay; past deadline → EXPIRED)
  *        → AsyncDataStream.unorderedWait(BatchingInferenceFunction)   micro-batched on the model replicas
- *        → keyBy(id) → OutcomeRecorder (ACCEPTED, then one final outcome per ID) → results sink, status sink
+ *        → (still keyed by id) OutcomeRecorder (ACCEPTED, then one final outcome per ID) → results, status sinks
  * </pre>
  *
- * Operator uids are stable so savepoints survive upgrades of the job.
+ * One shuffle: from admission to the sinks everything runs chained in one task per subtask. Operator uids are stable
+ * so savepoints survive upgrades of the job.
  */
 public final class InferencePipeline {
     private InferencePipeline() {}
@@ -65,11 +70,16 @@ public final class InferencePipeline {
         DataStream<RawRecord> raw = env.fromSource(source(config), WatermarkStrategy.noWatermarks(), "requests")
                 .uid("requests-source");
         SingleOutputStreamOperator<RequestEnvelope> parsed = raw
-                .process(new RequestParser(config.models.dir, config.limits.maxRequestBytes, config.servedModels()))
-                .uid("parse").name("parse and validate");
+                .process(new RequestParser(config.models.dir, config.limits.maxRequestBytes, config.servedModels(),
+                        config.models.noOpModel ? PreparerFactory.validating() : PreparerFactory.real()))
+                .uid("parse").name("parse, validate and prepare");
         DataStream<Rejection> rejected = parsed.getSideOutput(RequestParser.REJECTED);
+        // Rejections claim their ID at admission like any request, so every outcome takes the one keyed path.
+        DataStream<RequestEnvelope> rejections = rejected
+                .map(r -> RequestEnvelope.carrying(Outcomes.rejected(r))).returns(RequestEnvelope.class)
+                .uid("rejections").name("rejections as outcomes");
 
-        SingleOutputStreamOperator<RequestEnvelope> admitted = parsed
+        SingleOutputStreamOperator<RequestEnvelope> admitted = parsed.union(rejections)
                 .keyBy(r -> r.id)
                 .process(new AdmissionTracker(ttl))
                 .uid("admission").name("admission (status, idempotency, deadlines)");
@@ -90,11 +100,11 @@ public final class InferencePipeline {
         }
         inferred.uid("inference").name("micro-batched inference");
 
-        DataStream<Outcome> rejectedOutcomes = rejected.map(Outcomes::rejected).returns(Outcome.class)
-                .uid("rejected-outcomes").name("rejections as outcomes");
-        SingleOutputStreamOperator<Outcome> recorded = inferred
-                .union(admitted.getSideOutput(AdmissionTracker.DECIDED), rejectedOutcomes)
-                .keyBy(o -> o.id)
+        // The inference step keeps each record on the subtask its key went to (forward, same parallelism), so its
+        // output is still partitioned by request ID: read as keyed, with no second shuffle, the recorder and the
+        // sinks chain into the same task as admission and inference.
+        SingleOutputStreamOperator<Outcome> recorded = DataStreamUtils
+                .reinterpretAsKeyedStream(inferred, o -> o.id, Types.STRING)
                 .process(new OutcomeRecorder(ttl, publishedFinals(config)))
                 .uid("outcomes").name("outcomes (one final status per request)");
 

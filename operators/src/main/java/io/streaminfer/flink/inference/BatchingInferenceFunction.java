@@ -6,9 +6,6 @@ import io.streaminfer.batching.MicroBatcher;
 import io.streaminfer.batching.Submitted;
 import io.streaminfer.batching.Work;
 import io.streaminfer.contract.ErrorCode;
-import io.streaminfer.contract.InferenceException;
-import io.streaminfer.contract.InferenceRequest;
-import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelConfig;
 import io.streaminfer.contract.model.ModelKind;
@@ -23,6 +20,7 @@ import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.ModelRuntime;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.PreparedRequestCodec;
 import io.streaminfer.runtime.RuntimeListener;
 import io.streaminfer.runtime.RuntimeOptions;
 import java.nio.file.Path;
@@ -46,9 +44,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The async inference step: each request is prepared by its model's replica (for text: cut to what the model reads
- * and tokenized, once), then joins the model's {@link MicroBatcher}, whose workers run batches bounded by rows and
- * cost (padded tokens) on this subtask's replica; each request's result future completes on its own.
+ * The async inference step: each request, prepared where it was parsed (for text: cut to what the model reads and
+ * tokenized, once), joins its model's {@link MicroBatcher}, whose workers run batches bounded by rows and cost
+ * (padded tokens) on this subtask's replica; each request's result future completes on its own.
  *
  * <p>In flight is bounded in work and bytes, not only in requests. Flink's {@code AsyncWaitOperator} counts elements
  * ({@code capacity}); on top of that, {@code asyncInvoke} waits (on the task thread, as the operator itself does when
@@ -203,6 +201,10 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
 
     @Override
     public void asyncInvoke(RequestEnvelope r, ResultFuture<Outcome> resultFuture) throws Exception {
+        if (r.decided != null) {
+            resultFuture.complete(List.of(r.decided)); // decided before the model: passes through
+            return;
+        }
         Served s = served.get(r.model + ":" + r.modelVersion);
         if (s == null) {
             resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.UNKNOWN_MODEL, "model '" + r.model + ":"
@@ -216,19 +218,15 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
         }
         PreparedRequest prepared;
         try {
-            InferenceRequest request = OipJson.parseRequest(r.body).withId(r.responseId);
-            prepared = s.replica.prepare(request);
-        } catch (InferenceException e) {
-            resultFuture.complete(List.of(Outcomes.failure(r, e.code(), e.getMessage(), System.currentTimeMillis())));
-            return;
+            prepared = PreparedRequestCodec.decode(r.prepared); // prepared where it was parsed, once
         } catch (RuntimeException e) {
-            LOG.warn("Request {} could not be prepared", r.id, e);
-            resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.INVALID_INPUT, "could not prepare the "
-                    + "request: " + e.getMessage(), System.currentTimeMillis())));
+            LOG.error("Request {} arrived without a readable prepared form", r.id, e);
+            resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.INTERNAL, "the prepared request could not "
+                    + "be read: " + e.getMessage(), System.currentTimeMillis())));
             return;
         }
         Work work = Work.of(prepared.rows(), prepared.maxRowCost(), prepared.realCost());
-        long held = (r.body == null ? 0 : r.body.length) + prepared.bytes();
+        long held = r.prepared.length + prepared.bytes();
         bytes.acquire(held);
         try {
             s.batcher.awaitRoom(work);

@@ -3,10 +3,10 @@ package io.streaminfer.flink.inference;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.InferenceResponse;
 import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.contract.model.RequestValidator;
 import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.Preparers;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,8 +37,9 @@ final class NoOpReplica implements ModelReplica {
 
     @Override
     public PreparedRequest prepare(InferenceRequest request) {
-        int rows = RequestValidator.validate(request, version.config());
-        return new PreparedRequest(request, rows, 1, rows, 64, null, this);
+        try (var preparer = Preparers.validating(version)) {
+            return preparer.prepare(request);
+        }
     }
 
     @Override

@@ -9,10 +9,12 @@ import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestOptions;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.contract.model.RequestValidator;
 import io.streaminfer.flink.records.RawRecord;
 import io.streaminfer.flink.records.Rejection;
 import io.streaminfer.flink.records.RequestEnvelope;
+import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.PreparedRequestCodec;
+import io.streaminfer.runtime.RequestPreparer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -28,9 +30,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns raw request records into validated {@link RequestEnvelope}s. Anything wrong with a record (empty, too large,
- * no model header, unknown model, malformed JSON, wrong inputs, bad parameters) becomes a {@link Rejection} on
- * {@link #REJECTED} with a specific reason: never an exception, so bad input cannot restart the job.
+ * Turns raw request records into validated, prepared {@link RequestEnvelope}s: each request is parsed once, checked
+ * against its model and prepared for it (for text: cut to what the model reads and tokenized, so a 4 MB text leaves
+ * this operator as a few hundred token ids). Anything wrong with a record (empty, too large, no model header, unknown
+ * model, malformed JSON, wrong inputs, bad parameters, text the model refuses) becomes a {@link Rejection} on {@link
+ * #REJECTED} with a specific reason: never an exception, so bad input cannot restart the job.
  *
  * <pre>{@code
  * SingleOutputStreamOperator<RequestEnvelope> requests = raw.process(new RequestParser(modelsDir, 4 << 20, null));
@@ -47,25 +51,35 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
     private final String modelsDir;
     private final int maxRequestBytes;
     private final Set<String> servedModels;
+    private final PreparerFactory preparers;
 
     private transient ModelRepository repository;
+    private transient Map<String, RequestPreparer> preparerByModel;
     private transient Map<ErrorCode, Counter> rejectedByCode;
 
     /**
      * @param servedModels the models this job serves; null means every model of the repository
      */
     public RequestParser(String modelsDir, int maxRequestBytes, Set<String> servedModels) {
+        this(modelsDir, maxRequestBytes, servedModels, PreparerFactory.real());
+    }
+
+    /** @param preparers how requests are prepared (tokenized) for their model, once, here */
+    public RequestParser(String modelsDir, int maxRequestBytes, Set<String> servedModels,
+            PreparerFactory preparers) {
         if (maxRequestBytes < 1) {
             throw new IllegalArgumentException("maxRequestBytes must be positive, got " + maxRequestBytes);
         }
         this.modelsDir = modelsDir;
         this.maxRequestBytes = maxRequestBytes;
         this.servedModels = servedModels == null ? null : Set.copyOf(servedModels);
+        this.preparers = preparers;
     }
 
     @Override
     public void open(OpenContext openContext) {
         repository = ModelRepository.open(Path.of(modelsDir));
+        preparerByModel = new HashMap<>();
         rejectedByCode = new HashMap<>();
         for (ErrorCode code : ErrorCode.values()) {
             rejectedByCode.put(code, getRuntimeContext().getMetricGroup().addGroup("rejected")
@@ -108,17 +122,18 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
                         + "serves " + servedModels);
             }
             ModelVersion version = repository.resolve(model, raw.header(KafkaContract.HEADER_MODEL_VERSION));
-            int rows = RequestValidator.validate(request, version.config());
             RequestOptions options = RequestOptions.of(withHeaderFallbacks(request.parameters(), raw),
                     raw.timestamp);
 
             RequestEnvelope env = new RequestEnvelope();
             env.id = id;
             env.responseId = responseId != null ? responseId : id;
+            // Checked against the model and prepared once, here: what travels on is compact.
+            PreparedRequest prepared = preparer(version).prepare(request.withId(env.responseId));
             env.model = model;
             env.modelVersion = version.version();
-            env.body = raw.value;
-            env.rows = rows;
+            env.prepared = PreparedRequestCodec.encode(prepared);
+            env.rows = prepared.rows();
             env.priority = options.priority();
             env.deadlineMs = options.deadlineMs();
             env.producedAt = raw.timestamp;
@@ -136,6 +151,17 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
             LOG.warn("Unexpected failure reading record {} (request {})", raw.coordinates(), id, e);
             reject(ctx, raw, id, responseId, model, ErrorCode.MALFORMED_REQUEST,
                     "could not read the request: " + e);
+        }
+    }
+
+    private RequestPreparer preparer(ModelVersion version) {
+        return preparerByModel.computeIfAbsent(version.key(), k -> preparers.create(version));
+    }
+
+    @Override
+    public void close() {
+        if (preparerByModel != null) {
+            preparerByModel.values().forEach(RequestPreparer::close);
         }
     }
 

@@ -1,8 +1,10 @@
 package io.streaminfer.flink.records;
 
 /**
- * A request that passed parsing and validation, on its way to the model. The OIP body travels as its original bytes
- * (compact to checkpoint; the inference function parses it once more, which costs microseconds).
+ * A request that passed parsing and validation, on its way to the model. It was parsed and prepared once, where it
+ * entered (for text: cut to what the model reads and tokenized): it travels as the compact bytes of its {@code
+ * PreparedRequest} ({@code io.streaminfer.runtime.PreparedRequestCodec}), never as the JSON it came in, through the
+ * shuffle and the async operator's checkpointed buffer.
  */
 public class RequestEnvelope {
     /** The request ID: the Kafka key, else the body's {@code id}. The key of all state. */
@@ -12,7 +14,8 @@ public class RequestEnvelope {
     public String model;
     /** The version that will run (resolved to the latest when the request named none). */
     public String modelVersion;
-    public byte[] body;
+    /** The prepared request, encoded by {@code PreparedRequestCodec}. */
+    public byte[] prepared;
     public int rows;
     public int priority;
     public long deadlineMs;
@@ -25,13 +28,31 @@ public class RequestEnvelope {
     /** The results-topic partition the bridge replica reads; -1 when the request named none. */
     public int replyPartition = -1;
     public String callbackUrl;
+    /**
+     * Set when nothing is left to run: the outcome was decided before the model (ACCEPTED progress, a rejection, an
+     * expiry at admission, a replay of a duplicate ID). It passes through the inference step unchanged, so that
+     * every outcome of a request reaches the outcome recorder on one path, in order, without another shuffle.
+     */
+    public Outcome decided;
     /** Outputs the result gives binary-framed ({@code OipBinary}), as the request asked; null or empty: JSON. */
     public String[] binaryOutputs;
 
     public RequestEnvelope() {}
 
+    /** An envelope that only carries an outcome decided before the model. */
+    public static RequestEnvelope carrying(Outcome decided) {
+        RequestEnvelope e = new RequestEnvelope();
+        e.id = decided.id;
+        e.responseId = decided.responseId;
+        e.model = decided.model;
+        e.modelVersion = decided.modelVersion;
+        e.decided = decided;
+        return e;
+    }
+
     @Override
     public String toString() {
-        return "RequestEnvelope{" + id + " " + model + ":" + modelVersion + "}";
+        return "RequestEnvelope{" + id + " " + model + ":" + modelVersion + (decided == null ? "" : " " + decided)
+                + "}";
     }
 }

@@ -12,20 +12,19 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 
 /**
  * Keyed by request ID: admits each ID once. The first request with an ID is {@code ACCEPTED} and goes on to the
- * model, unless its deadline has already passed ({@code EXPIRED}, no model time spent). A later request with the same
- * ID is not run again: it becomes a replay, answered from the stored result once there is one.
+ * model, unless its deadline has already passed ({@code EXPIRED}, no model time spent). A record the parser rejected
+ * arrives carrying its FAILED outcome and claims its ID the same way. A later request with the same ID is not run
+ * again: it becomes a replay, answered from the stored result once there is one.
+ *
+ * <p>What is decided here (progress, expiries, rejections, replays) leaves on the main output as envelopes that
+ * carry their outcome ({@link RequestEnvelope#decided}), in order with the requests: the inference step passes them
+ * through, so every outcome of a request reaches the outcome recorder on one path, in the same task.
  */
 public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelope, RequestEnvelope> {
-    private static final long serialVersionUID = 1L;
-    /**
-     * What is decided here, for the OutcomeRecorder: ACCEPTED progress events, expired requests and replays of
-     * duplicates. One path per key keeps a request's status records in order.
-     */
-    public static final OutputTag<Outcome> DECIDED = new OutputTag<>("admission-decided") {};
+    private static final long serialVersionUID = 2L;
 
     private final Duration stateTtl;
     private transient ValueState<Boolean> seen;
@@ -50,19 +49,37 @@ public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelo
         long now = System.currentTimeMillis();
         if (seen.value() != null) {
             duplicates.inc();
-            ctx.output(DECIDED, Outcomes.replay(r, now));
+            Outcome replay = r.decided == null ? Outcomes.replay(r, now) : replayOf(r.decided, now);
+            out.collect(RequestEnvelope.carrying(replay));
             return;
         }
         seen.update(Boolean.TRUE);
-        ctx.output(DECIDED, Outcomes.accepted(r, now));
+        if (r.decided != null) { // rejected by the parser: its FAILED outcome is the ID's one final state
+            out.collect(r);
+            return;
+        }
+        out.collect(RequestEnvelope.carrying(Outcomes.accepted(r, now)));
         if (now > r.deadlineMs) {
             expired.inc();
-            ctx.output(DECIDED, Outcomes.failure(r, ErrorCode.DEADLINE_EXCEEDED, "deadline passed "
+            out.collect(RequestEnvelope.carrying(Outcomes.failure(r, ErrorCode.DEADLINE_EXCEEDED, "deadline passed "
                     + (now - r.deadlineMs) + " ms before the request reached the pipeline; the model was not run",
-                    now));
+                    now)));
             return;
         }
         out.collect(r);
+    }
+
+    /** A rejected record whose ID is already known: the stored outcome answers it, as for any duplicate. */
+    private static Outcome replayOf(Outcome rejection, long now) {
+        Outcome o = rejection.copy();
+        o.state = null;
+        o.errorCode = null;
+        o.reason = null;
+        o.result = null;
+        o.finishedAt = now;
+        o.callbackUrl = null;
+        o.replay = true;
+        return o;
     }
 
     /** State TTL shared by the trackers. */

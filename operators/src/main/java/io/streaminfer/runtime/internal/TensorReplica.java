@@ -29,26 +29,7 @@ import java.util.Map;
 final class TensorReplica extends TorchReplica {
     TensorReplica(ModelVersion version, DeviceSpec device, int workers, RuntimeListener listener) {
         super(version, device, workers, listener);
-    }
-
-    @Override
-    protected PreparedRequest prepareValid(InferenceRequest request, int rows) {
-        long rowElements = 0;
-        long bytes = 64;
-        for (Tensor t : request.inputs()) {
-            long elements = Tensor.elementCount(t.shape());
-            rowElements += elements / Math.max(1, rows);
-            bytes += elements * 8; // the parsed arrays, and their copy into the stacked input
-        }
-        for (TensorSpec o : config.outputs()) {
-            long perRow = 1;
-            for (int d = 1; d < o.rank(); d++) {
-                perRow *= Math.max(1, o.dim(d));
-            }
-            bytes += perRow * rows * (8 + 12); // the output array and its JSON
-        }
-        int cost = config.maxBatchElements() > 0 ? (int) Math.min(Integer.MAX_VALUE, Math.max(1, rowElements)) : 1;
-        return new PreparedRequest(request, rows, cost, (long) cost * rows, bytes, request, this);
+        preparer(new TensorPreparer(version));
     }
 
     @Override

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.contract.model.DeviceSpec;
@@ -15,8 +14,6 @@ import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.RuntimeListener;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -27,17 +24,12 @@ import java.util.List;
  * token_type_ids)} and returning its last hidden state {@code [batch, tokens, dim]}, then mean (or CLS) pooling and
  * L2 normalisation, as sentence-transformers does.
  *
- * <p>Each row is tokenized once, in {@link #prepare}, and only as far as the model reads it ({@link
- * BoundedTokenizer}). A call's rows are sorted by length and run in passes of at most {@code max_batch_size} rows and
+ * <p>Each row is tokenized once, by {@link TextPreparer} (here in {@link #prepare}, or where the job parses the
+ * request), and only as far as the model reads it ({@link BoundedTokenizer}). A call's rows are sorted by length and run in passes of at most {@code max_batch_size} rows and
  * the call's token budget (rows × longest row), so rows are padded only to similar ones and the native memory of one
  * pass is bounded (attention is rows × heads × length², a few MB at the default budget).
  */
 final class TextEmbeddingReplica extends TorchReplica {
-    /** A prepared request's rows: token ids, and type ids when not all zero. */
-    private record Rows(long[][] ids, long[][] typeIds) {
-    }
-
-    private final BoundedTokenizer tokenizer;
     private final ModelConfig.TextSettings text;
     private final String inputName;
     private final String outputName;
@@ -49,13 +41,11 @@ final class TextEmbeddingReplica extends TorchReplica {
         this.inputName = config.inputs().get(0).name();
         this.outputName = config.outputs().get(0).name();
         this.dim = (int) config.outputs().get(0).dim(1);
-        Path tokenizerFile = version.directory().resolve(text.tokenizer());
         try {
-            this.tokenizer = new BoundedTokenizer(tokenizerFile, text.maxLength());
-        } catch (IOException | RuntimeException e) {
+            preparer(new TextPreparer(version));
+        } catch (RuntimeException e) {
             super.close();
-            throw new IllegalStateException("cannot load tokenizer " + tokenizerFile + " of " + version.key() + ": "
-                    + e.getMessage(), e);
+            throw e;
         }
         selfCheck();
     }
@@ -70,44 +60,12 @@ final class TextEmbeddingReplica extends TorchReplica {
     }
 
     @Override
-    protected PreparedRequest prepareValid(InferenceRequest request, int rows) {
-        String[] strings = request.input(inputName).strings();
-        long[][] ids = new long[strings.length][];
-        long[][] types = null;
-        int longest = 1;
-        long real = 0;
-        for (int i = 0; i < strings.length; i++) {
-            BoundedTokenizer.Tokens t = tokenizer.encode(strings[i]);
-            if (t.truncated() && text.overflow() == ModelConfig.Overflow.REFUSE) {
-                throw InferenceException.invalidInput("input '" + inputName + "' row " + i + " is longer than the "
-                        + text.maxLength() + " tokens model " + version.key() + " reads (text.max_length); shorten "
-                        + "it, or set text.overflow: truncate in its model.yaml");
-            }
-            ids[i] = t.ids();
-            if (t.typeIds() != null) {
-                if (types == null) {
-                    types = new long[strings.length][];
-                }
-                types[i] = t.typeIds();
-            }
-            longest = Math.max(longest, t.ids().length);
-            real += t.ids().length;
-        }
-        // Memory until answered: the ids, the embeddings, and about 12 bytes of JSON per float of the response.
-        long bytes = real * Long.BYTES * (types == null ? 1 : 2) + (long) strings.length * dim * (Float.BYTES + 12)
-                + 64L * strings.length;
-        // The answer needs the id and the outputs asked for, not the text: drop it.
-        InferenceRequest slim = new InferenceRequest(request.id(), null, List.of(), request.outputs());
-        return new PreparedRequest(slim, rows, longest, real, bytes, new Rows(ids, types), this);
-    }
-
-    @Override
     protected void execute(List<PreparedRequest> requests, long maxBatchTokens, Prediction[] out) {
         // Every row of the call, shortest first; a row is (request, row within it).
         List<int[]> rows = new ArrayList<>();
         float[][] embeddings = new float[requests.size()][];
         for (int k = 0; k < requests.size(); k++) {
-            Rows r = (Rows) requests.get(k).payload();
+            TextRows r = (TextRows) requests.get(k).payload();
             embeddings[k] = new float[r.ids().length * dim];
             for (int j = 0; j < r.ids().length; j++) {
                 rows.add(new int[] {k, j, r.ids()[j].length});
@@ -130,7 +88,7 @@ final class TextEmbeddingReplica extends TorchReplica {
         }
         for (int k = 0; k < requests.size(); k++) {
             if (out[k] == null) {
-                int n = ((Rows) requests.get(k).payload()).ids().length;
+                int n = ((TextRows) requests.get(k).payload()).ids().length;
                 out[k] = Prediction.success(respond(requests.get(k).request(),
                         List.of(Tensor.ofFloats(outputName, new long[] {n, dim}, embeddings[k]))));
             }
@@ -156,7 +114,7 @@ final class TextEmbeddingReplica extends TorchReplica {
         long[] types = new long[batch * length];
         long real = 0;
         for (int b = 0; b < batch; b++) {
-            Rows r = (Rows) requests.get(pass.get(b)[0]).payload();
+            TextRows r = (TextRows) requests.get(pass.get(b)[0]).payload();
             int j = pass.get(b)[1];
             long[] rowIds = r.ids()[j];
             System.arraycopy(rowIds, 0, ids, b * length, rowIds.length);
@@ -191,13 +149,5 @@ final class TextEmbeddingReplica extends TorchReplica {
             System.arraycopy(all, b * dim, embeddings[row[0]], row[1] * dim, dim);
         }
         listener.onForward(version, batch, real, (long) batch * length);
-    }
-
-    @Override
-    public void close() {
-        if (tokenizer != null) {
-            tokenizer.close();
-        }
-        super.close();
     }
 }

@@ -17,10 +17,10 @@ import io.streaminfer.contract.Tensor;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelConfig;
 import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.contract.model.RequestValidator;
 import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.RequestPreparer;
 import io.streaminfer.runtime.RuntimeListener;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -45,6 +45,7 @@ abstract class TorchReplica implements ModelReplica {
     protected final Model model;
     protected final RuntimeListener listener;
     private final int workers;
+    private RequestPreparer preparer;
     private final ConcurrentLinkedQueue<Predictor<NDList, NDList>> idle = new ConcurrentLinkedQueue<>();
     private final List<Predictor<NDList, NDList>> allPredictors = new CopyOnWriteArrayList<>();
 
@@ -86,14 +87,15 @@ abstract class TorchReplica implements ModelReplica {
         return workers;
     }
 
-    @Override
-    public final PreparedRequest prepare(InferenceRequest request) {
-        int rows = RequestValidator.validate(request, config);
-        return prepareValid(request, rows);
+    /** The kind's preparer; set once by the subclass's constructor. */
+    protected final void preparer(RequestPreparer preparer) {
+        this.preparer = preparer;
     }
 
-    /** A request that passed the declared signature; throws INVALID_INPUT for what the kind checks beyond it. */
-    protected abstract PreparedRequest prepareValid(InferenceRequest request, int rows);
+    @Override
+    public final PreparedRequest prepare(InferenceRequest request) {
+        return preparer.prepare(request);
+    }
 
     /**
      * Runs prepared requests of this replica, writing one prediction per request into {@code out}; a model failure
@@ -108,9 +110,9 @@ abstract class TorchReplica implements ModelReplica {
         List<Integer> index = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
             PreparedRequest p = requests.get(i);
-            if (p.preparedBy() != this) {
-                out[i] = Prediction.failure(ErrorCode.INTERNAL, "request " + p.id() + " was prepared for another "
-                        + "replica than " + version.key());
+            if (!p.modelKey().equals(version.key())) {
+                out[i] = Prediction.failure(ErrorCode.INTERNAL, "request " + p.id() + " was prepared for "
+                        + p.modelKey() + ", not for " + version.key());
             } else {
                 mine.add(p);
                 index.add(i);
@@ -240,6 +242,9 @@ abstract class TorchReplica implements ModelReplica {
 
     @Override
     public void close() {
+        if (preparer != null) {
+            preparer.close();
+        }
         for (Predictor<NDList, NDList> p : allPredictors) {
             p.close();
         }

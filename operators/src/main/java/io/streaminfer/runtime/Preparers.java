@@ -1,0 +1,43 @@
+package io.streaminfer.runtime;
+
+import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.model.ModelKind;
+import io.streaminfer.contract.model.ModelVersion;
+import io.streaminfer.contract.model.RequestValidator;
+import io.streaminfer.runtime.internal.TensorPreparer;
+import io.streaminfer.runtime.internal.TextPreparer;
+
+/** The {@link RequestPreparer} of a model version's kind. */
+public final class Preparers {
+    private Preparers() {}
+
+    /** What a replica of {@code version} would do before batching: for text, cut and tokenize. */
+    public static RequestPreparer load(ModelVersion version) {
+        return version.config().kind() == ModelKind.TEXT_EMBEDDING ? new TextPreparer(version)
+                : new TensorPreparer(version);
+    }
+
+    /**
+     * Checks the signature only, every row costing 1 and the request kept as it came: for stand-ins of the model
+     * (the no-op benchmark) that do not read the inputs.
+     */
+    public static RequestPreparer validating(ModelVersion version) {
+        return new RequestPreparer() {
+            @Override
+            public ModelVersion model() {
+                return version;
+            }
+
+            @Override
+            public PreparedRequest prepare(InferenceRequest request) {
+                int rows = RequestValidator.validate(request, version.config());
+                return new PreparedRequest(version.key(), new InferenceRequest(request.id(), null,
+                        java.util.List.of(), request.outputs()), rows, 1, rows, 64, null);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+}

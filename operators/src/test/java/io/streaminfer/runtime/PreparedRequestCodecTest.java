@@ -1,0 +1,94 @@
+package io.streaminfer.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.streaminfer.contract.Datatype;
+import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.RequestedOutput;
+import io.streaminfer.contract.Tensor;
+import io.streaminfer.runtime.internal.TextRows;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PreparedRequestCodecTest {
+
+    @Test
+    void textRowsRoundTripAsTokensWithTheirCostsAndRequestedOutputs() {
+        long[][] ids = {{101, 2023, 2003, 102}, {101, 30521, 1_999_999, 102}, {101, 102}};
+        InferenceRequest slim = new InferenceRequest("resp-1", null, List.of(),
+                List.of(new RequestedOutput("embedding", null)));
+        PreparedRequest p = new PreparedRequest("all-minilm-l6-v2:1", slim, 3, 4, 10, 4_000,
+                new TextRows(ids, null));
+
+        PreparedRequest back = PreparedRequestCodec.decode(PreparedRequestCodec.encode(p));
+
+        assertThat(back.modelKey()).isEqualTo("all-minilm-l6-v2:1");
+        assertThat(back.id()).isEqualTo("resp-1");
+        assertThat(back.request().outputs()).extracting(RequestedOutput::name).containsExactly("embedding");
+        assertThat(back.rows()).isEqualTo(3);
+        assertThat(back.maxRowCost()).isEqualTo(4);
+        assertThat(back.realCost()).isEqualTo(10);
+        assertThat(back.bytes()).isEqualTo(4_000);
+        TextRows rows = (TextRows) back.payload();
+        assertThat(rows.ids()).isDeepEqualTo(ids);
+        assertThat(rows.typeIds()).isNull();
+    }
+
+    @Test
+    void typeIdsTravelOnlyForTheRowsThatHaveThem() {
+        long[][] ids = {{101, 7, 102}, {101, 8, 9, 102}};
+        long[][] types = {null, {0, 0, 1, 1}};
+        PreparedRequest p = new PreparedRequest("m:1", new InferenceRequest(null, List.of()), 2, 4, 7, 1,
+                new TextRows(ids, types));
+        TextRows rows = (TextRows) PreparedRequestCodec.decode(PreparedRequestCodec.encode(p)).payload();
+        assertThat(rows.typeIds()[0]).isNull();
+        assertThat(rows.typeIds()[1]).containsExactly(0, 0, 1, 1);
+        assertThat(PreparedRequestCodec.decode(PreparedRequestCodec.encode(p)).id()).isNull();
+    }
+
+    @Test
+    void tensorsRoundTripRawForEveryDatatype() {
+        List<Tensor> inputs = List.of(
+                Tensor.ofFloats("f", new long[] {2, 2}, new float[] {1.5f, -2, Float.NaN, 3e38f}),
+                new Tensor("l", Datatype.INT64, new long[] {1, 3}, new long[] {Long.MIN_VALUE, 0, Long.MAX_VALUE}),
+                new Tensor("b", Datatype.BOOL, new long[] {1, 2}, new boolean[] {true, false}),
+                new Tensor("d", Datatype.FP64, new long[] {1, 1}, new double[] {Math.PI}),
+                new Tensor("u", Datatype.UINT8, new long[] {1, 2}, new long[] {0, 255}),
+                new Tensor("s", Datatype.BYTES, new long[] {1, 2}, new String[] {"é", ""}));
+        InferenceRequest r = new InferenceRequest("t", inputs);
+        PreparedRequest p = new PreparedRequest("tiny-mlp:1", r, 1, 1, 1, 100, r);
+
+        PreparedRequest back = PreparedRequestCodec.decode(PreparedRequestCodec.encode(p));
+
+        assertThat(back.payload()).isSameAs(back.request());
+        for (Tensor t : inputs) {
+            Tensor got = back.request().input(t.name());
+            assertThat(got.datatype()).isEqualTo(t.datatype());
+            assertThat(got.shape()).containsExactly(t.shape());
+            assertThat(Arrays.deepEquals(new Object[] {got.data()}, new Object[] {t.data()})).as(t.name()).isTrue();
+        }
+    }
+
+    @Test
+    void aRequestWithoutPayloadRoundTrips() {
+        PreparedRequest p = new PreparedRequest("m:2", new InferenceRequest("x", List.of()), 5, 1, 5, 64, null);
+        PreparedRequest back = PreparedRequestCodec.decode(PreparedRequestCodec.encode(p));
+        assertThat(back.payload()).isNull();
+        assertThat(back.rows()).isEqualTo(5);
+    }
+
+    @Test
+    void truncatedOrForeignBytesAreRefusedClearly() {
+        PreparedRequest p = new PreparedRequest("m:1", new InferenceRequest("x", List.of()), 1, 1, 1, 1,
+                new TextRows(new long[][] {{1, 2, 3}}, null));
+        byte[] bytes = PreparedRequestCodec.encode(p);
+        assertThatThrownBy(() -> PreparedRequestCodec.decode(Arrays.copyOf(bytes, bytes.length - 2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("truncated prepared request");
+        byte[] foreign = bytes.clone();
+        foreign[0] = 9;
+        assertThatThrownBy(() -> PreparedRequestCodec.decode(foreign))
+                .hasMessage("prepared request of encoding version 9; this build reads 1");
+    }
+}
