@@ -21,7 +21,19 @@ public final class Topics {
     public static final int DEFAULT_DEAD_LETTER_PARTITIONS = 1;
     public static final int DEFAULT_CALLBACK_PARTITIONS = 4;
 
+    /**
+     * {@code max.message.bytes} of the requests, results and dead-letter topics: Kafka's default (1 MiB) would refuse
+     * requests the job and the bridge accept (4 MiB by default) and their dead letters; large tensor results too.
+     * Clients writing them raise {@code max.request.size} to match.
+     */
+    public static final int MAX_MESSAGE_BYTES = 16 << 20;
+
     private Topics() {}
+
+    /** True for the topics that carry whole requests or results, and so need {@link #MAX_MESSAGE_BYTES}. */
+    public static boolean carriesPayloads(String defaultName) {
+        return REQUESTS.equals(defaultName) || RESULTS.equals(defaultName) || DEAD_LETTERS.equals(defaultName);
+    }
 
     /** True for the topics that must be created with {@code cleanup.policy=compact}. */
     public static boolean isCompacted(String defaultName) {

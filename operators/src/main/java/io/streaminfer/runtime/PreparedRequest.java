@@ -69,6 +69,20 @@ public final class PreparedRequest {
         return bytes;
     }
 
+    /** Each row's own cost (a text row's tokens); rows of tensor requests all cost {@link #maxRowCost()}. */
+    public int[] rowCosts() {
+        if (payload instanceof io.streaminfer.runtime.internal.TextRows text) {
+            int[] costs = new int[text.ids().length];
+            for (int i = 0; i < costs.length; i++) {
+                costs[i] = text.ids()[i].length;
+            }
+            return costs;
+        }
+        int[] costs = new int[rows];
+        java.util.Arrays.fill(costs, maxRowCost);
+        return costs;
+    }
+
     /** The model's own form of the inputs; for replicas and the codec. */
     public Object payload() {
         return payload;

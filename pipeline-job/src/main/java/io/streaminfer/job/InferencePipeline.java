@@ -1,5 +1,6 @@
 package io.streaminfer.job;
 
+import io.streaminfer.contract.Topics;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.inference.BatchingSettings;
@@ -17,6 +18,7 @@ import io.streaminfer.flink.status.AdmissionTracker;
 import io.streaminfer.flink.status.OutcomeRecorder;
 import io.streaminfer.flink.status.PublishedFinals;
 import io.streaminfer.job.config.JobConfig;
+import io.streaminfer.job.config.MemoryBudget;
 import io.streaminfer.job.kafka.RawRecordDeserializer;
 import io.streaminfer.job.kafka.RecordSerializers;
 import io.streaminfer.job.kafka.StatusTopicReader;
@@ -27,19 +29,26 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds the inference topology on an environment:
@@ -56,6 +65,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * so savepoints survive upgrades of the job.
  */
 public final class InferencePipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(InferencePipeline.class);
+
     private InferencePipeline() {}
 
     public static void build(StreamExecutionEnvironment env, JobConfig config) {
@@ -66,12 +77,18 @@ public final class InferencePipeline {
             }
         }
         Duration ttl = Duration.ofMinutes(config.state.ttlMinutes);
+        MemoryBudget memory = MemoryBudget.of(config, taskHeapPerSlot(env.getConfiguration()));
+        if (!memory.problems().isEmpty()) {
+            throw new IllegalArgumentException("invalid job config for these task managers ("
+                    + memory.problems().size() + " problem(s)):\n  - " + String.join("\n  - ", memory.problems()));
+        }
+        LOG.info("Memory: {}", memory.describe());
 
         DataStream<RawRecord> raw = env.fromSource(source(config), WatermarkStrategy.noWatermarks(), "requests")
                 .uid("requests-source");
         SingleOutputStreamOperator<RequestEnvelope> parsed = raw
                 .process(new RequestParser(config.models.dir, config.limits.maxRequestBytes, config.servedModels(),
-                        config.models.noOpModel ? PreparerFactory.validating() : PreparerFactory.real()))
+                        "no-op".equals(config.models.standIn) ? PreparerFactory.validating() : PreparerFactory.real()))
                 .uid("parse").name("parse, validate and prepare");
         DataStream<Rejection> rejected = parsed.getSideOutput(RequestParser.REJECTED);
         // Rejections claim their ID at admission like any request, so every outcome takes the one keyed path.
@@ -84,8 +101,9 @@ public final class InferencePipeline {
                 .process(new AdmissionTracker(ttl))
                 .uid("admission").name("admission (status, idempotency, deadlines)");
 
-        BatchingInferenceFunction inference = new BatchingInferenceFunction(inferenceSettings(config),
-                config.models.noOpModel ? StandInReplicas.noOp() : null);
+        BatchingInferenceFunction inference = new BatchingInferenceFunction(
+                inferenceSettings(config, memory.maxInFlightBytes()),
+                standIns(config.models.standIn));
         long timeout = config.async.timeoutMs;
         int capacity = config.async.capacity;
         SingleOutputStreamOperator<Outcome> inferred;
@@ -117,6 +135,13 @@ public final class InferencePipeline {
                 .uid("dlq-sink").name("dead letters");
     }
 
+    private static StandInReplicas standIns(String standIn) {
+        if (standIn == null) {
+            return null;
+        }
+        return standIn.equals("gpu") ? StandInReplicas.gpu() : StandInReplicas.noOp();
+    }
+
     /** Retry when an outcome is a transient fault of ours; serializable, as the job graph is. */
     static final class AnyTransient implements java.util.function.Predicate<java.util.Collection<Outcome>>,
             java.io.Serializable {
@@ -141,14 +166,41 @@ public final class InferencePipeline {
         return new StatusTopicReader(config.topics.status, props, 120_000, 5_000_000);
     }
 
+    /**
+     * A slot's share of the task managers' task heap, from the cluster's configuration as the job sees it where it
+     * is built (a session cluster's JobManager has the task managers' settings); null when it declares none, as in a
+     * local MiniCluster.
+     */
+    static Long taskHeapPerSlot(ReadableConfig environment) {
+        Configuration c = Configuration.fromMap(environment.toMap());
+        boolean declared = c.contains(TaskManagerOptions.TOTAL_PROCESS_MEMORY)
+                || c.contains(TaskManagerOptions.TOTAL_FLINK_MEMORY)
+                || (c.contains(TaskManagerOptions.TASK_HEAP_MEMORY) && c.contains(TaskManagerOptions.MANAGED_MEMORY_SIZE));
+        if (!declared) {
+            return null;
+        }
+        try {
+            TaskExecutorProcessSpec spec = TaskExecutorProcessUtils.processSpecFromConfig(c);
+            return spec.getTaskHeapSize().getBytes() / Math.max(1, spec.getNumSlots());
+        } catch (RuntimeException e) {
+            LOG.warn("Cannot work out the task managers' heap from the configuration ({}); the memory budget is "
+                    + "not checked against it", e.getMessage());
+            return null;
+        }
+    }
+
     static InferenceSettings inferenceSettings(JobConfig config) {
+        return inferenceSettings(config, MemoryBudget.of(config, null).maxInFlightBytes());
+    }
+
+    static InferenceSettings inferenceSettings(JobConfig config, long maxInFlightBytes) {
         InferenceSettings.Builder b = InferenceSettings.builder()
                 .modelsDir(config.models.dir)
                 .models(config.servedModels())
                 .device(config.models.device)
                 .workers(config.models.workers)
                 .timeoutMs(config.async.timeoutMs)
-                .maxInFlightBytes(config.limits.maxInFlightBytes)
+                .maxInFlightBytes(maxInFlightBytes)
                 .defaultBatching(knobs(config.batching.defaults));
         config.batching.perModel.forEach((model, k) -> b.batching(model, knobs(k)));
         return b.build();
@@ -183,6 +235,9 @@ public final class InferencePipeline {
         if (config.exactlyOnce()) {
             props.setProperty("isolation.level", "read_committed");
         }
+        // Fetched ahead is heap: bound it (Kafka's defaults allow 50 MiB per fetch); see MemoryBudget.
+        props.putIfAbsent("fetch.max.bytes", Long.toString(MemoryBudget.DEFAULT_FETCH_MAX_BYTES));
+        props.putIfAbsent("max.partition.fetch.bytes", Long.toString(MemoryBudget.DEFAULT_PARTITION_FETCH_BYTES));
         return KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(config.kafka.bootstrapServers)
                 .setTopics(config.topics.requests)
@@ -197,6 +252,9 @@ public final class InferencePipeline {
         Properties props = clientProperties(config);
         // Results are small and latency matters more than a few percent of throughput.
         props.putIfAbsent("linger.ms", "1");
+        props.putIfAbsent("buffer.memory", Long.toString(MemoryBudget.DEFAULT_BUFFER_MEMORY));
+        // Dead letters carry whole requests, results may be large tensors: as large as the topics take.
+        props.putIfAbsent("max.request.size", Integer.toString(Topics.MAX_MESSAGE_BYTES));
         var builder = KafkaSink.<T>builder()
                 .setBootstrapServers(config.kafka.bootstrapServers)
                 .setRecordSerializer(schema)

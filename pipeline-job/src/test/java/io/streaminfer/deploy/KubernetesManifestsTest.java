@@ -271,6 +271,11 @@ class KubernetesManifestsTest {
         for (Map.Entry<String, JsonNode> t : topics.entrySet()) {
             JsonNode topic = t.getValue();
             JsonNode spec = topic.path("spec");
+            if (Topics.carriesPayloads(t.getKey())) {
+                assertThat(spec.path("config").path("max.message.bytes").asInt()).as(t.getKey()
+                        + " takes requests and results of up to Topics.MAX_MESSAGE_BYTES")
+                        .isEqualTo(Topics.MAX_MESSAGE_BYTES);
+            }
             String policy = spec.path("config").path("cleanup.policy").asText("delete");
             assertThat(Arrays.asList(policy.split(","))).as(t.getKey() + " cleanup.policy")
                     .matches(p -> p.contains("compact") == Topics.isCompacted(t.getKey()));

@@ -16,4 +16,12 @@ public interface StandInReplicas extends Serializable {
     static StandInReplicas noOp() {
         return (v, workers) -> new NoOpReplica(v, workers);
     }
+
+    /**
+     * Takes, per pass, the time an H100 takes for a MiniLM-sized encoder ({@link GpuStandInReplica}): whether the
+     * pipeline keeps a GPU busy, on a machine without one. One worker per replica: one GPU.
+     */
+    static StandInReplicas gpu() {
+        return (v, workers) -> new GpuStandInReplica(v, 1);
+    }
 }

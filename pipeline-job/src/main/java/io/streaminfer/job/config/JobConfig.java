@@ -74,8 +74,11 @@ public final class JobConfig implements Serializable {
         public Integer workers;
         /** Check at submission that the repository exists and serves the listed models (off when the client cannot see it). */
         public boolean checkOnSubmit = true;
-        /** Benchmarks only: answer every request at once without a model, to measure the pipeline's own ceiling. */
-        public boolean noOpModel = false;
+        /**
+         * Benchmarks only: {@code no-op} answers every request at once without a model (the pipeline's own ceiling);
+         * {@code gpu} takes the time an H100 would per batch (no model, no GPU); null runs the real models.
+         */
+        public String standIn;
     }
 
     public static final class BatchingKnobs implements Serializable {
@@ -124,8 +127,11 @@ public final class JobConfig implements Serializable {
     public static final class Limits implements Serializable {
         private static final long serialVersionUID = 2L;
         public int maxRequestBytes = 4 << 20;
-        /** Bytes that requests in flight in one inference subtask may hold (payloads, prepared inputs, results). */
-        public long maxInFlightBytes = 256L << 20;
+        /**
+         * Bytes that requests in flight in one inference subtask may hold (prepared inputs, results); 0 derives it
+         * from the task managers' heap (see {@code MemoryBudget}).
+         */
+        public long maxInFlightBytes = 0;
     }
 
     public static final class Delivery implements Serializable {
@@ -244,6 +250,10 @@ public final class JobConfig implements Serializable {
                 p.add("models.device: " + e.getMessage());
             }
         }
+        if (models.standIn != null && !List.of("no-op", "gpu").contains(models.standIn)) {
+            p.add("models.stand-in must be no-op or gpu (benchmarks only), or absent for the real models, not '"
+                    + models.standIn + "'");
+        }
         if (models.workers != null && models.workers < 1) {
             p.add("models.workers must be >= 1 (or absent to keep each model's own), got " + models.workers);
         }
@@ -262,8 +272,9 @@ public final class JobConfig implements Serializable {
                         + "catches a stuck model call first: raise async.timeout-ms or lower watchdog-min-ms");
             }
         }
-        if (limits.maxInFlightBytes < 1 << 20) {
-            p.add("limits.max-in-flight-bytes must be >= 1048576 (1 MiB), got " + limits.maxInFlightBytes);
+        if (limits.maxInFlightBytes != 0 && limits.maxInFlightBytes < 1 << 20) {
+            p.add("limits.max-in-flight-bytes must be 0 (derived from the task heap) or >= 1048576 (1 MiB), got "
+                    + limits.maxInFlightBytes);
         }
         if (async.retries < 0 || async.retryDelayMs < 0) {
             p.add("async.retries and async.retry-delay-ms must be >= 0");

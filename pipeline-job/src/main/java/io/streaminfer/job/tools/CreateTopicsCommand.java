@@ -302,6 +302,8 @@ public final class CreateTopicsCommand implements Callable<Integer> {
                 replicationFactor < 0 ? Optional.empty() : Optional.of(replicationFactor));
         if (t.compacted()) {
             nt.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+        } else if (Topics.carriesPayloads(t.defaultName)) {
+            nt.configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES)));
         }
         return nt;
     }

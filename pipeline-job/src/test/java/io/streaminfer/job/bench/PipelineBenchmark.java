@@ -284,7 +284,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 + "kafka: {bootstrap-servers: '" + kafka.bootstrapServers() + "', group-id: " + prefix + "}\n"
                 + "topics: {requests: " + prefix + ".requests, results: " + prefix + ".results, status: "
                 + prefix + ".status, dead-letters: " + prefix + ".dlq}\n"
-                + "models: {dir: '" + modelsDir + "', serve: [" + model + "], no-op-model: " + noOp
+                + "models: {dir: '" + modelsDir + "', serve: [" + model + "]"
+                + (noOp ? ", stand-in: no-op" : name.startsWith("gpu") ? ", stand-in: gpu" : "")
                 + (workers != null ? ", workers: " + workers : "") + "}\n"
                 + "batching: {defaults: {" + batching + "}}\n"
                 + (before ? "async: {capacity: 256, timeout-ms: 30000}\n" : "")

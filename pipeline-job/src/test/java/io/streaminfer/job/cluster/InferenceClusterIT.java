@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 class InferenceClusterIT {
     private static final Logger LOG = LoggerFactory.getLogger(InferenceClusterIT.class);
     private static final int PARALLELISM = 2;
-    private static final Duration SETTLE = Duration.ofMinutes(3);
+    /** Generous: on a busy 2-core machine 3,000 real texts take minutes; a healthy run ends far sooner. */
+    private static final Duration SETTLE = Duration.ofMinutes(10);
 
     static LocalFlinkCluster cluster;
     static EmbeddedKafka kafka;
@@ -142,8 +143,125 @@ class InferenceClusterIT {
      * backlog. At-least-once: what was computed after the last checkpoint is computed and published again (same
      * state and result, new timestamps); readers deduplicate by ID.
      */
+    /**
+     * Bursts of large requests near the job's 4 MiB limit: 60 texts of ~3.9 MB each, then 6 requests of 32 rows of
+     * ~100 KB each. Every one ends SUCCEEDED (texts are cut to what the model reads before they are tokenized), no
+     * task manager runs out of memory, dies or restarts, and their resident memory stays under the process size.
+     * Their peak heap is printed (sampled; it counts garbage not yet collected).
+     */
     @Test
     @Order(3)
+    void burstsOfLargeRequestsAllSucceedWithinTheTaskManagersMemory() throws Exception {
+        try (InferenceTraffic traffic = new InferenceTraffic(kafka, "large", PARALLELISM, configDir)) {
+            Map<String, Long> pids = cluster.taskManagerPids();
+            String job = submit(traffic.configFile);
+            List<String> texts = io.streaminfer.job.bench.RealTexts.load(
+                    Path.of(System.getProperty("streaminfer.models.dir")));
+            StringBuilder big = new StringBuilder();
+            for (int i = 0; big.length() < 3_900_000; i++) {
+                big.append(texts.get(i % texts.size())).append(' ');
+            }
+            String huge = big.substring(0, 3_900_000);
+            List<String> single = traffic.ids("huge", 60);
+            List<String> multi = traffic.ids("rows", 6);
+            HeapSampler heap = new HeapSampler(pids.keySet());
+            heap.start();
+            long t0 = System.nanoTime();
+            for (String id : single) {
+                traffic.send(id, huge);
+            }
+            for (int r = 0; r < multi.size(); r++) {
+                List<String> rows = new ArrayList<>();
+                for (int k = 0; k < 32; k++) {
+                    int from = (r * 32 + k) * 997 % (huge.length() - 100_000);
+                    rows.add(huge.substring(from, from + 100_000));
+                }
+                traffic.sendRows(multi.get(r), rows);
+            }
+            traffic.flush();
+            List<String> all = new ArrayList<>(single);
+            all.addAll(multi);
+            await().atMost(SETTLE).until(() -> traffic.allDone(all));
+            heap.stop();
+            LOG.info("LARGE: {} requests of ~3.9 MB and {} of 32 x 100 KB final in {} ms; {}", single.size(),
+                    multi.size(), ms(t0), heap.report());
+
+            assertThat(traffic.notCleanlySucceeded(all)).isEmpty();
+            assertThat(cluster.rest.job(job).path("timestamps").path("RESTARTING").asLong())
+                    .as("the job never restarted").isZero();
+            assertThat(cluster.taskManagerPids()).as("no task manager died").isEqualTo(pids);
+            for (String tm : pids.keySet()) {
+                assertThat(cluster.logLines(tm, "OutOfMemoryError")).as(tm).isEmpty();
+                assertThat(heap.peakRssBytes(tm)).as("peak RSS of %s (process size 3g)", tm)
+                        .isLessThan(3L << 30);
+            }
+            cluster.submit("--cancel", job);
+        }
+    }
+
+    /** Polls the task managers' heap through Flink's REST API and reads their peak RSS from /proc. */
+    private static final class HeapSampler {
+        private final Set<String> tms;
+        private final Map<String, Long> peakUsed = new java.util.concurrent.ConcurrentHashMap<>();
+        private final Map<String, Long> max = new java.util.concurrent.ConcurrentHashMap<>();
+        private volatile boolean running = true;
+        private final Thread thread;
+
+        HeapSampler(Set<String> tms) {
+            this.tms = tms;
+            this.thread = new Thread(() -> {
+                while (running) {
+                    for (String tm : tms) {
+                        try {
+                            for (JsonNode m : cluster.rest.get("/taskmanagers/" + tm + "/metrics?get="
+                                    + "Status.JVM.Memory.Heap.Used,Status.JVM.Memory.Heap.Max")) {
+                                long v = m.path("value").asLong();
+                                if (m.path("id").asText().endsWith("Used")) {
+                                    peakUsed.merge(tm, v, Math::max);
+                                } else {
+                                    max.put(tm, v);
+                                }
+                            }
+                        } catch (Exception e) {
+                            // a sample missed is not a failure
+                        }
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
+                }
+            }, "heap-sampler");
+            thread.setDaemon(true);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join(5_000);
+        }
+
+        long peakRssBytes(String tm) throws java.io.IOException {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + cluster.pid(tm) + "/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+                }
+            }
+            return -1;
+        }
+
+        String report() throws java.io.IOException {
+            StringBuilder sb = new StringBuilder();
+            for (String tm : tms) {
+                sb.append(String.format("%s: peak heap %d of %d MiB, peak RSS %d MiB; ", tm,
+                        peakUsed.getOrDefault(tm, 0L) >> 20, max.getOrDefault(tm, 0L) >> 20, peakRssBytes(tm) >> 20));
+            }
+            return sb.toString();
+        }
+    }
+
+    @Test
+    @Order(4)
     void killedTaskManagerLosesNoRequest() throws Exception {
         int n = 3_000;
         try (InferenceTraffic traffic = new InferenceTraffic(kafka, "failover", PARALLELISM, configDir)) {

@@ -1,7 +1,10 @@
 package io.streaminfer.job.cluster;
 
 import io.streaminfer.job.testing.TopicCollector;
+import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.KafkaContract;
+import io.streaminfer.contract.Tensor;
+import io.streaminfer.contract.Topics;
 import io.streaminfer.job.bench.RealTexts;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
@@ -15,6 +18,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -45,16 +49,21 @@ final class InferenceTraffic implements AutoCloseable {
     InferenceTraffic(EmbeddedKafka kafka, String prefix, int parallelism, Path dir) throws IOException {
         this.prefix = prefix;
         this.requestsTopic = prefix + ".requests";
-        kafka.createTopic(prefix + ".requests", parallelism);
-        kafka.createTopic(prefix + ".results", parallelism);
+        // As deploy's topic tool creates them: payload topics take records up to Topics.MAX_MESSAGE_BYTES.
+        Map<String, String> payloads = Map.of("max.message.bytes", Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        kafka.createTopic(prefix + ".requests", parallelism, payloads);
+        kafka.createTopic(prefix + ".results", parallelism, payloads);
         kafka.createTopic(prefix + ".status", parallelism, Map.of("cleanup.policy", "compact"));
-        kafka.createTopic(prefix + ".dlq", 1);
+        kafka.createTopic(prefix + ".dlq", 1, payloads);
         String yaml = jobConfigYaml(kafka.bootstrapServers(), prefix, System.getProperty("streaminfer.models.dir"),
                 parallelism);
         Files.createDirectories(dir);
         this.configFile = dir.resolve(prefix + ".yaml");
         Files.writeString(configFile, yaml);
-        this.producer = kafka.producer();
+        Properties producerProps = kafka.producerProps();
+        producerProps.put("max.request.size", Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        producerProps.put("buffer.memory", Long.toString(128L << 20));
+        this.producer = new KafkaProducer<>(producerProps);
         this.results = new TopicCollector(kafka.bootstrapServers(), prefix + ".results", "read_uncommitted");
         this.status = new TopicCollector(kafka.bootstrapServers(), prefix + ".status", "read_uncommitted");
     }
@@ -83,6 +92,15 @@ final class InferenceTraffic implements AutoCloseable {
         h.add(KafkaContract.HEADER_MODEL, MODEL.getBytes(StandardCharsets.UTF_8));
         producer.send(new ProducerRecord<>(requestsTopic, null, null, id.getBytes(StandardCharsets.UTF_8),
                 RealTexts.request(id, sentence), h));
+    }
+
+    /** A request of several text rows, each one as given. */
+    void sendRows(String id, List<String> rows) {
+        RecordHeaders h = new RecordHeaders();
+        h.add(KafkaContract.HEADER_MODEL, MODEL.getBytes(StandardCharsets.UTF_8));
+        producer.send(new ProducerRecord<>(requestsTopic, null, null, id.getBytes(StandardCharsets.UTF_8),
+                OipJson.writeRequest(new InferenceRequest(id, List.of(Tensor.ofStrings("text",
+                        rows.toArray(String[]::new))))), h));
     }
 
     /** The real texts of deploy/data (long-tailed lengths, 2 to 875 words), one per ID, in corpus order. */

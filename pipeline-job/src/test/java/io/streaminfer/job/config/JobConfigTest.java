@@ -79,7 +79,7 @@ class JobConfigTest {
                 .hasMessageContaining("batching.defaults.watchdog-factor must be >= 1")
                 .hasMessageContaining("async.timeout-ms (600000, the safety net) must be more than twice "
                         + "batching.per-model.all-minilm-l6-v2.watchdog-min-ms (400000)")
-                .hasMessageContaining("limits.max-in-flight-bytes must be >= 1048576")
+                .hasMessageContaining("limits.max-in-flight-bytes must be 0 (derived from the task heap) or >= 1048576")
                 .hasMessageContaining("5 problem(s)");
     }
 
