@@ -68,6 +68,9 @@ class CreateTopicsCommandIT {
         assertThat(cleanupPolicy(Topics.CALLBACKS)).isEqualTo("compact");
         assertThat(cleanupPolicy(Topics.REQUESTS)).isEqualTo("delete");
         assertThat(cleanupPolicy(Topics.RESULTS)).isEqualTo("delete");
+        for (String t : List.of(Topics.REQUESTS, Topics.RESULTS, Topics.DEAD_LETTERS)) {
+            assertThat(topicConfig(t, "max.message.bytes")).as(t).isEqualTo(Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        }
 
         assertThat(run("--bootstrap-servers", kafka.bootstrapServers())).as(err.toString()).isZero();
         assertThat(out.toString()).doesNotContain("created").contains(Topics.STATUS + " ", "exists");
@@ -106,8 +109,12 @@ class CreateTopicsCommandIT {
     }
 
     private static String cleanupPolicy(String topic) throws Exception {
+        return topicConfig(topic, "cleanup.policy");
+    }
+
+    private static String topicConfig(String topic, String key) throws Exception {
         ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         Config c = kafka.admin().describeConfigs(List.of(r)).all().get(10, TimeUnit.SECONDS).get(r);
-        return c.get("cleanup.policy").value();
+        return c.get(key).value();
     }
 }
