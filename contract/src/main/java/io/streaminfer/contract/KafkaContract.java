@@ -16,7 +16,8 @@ package io.streaminfer.contract;
  *       exactly when its request asked for binary outputs.</li>
  *   <li>Status topic (compacted): key = request ID, value = {@link StatusRecord} JSON.</li>
  *   <li>Dead-letter topic: key = request ID (or absent if none could be read), value = the original bytes as
- *       received, headers {@value #HEADER_ERROR_CODE} and {@value #HEADER_ERROR_REASON} plus the original headers.</li>
+ *       received, headers {@value #HEADER_ERROR_CODE} and {@value #HEADER_ERROR_REASON} plus the original headers. A graph
+ *       request that failed in a step: value = its inputs as OIP JSON, plus header {@value #HEADER_STEP}.</li>
  * </ul>
  */
 public final class KafkaContract {
@@ -36,6 +37,8 @@ public final class KafkaContract {
     public static final String HEADER_CALLBACK_URL = "callback-url";
     public static final String HEADER_ERROR_CODE = "error-code";
     public static final String HEADER_ERROR_REASON = "error-reason";
+    /** On a dead letter of a graph request: the step that failed. */
+    public static final String HEADER_STEP = "step";
     /**
      * On a request or result record: {@value #CONTENT_TYPE_OIP_BINARY} when the value is binary-framed
      * ({@link OipBinary}); absent (or {@code application/json}) for OIP JSON.

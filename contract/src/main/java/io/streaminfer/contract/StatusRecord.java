@@ -9,8 +9,8 @@ import java.util.Objects;
 
 /**
  * One status change of a request, as published on the status topic (compacted, keyed by request ID), versioned by
- * {@code v}. JSON: {@code {"v":1,"id","model","model_version","state","error_code","reason","accepted_at","updated_at"}}.
- * Readers must ignore fields they do not know; a new field never changes the meaning of an old one.
+ * {@code v}. JSON: {@code {"v":1,"id","model","model_version","state","error_code","reason","accepted_at","updated_at"}},
+ * plus {@code "step"} for graph requests. Readers must ignore fields they do not know; a new field never changes the meaning of an old one.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -26,13 +26,21 @@ public final class StatusRecord {
     private final String reason;
     private final long acceptedAt;
     private final long updatedAt;
+    private final String step;
 
+    public StatusRecord(int version, String id, String model, String modelVersion, RequestState state,
+            ErrorCode errorCode, String reason, long acceptedAt, long updatedAt) {
+        this(version, id, model, modelVersion, state, errorCode, reason, acceptedAt, updatedAt, null);
+    }
+
+    /** @param step the graph step a graph request is at (RUNNING) or failed in; null otherwise */
     @JsonCreator
     public StatusRecord(@JsonProperty("v") int version, @JsonProperty("id") String id,
             @JsonProperty("model") String model, @JsonProperty("model_version") String modelVersion,
             @JsonProperty("state") RequestState state, @JsonProperty("error_code") ErrorCode errorCode,
             @JsonProperty("reason") String reason, @JsonProperty("accepted_at") long acceptedAt,
-            @JsonProperty("updated_at") long updatedAt) {
+            @JsonProperty("updated_at") long updatedAt, @JsonProperty("step") String step) {
+        this.step = step;
         this.version = version;
         this.id = Objects.requireNonNull(id, "id");
         this.model = model;
@@ -101,6 +109,15 @@ public final class StatusRecord {
         return updatedAt;
     }
 
+    /**
+     * For graph requests only: the step it is at ({@code RUNNING}) or that failed ({@code FAILED}); absent for
+     * models and other states. Added in version 1 as an optional field: older readers ignore it.
+     */
+    @JsonProperty("step")
+    public String step() {
+        return step;
+    }
+
     public byte[] toJson() {
         try {
             return OipJson.MAPPER.writeValueAsBytes(this);
@@ -125,7 +142,8 @@ public final class StatusRecord {
         StatusRecord s = (StatusRecord) o;
         return version == s.version && id.equals(s.id) && Objects.equals(model, s.model)
                 && Objects.equals(modelVersion, s.modelVersion) && state == s.state && errorCode == s.errorCode
-                && Objects.equals(reason, s.reason) && acceptedAt == s.acceptedAt && updatedAt == s.updatedAt;
+                && Objects.equals(reason, s.reason) && acceptedAt == s.acceptedAt && updatedAt == s.updatedAt
+                && Objects.equals(step, s.step);
     }
 
     @Override
@@ -135,6 +153,7 @@ public final class StatusRecord {
 
     @Override
     public String toString() {
-        return "StatusRecord{" + id + " " + state + (reason == null ? "" : " (" + reason + ")") + "}";
+        return "StatusRecord{" + id + " " + state + (step == null ? "" : " at " + step)
+                + (reason == null ? "" : " (" + reason + ")") + "}";
     }
 }

@@ -114,4 +114,17 @@ class StatusRecordTest {
         assertThat(a).isNotEqualTo(StatusRecord.failed("req-1", "minilm", "3", RequestState.FAILED,
                 ErrorCode.MODEL_ERROR, "boom", 1_000L, 2_500L));
     }
+
+    @Test
+    void aGraphRequestsStepRoundTripsAndIsAbsentOtherwise() throws Exception {
+        StatusRecord running = new StatusRecord(StatusRecord.VERSION, "g-1", "sotu-qa", "1", RequestState.RUNNING,
+                null, null, 1L, 2L, "lookup");
+
+        assertThat(tree(running).path("step").asText()).isEqualTo("lookup");
+        assertThat(StatusRecord.fromJson(running.toJson())).isEqualTo(running);
+        assertThat(StatusRecord.fromJson(running.toJson()).step()).isEqualTo("lookup");
+        assertThat(tree(failed()).has("step")).as("absent for a model's request").isFalse();
+        assertThat(running).isNotEqualTo(new StatusRecord(StatusRecord.VERSION, "g-1", "sotu-qa", "1",
+                RequestState.RUNNING, null, null, 1L, 2L, "embed"));
+    }
 }

@@ -24,12 +24,20 @@ import java.util.Set;
  * text: {tokenizer: tokenizer.json, max_length: 256, pooling: mean, normalize: true, overflow: truncate}
  * }</pre>
  *
- * Unknown keys are refused, so a misspelt knob fails at start-up instead of being ignored.
+ * A graph ({@code kind: graph}) declares only its signature here ({@code inputs}, {@code outputs}, optionally
+ * {@code max_batch_size} and {@code description}); each version folder holds its {@code graph.yaml}
+ * ({@link GraphSpec}).
+ *
+ * <p>Unknown keys are refused, so a misspelt knob fails at start-up instead of being ignored.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public final class ModelConfig {
     public static final String FILE_NAME = "model.yaml";
     public static final String DEFAULT_MODEL_FILE = "model.pt";
+    /** What a graph's version folder holds: its steps and output mapping ({@link GraphSpec}). */
+    public static final String GRAPH_FILE = "graph.yaml";
+    /** A graph's platform in OIP metadata: Triton's name for a pipeline of models. */
+    public static final String GRAPH_PLATFORM = "ensemble";
 
     private final ModelKind kind;
     private final String platform;
@@ -62,13 +70,23 @@ public final class ModelConfig {
             @JsonProperty("threads") Threads threads, @JsonProperty("inputs") List<TensorSpec> inputs,
             @JsonProperty("outputs") List<TensorSpec> outputs, @JsonProperty("text") TextSettings text,
             @JsonProperty("description") String description) {
-        this.kind = Objects.requireNonNull(kind, "'kind' is required: text-embedding or tensor");
-        this.platform = platform == null ? "pytorch_torchscript" : platform;
-        if (!"pytorch_torchscript".equals(this.platform)) {
+        this.kind = Objects.requireNonNull(kind, "'kind' is required: text-embedding, tensor or graph");
+        if (kind == ModelKind.GRAPH) {
+            refuseForGraph(platform, "platform");
+            refuseForGraph(modelFile, "model_file");
+            refuseForGraph(maxBatchTokens, "max_batch_tokens");
+            refuseForGraph(maxBatchElements, "max_batch_elements");
+            refuseForGraph(device, "device");
+            refuseForGraph(workers, "workers");
+            refuseForGraph(threads, "threads");
+            refuseForGraph(text, "text");
+        }
+        this.platform = kind == ModelKind.GRAPH ? GRAPH_PLATFORM : platform == null ? "pytorch_torchscript" : platform;
+        if (kind != ModelKind.GRAPH && !"pytorch_torchscript".equals(this.platform)) {
             throw new IllegalArgumentException("'platform' must be pytorch_torchscript (the only engine here), got '"
                     + platform + "'");
         }
-        this.modelFile = modelFile == null ? DEFAULT_MODEL_FILE : modelFile;
+        this.modelFile = kind == ModelKind.GRAPH ? GRAPH_FILE : modelFile == null ? DEFAULT_MODEL_FILE : modelFile;
         this.maxBatchSize = maxBatchSize == null ? 32 : maxBatchSize;
         if (this.maxBatchSize < 1 || this.maxBatchSize > 65_536) {
             throw new IllegalArgumentException("'max_batch_size' must be between 1 and 65536, got " + maxBatchSize);
@@ -85,7 +103,7 @@ public final class ModelConfig {
         // A text model's default budget: four rows of full length.
         this.maxBatchTokens = maxBatchTokens != null ? maxBatchTokens
                 : kind == ModelKind.TEXT_EMBEDDING && text != null ? 4L * text.maxLength() : 0;
-        if (kind == ModelKind.TEXT_EMBEDDING && this.maxBatchTokens < 1) {
+        if (kind == ModelKind.TEXT_EMBEDDING && text != null && this.maxBatchTokens < 1) { // no text: validate() says
             throw new IllegalArgumentException("'max_batch_tokens' must be >= 1 (padded tokens per model call), got "
                     + maxBatchTokens);
         }
@@ -104,6 +122,14 @@ public final class ModelConfig {
         this.outputs = List.copyOf(Objects.requireNonNullElse(outputs, List.of()));
         this.description = description;
         validate();
+    }
+
+    /** The settings of a model's own replica mean nothing for a graph: its steps' models have theirs. */
+    private static void refuseForGraph(Object value, String key) {
+        if (value != null) {
+            throw new IllegalArgumentException("'" + key + "' does not apply to a graph (its steps' models have "
+                    + "their own); remove it");
+        }
     }
 
     private void validate() {
@@ -130,7 +156,7 @@ public final class ModelConfig {
                 throw new IllegalArgumentException("a text-embedding model needs a 'text' section (tokenizer, "
                         + "max_length, pooling, normalize)");
             }
-        } else {
+        } else if (kind == ModelKind.TENSOR) {
             if (text != null) {
                 throw new IllegalArgumentException("'text' applies to text-embedding models only; remove it");
             }
@@ -154,6 +180,11 @@ public final class ModelConfig {
 
     public ModelKind kind() {
         return kind;
+    }
+
+    /** A graph of models rather than a model: nothing to load, its steps run models. */
+    public boolean isGraph() {
+        return kind == ModelKind.GRAPH;
     }
 
     public String platform() {

@@ -8,7 +8,12 @@ public enum ModelKind {
     /** Text in (BYTES), tokenizer, encoder, mean pooling, L2 normalisation; FP32 [n, dim] out. */
     TEXT_EMBEDDING("text-embedding"),
     /** OIP tensors mapped positionally onto the module's inputs and outputs. */
-    TENSOR("tensor");
+    TENSOR("tensor"),
+    /**
+     * Not a model but a workflow of models ({@link GraphSpec}): its version folders hold {@code graph.yaml}, whose
+     * steps run models of the repository; addressed, versioned and validated like a model.
+     */
+    GRAPH("graph");
 
     private final String yamlName;
 
@@ -28,6 +33,6 @@ public enum ModelKind {
                 return k;
             }
         }
-        throw new IllegalArgumentException("unknown model kind '" + name + "'; expected text-embedding or tensor");
+        throw new IllegalArgumentException("unknown model kind '" + name + "'; expected text-embedding, tensor or graph");
     }
 }

@@ -29,6 +29,9 @@ import java.util.stream.Stream;
  *     1/tokenizer.json
  * }</pre>
  *
+ * A graph ({@code kind: graph}) has the same layout, with a {@code graph.yaml} in each version folder; it is
+ * checked against the repository's models ({@link GraphValidator}).
+ *
  * {@link #open(Path)} reads and checks everything up front and reports every problem at once, so a broken repository
  * fails at start-up with a list of what to fix. This class reads descriptors only; loading weights is the runtime's job.
  */
@@ -64,6 +67,15 @@ public final class ModelRepository {
         } catch (IOException e) {
             throw new IllegalStateException("cannot list model repository " + root + ": " + e.getMessage(), e);
         }
+        ModelRepository repository = new ModelRepository(root, models);
+        // Graphs are checked against the models once every model is read, so their problems join the others.
+        for (ModelEntry e : models.values()) {
+            for (Map.Entry<Long, GraphSpec> g : e.graphs.entrySet()) {
+                for (String p : GraphValidator.validate(repository, e.name(), e.config(), g.getValue())) {
+                    problems.add("graph " + e.name() + " version " + g.getKey() + ": " + p);
+                }
+            }
+        }
         if (!problems.isEmpty()) {
             throw new IllegalStateException("model repository " + root.toAbsolutePath() + " has "
                     + problems.size() + " problem(s):\n  - " + String.join("\n  - ", problems));
@@ -71,7 +83,7 @@ public final class ModelRepository {
         if (models.isEmpty()) {
             throw new IllegalStateException("model repository " + root.toAbsolutePath() + " holds no model folder");
         }
-        return new ModelRepository(root, models);
+        return repository;
     }
 
     /** Reads one model.yaml on its own (the file's folder name is the model name). */
@@ -119,13 +131,25 @@ public final class ModelRepository {
             return null;
         }
         int before = problems.size();
+        NavigableMap<Long, GraphSpec> graphs = new TreeMap<>();
         for (Map.Entry<Long, Path> v : versions.entrySet()) {
-            requireFile(v.getValue().resolve(config.modelFile()), name, v.getKey(), problems);
+            Path file = v.getValue().resolve(config.modelFile());
+            requireFile(file, name, v.getKey(), problems);
             if (config.kind() == ModelKind.TEXT_EMBEDDING) {
                 requireFile(v.getValue().resolve(config.text().tokenizer()), name, v.getKey(), problems);
             }
+            if (config.isGraph() && Files.isRegularFile(file)) {
+                List<String> graphProblems = new ArrayList<>();
+                GraphSpec spec = GraphSpec.read(file, graphProblems);
+                for (String p : graphProblems) {
+                    problems.add("graph " + name + " version " + v.getKey() + ": " + file.getFileName() + ": " + p);
+                }
+                if (spec != null) {
+                    graphs.put(v.getKey(), spec);
+                }
+            }
         }
-        return problems.size() == before ? new ModelEntry(name, config, versions) : null;
+        return problems.size() == before ? new ModelEntry(name, config, versions, graphs) : null;
     }
 
     private static void requireFile(Path file, String name, long version, List<String> problems) {
@@ -151,6 +175,16 @@ public final class ModelRepository {
         return List.copyOf(models.values());
     }
 
+    /** The names of every model and graph, sorted. */
+    public List<String> modelNames() {
+        return List.copyOf(models.keySet());
+    }
+
+    /** The graphs of the repository ({@code kind: graph}). */
+    public List<ModelEntry> graphs() {
+        return models.values().stream().filter(e -> e.config().isGraph()).toList();
+    }
+
     public ModelEntry model(String name) {
         ModelEntry e = models.get(name);
         if (e == null) {
@@ -174,11 +208,15 @@ public final class ModelRepository {
         private final String name;
         private final ModelConfig config;
         private final NavigableMap<Long, Path> versions;
+        /** A graph's graph.yaml of each version; empty for a model. */
+        private final NavigableMap<Long, GraphSpec> graphs;
 
-        ModelEntry(String name, ModelConfig config, NavigableMap<Long, Path> versions) {
+        ModelEntry(String name, ModelConfig config, NavigableMap<Long, Path> versions,
+                NavigableMap<Long, GraphSpec> graphs) {
             this.name = name;
             this.config = config;
             this.versions = Collections.unmodifiableNavigableMap(versions);
+            this.graphs = Collections.unmodifiableNavigableMap(graphs);
         }
 
         public String name() {
@@ -199,7 +237,7 @@ public final class ModelRepository {
 
         public ModelVersion latest() {
             Map.Entry<Long, Path> e = versions.lastEntry();
-            return new ModelVersion(name, Long.toString(e.getKey()), config, e.getValue());
+            return new ModelVersion(name, Long.toString(e.getKey()), config, e.getValue(), graphs.get(e.getKey()));
         }
 
         public ModelVersion version(String version) {
@@ -214,7 +252,8 @@ public final class ModelRepository {
                 throw new InferenceException(ErrorCode.UNKNOWN_MODEL, "model '" + name + "' has no version '"
                         + version + "'; it has " + versions());
             }
-            return new ModelVersion(name, Long.toString(Long.parseLong(version)), config, dir);
+            long v = Long.parseLong(version);
+            return new ModelVersion(name, Long.toString(v), config, dir, graphs.get(v));
         }
     }
 }

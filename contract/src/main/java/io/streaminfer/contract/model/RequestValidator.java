@@ -75,7 +75,7 @@ public final class RequestValidator {
         return (int) rows;
     }
 
-    private static TensorSpec find(List<TensorSpec> specs, String name) {
+    static TensorSpec find(List<TensorSpec> specs, String name) {
         for (TensorSpec s : specs) {
             if (s.name().equals(name)) {
                 return s;
@@ -84,7 +84,7 @@ public final class RequestValidator {
         return null;
     }
 
-    private static List<String> names(List<TensorSpec> specs) {
+    static List<String> names(List<TensorSpec> specs) {
         return specs.stream().map(TensorSpec::name).toList();
     }
 }

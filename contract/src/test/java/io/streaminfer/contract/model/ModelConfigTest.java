@@ -194,7 +194,7 @@ class ModelConfigTest {
         assertThat(ModelKind.parse("tensor")).isEqualTo(ModelKind.TENSOR);
         assertThat(ModelKind.TEXT_EMBEDDING.yamlName()).isEqualTo("text-embedding");
         assertThatThrownBy(() -> ModelKind.parse("TENSOR")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("text-embedding or tensor");
+                .hasMessageContaining("text-embedding, tensor or graph");
     }
 
     @Test

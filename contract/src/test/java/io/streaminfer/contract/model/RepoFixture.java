@@ -26,6 +26,15 @@ final class RepoFixture {
             "  - {name: score, datatype: FP64, shape: [-1]}",
             "");
 
+    /** A graph's model.yaml: one text input, a score and a label out. */
+    static final String GRAPH_YAML = String.join("\n",
+            "kind: graph",
+            "inputs: [{name: question, datatype: BYTES, shape: [-1]}]",
+            "outputs:",
+            "  - {name: score, datatype: FP32, shape: [-1]}",
+            "  - {name: label, datatype: INT64, shape: [-1]}",
+            "");
+
     private final Path root;
 
     RepoFixture(Path root) {
@@ -64,6 +73,13 @@ final class RepoFixture {
     /** A tensor model with one complete version. */
     RepoFixture tensorModel(String name) {
         return model(name, TENSOR_YAML).version(name, "1", "model.pt");
+    }
+
+    /** A graph with one version whose graph.yaml is {@code graphYaml}. */
+    RepoFixture graph(String name, String modelYaml, String graphYaml) {
+        model(name, modelYaml);
+        write(root.resolve(name).resolve("1").resolve(ModelConfig.GRAPH_FILE), graphYaml);
+        return this;
     }
 
     ModelRepository open() {
