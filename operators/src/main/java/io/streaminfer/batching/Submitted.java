@@ -12,6 +12,7 @@ public final class Submitted extends CompletableFuture<Prediction> {
     private final Runnable onCancel;
     private volatile long queueNanos = -1;
     private volatile long modelNanos = -1;
+    private volatile int batchRequests;
 
     /** For the batcher. */
     public Submitted(Runnable onCancel) {
@@ -37,6 +38,11 @@ public final class Submitted extends CompletableFuture<Prediction> {
         return modelNanos;
     }
 
+    /** How many requests the last model call it was part of ran (itself included); 0 when it never ran. */
+    public int batchRequests() {
+        return batchRequests;
+    }
+
     /** For the batcher: set before completion. */
     public void leftQueue(long nanos) {
         queueNanos = nanos;
@@ -45,5 +51,11 @@ public final class Submitted extends CompletableFuture<Prediction> {
     /** For the batcher: set before completion, once per call it was part of (on that call's worker thread). */
     public void ran(long nanos) {
         modelNanos = modelNanos < 0 ? nanos : modelNanos + nanos;
+    }
+
+    /** For the batcher: {@link #ran(long)}, and how many requests that call ran. */
+    public void ran(long nanos, int requests) {
+        ran(nanos);
+        batchRequests = requests;
     }
 }

@@ -49,17 +49,13 @@ public final class ModelRuntime implements AutoCloseable {
         Map<String, ModelReplica> replicas = new LinkedHashMap<>();
         try {
             for (ModelRepository.ModelEntry entry : repository.models()) {
-                if (options.models() != null && !options.models().contains(entry.name())) {
-                    continue;
+                if (entry.config().isGraph() || (options.models() != null
+                        && !options.models().contains(entry.name()))) {
+                    continue; // a graph has no weights: its steps' models are loaded as models
                 }
                 for (String v : entry.versions()) {
                     ModelVersion version = entry.version(v);
-                    long start = System.nanoTime();
-                    ModelReplica replica = ReplicaFactory.load(version, options.deviceOverride(),
-                            options.workersOverride(), options.listener());
-                    replicas.put(version.key(), replica);
-                    LOG.info("Loaded model {} on {} with {} worker(s) in {} ms", version.key(), replica.device(),
-                            replica.workers(), (System.nanoTime() - start) / 1_000_000);
+                    replicas.put(version.key(), loadReplica(version, options));
                 }
             }
         } catch (RuntimeException e) {
@@ -67,6 +63,25 @@ public final class ModelRuntime implements AutoCloseable {
             throw e;
         }
         return new ModelRuntime(repository, replicas);
+    }
+
+    /**
+     * One replica of one model version, with {@code options}' device, workers and listener (its models and
+     * directory are not consulted); the caller closes it. For hosts that share replicas among their users.
+     */
+    public static ModelReplica loadReplica(ModelVersion version, RuntimeOptions options) {
+        if (version.config().isGraph()) {
+            throw new IllegalArgumentException(version.key() + " is a graph: it has no replica, its steps' models do");
+        }
+        if (options.threads() != null) {
+            TorchEngine.get(options.threads());
+        }
+        long start = System.nanoTime();
+        ModelReplica replica = ReplicaFactory.load(version, options.deviceOverride(), options.workersOverride(),
+                options.listener());
+        LOG.info("Loaded model {} on {} with {} worker(s) in {} ms", version.key(), replica.device(),
+                replica.workers(), (System.nanoTime() - start) / 1_000_000);
+        return replica;
     }
 
     public ModelRepository repository() {
@@ -81,6 +96,10 @@ public final class ModelRuntime implements AutoCloseable {
     public ModelReplica replica(String model, String version) {
         ModelVersion v = repository.resolve(model, version);
         ModelReplica r = replicas.get(v.key());
+        if (r == null && v.config().isGraph()) {
+            throw new InferenceException(ErrorCode.UNKNOWN_MODEL, "'" + v.key() + "' is a graph of models: the job "
+                    + "runs it (send it to the pipeline or the bridge); here you can run its steps' models");
+        }
         if (r == null) {
             throw new InferenceException(ErrorCode.UNKNOWN_MODEL, "model '" + v.key() + "' is not loaded here");
         }

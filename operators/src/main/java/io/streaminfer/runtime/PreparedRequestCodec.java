@@ -1,25 +1,21 @@
 package io.streaminfer.runtime;
 
-import io.streaminfer.contract.Datatype;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.RequestedOutput;
 import io.streaminfer.contract.Tensor;
-import io.streaminfer.contract.TensorBytes;
 import io.streaminfer.runtime.internal.TextRows;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A {@link PreparedRequest} as compact bytes, so that a request parsed and prepared once travels through a job's
  * shuffles and checkpoints without being parsed again: token ids as variable-length integers (1 to 3 bytes for
- * vocabularies up to 2 million), tensors in their raw little-endian form ({@link TensorBytes}). A text request's
+ * vocabularies up to 2 million), tensors in their raw little-endian form ({@link TensorsCodec}). A text request's
  * text is not in it, only its tokens.
  *
  * <pre>{@code
@@ -32,7 +28,6 @@ public final class PreparedRequestCodec {
     private static final int NO_PAYLOAD = 0;
     private static final int TEXT = 1;
     private static final int TENSORS = 2;
-    private static final Datatype[] DATATYPES = Datatype.values();
 
     private PreparedRequestCodec() {}
 
@@ -156,38 +151,11 @@ public final class PreparedRequestCodec {
     }
 
     private static void writeTensors(DataOutputStream out, List<Tensor> tensors) throws IOException {
-        varint(out, tensors.size());
-        for (Tensor t : tensors) {
-            out.writeUTF(t.name());
-            out.writeByte(t.datatype().ordinal());
-            long[] shape = t.shape();
-            varint(out, shape.length);
-            for (long d : shape) {
-                varlong(out, d);
-            }
-            byte[] raw = TensorBytes.encode(t);
-            varint(out, raw.length);
-            out.write(raw);
-        }
+        TensorsCodec.write(out, tensors);
     }
 
     private static List<Tensor> readTensors(DataInputStream in) throws IOException {
-        int n = varint(in);
-        List<Tensor> tensors = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            String name = in.readUTF();
-            Datatype datatype = DATATYPES[in.readUnsignedByte()];
-            long[] shape = new long[varint(in)];
-            for (int d = 0; d < shape.length; d++) {
-                shape[d] = varlong(in);
-            }
-            byte[] raw = new byte[varint(in)];
-            in.readFully(raw);
-            Object data = TensorBytes.decode(ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN), datatype,
-                    (int) Tensor.elementCount(shape), "input '" + name + "'");
-            tensors.add(new Tensor(name, datatype, shape, data));
-        }
-        return tensors;
+        return TensorsCodec.read(in);
     }
 
     private static void writeNullable(DataOutputStream out, String s) throws IOException {
@@ -209,24 +177,11 @@ public final class PreparedRequestCodec {
         return (int) varlong(in);
     }
 
-    /** Unsigned LEB128: 7 bits per byte, the high bit set while more follow. */
     private static void varlong(DataOutputStream out, long v) throws IOException {
-        while ((v & ~0x7FL) != 0) {
-            out.writeByte((int) ((v & 0x7F) | 0x80));
-            v >>>= 7;
-        }
-        out.writeByte((int) v);
+        TensorsCodec.Varints.write(out, v);
     }
 
     private static long varlong(DataInputStream in) throws IOException {
-        long v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            int b = in.readUnsignedByte();
-            v |= (long) (b & 0x7F) << shift;
-            if ((b & 0x80) == 0) {
-                return v;
-            }
-        }
-        throw new IOException("malformed variable-length integer");
+        return TensorsCodec.Varints.read(in);
     }
 }

@@ -11,7 +11,10 @@ import io.streaminfer.runtime.internal.TextPreparer;
 public final class Preparers {
     private Preparers() {}
 
-    /** What a replica of {@code version} would do before batching: for text, cut and tokenize. */
+    /**
+     * What a replica of {@code version} would do before batching: for text, cut and tokenize. For a graph, its
+     * declared inputs are checked and its tensors kept as they came: each step prepares what it runs.
+     */
     public static RequestPreparer load(ModelVersion version) {
         return version.config().kind() == ModelKind.TEXT_EMBEDDING ? new TextPreparer(version)
                 : new TensorPreparer(version);
@@ -22,6 +25,9 @@ public final class Preparers {
      * (the no-op benchmark) that do not read the inputs.
      */
     public static RequestPreparer validating(ModelVersion version) {
+        if (version.config().isGraph()) {
+            return load(version); // a graph's inputs are what its steps run on: kept as they came either way
+        }
         return new RequestPreparer() {
             @Override
             public ModelVersion model() {

@@ -13,8 +13,6 @@ import io.streaminfer.flink.inference.StandInReplicas;
 import io.streaminfer.flink.inference.InferenceSettings;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.RequestEnvelope;
-import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.PreparedRequestCodec;
@@ -55,27 +53,7 @@ class BatchingInferenceFunctionTest {
 
     /** Blocks every call until the test's gate opens; echoes an empty response. */
     static StandInReplicas gated(String gate) {
-        return (v, workers) -> new ModelReplica() {
-            @Override
-            public ModelVersion model() {
-                return v;
-            }
-
-            @Override
-            public String device() {
-                return "test";
-            }
-
-            @Override
-            public int workers() {
-                return 1;
-            }
-
-            @Override
-            public PreparedRequest prepare(InferenceRequest request) {
-                return Preparers.validating(v).prepare(request);
-            }
-
+        return (v, workers) -> new FakeReplica(v) {
             @Override
             public List<Prediction> predictPrepared(List<PreparedRequest> batch, long maxBatchCost) {
                 for (PreparedRequest r : batch) {
@@ -92,15 +70,6 @@ class BatchingInferenceFunctionTest {
                             List.of())));
                 }
                 return out;
-            }
-
-            @Override
-            public List<Prediction> predictBatch(List<InferenceRequest> requests) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public void close() {
             }
         };
     }

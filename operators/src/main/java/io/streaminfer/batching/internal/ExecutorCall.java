@@ -117,7 +117,7 @@ final class ExecutorCall<T> {
         }
         listener.onBatch(requests.size(), rows, cost, took);
         for (QueuedRequest<T> r : requests) {
-            r.future().ran(took);
+            r.future().ran(took, requests.size());
         }
         return took;
     }

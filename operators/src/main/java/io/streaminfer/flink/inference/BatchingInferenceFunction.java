@@ -1,40 +1,25 @@
 package io.streaminfer.flink.inference;
 
-import io.streaminfer.batching.BatchingConfig;
 import io.streaminfer.batching.ByteBudget;
-import io.streaminfer.batching.MicroBatcher;
 import io.streaminfer.batching.Submitted;
 import io.streaminfer.batching.Work;
 import io.streaminfer.contract.ErrorCode;
-import io.streaminfer.contract.model.DeviceSpec;
-import io.streaminfer.contract.model.ModelConfig;
-import io.streaminfer.contract.model.ModelKind;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.flink.inference.internal.GpuAllocator;
-import io.streaminfer.flink.metrics.BatcherMetrics;
+import io.streaminfer.flink.inference.internal.SubtaskModels;
+import io.streaminfer.flink.inference.internal.SubtaskModels.ServedModel;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
-import io.streaminfer.runtime.ModelReplica;
-import io.streaminfer.runtime.ModelRuntime;
-import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.PreparedRequestCodec;
-import io.streaminfer.runtime.RuntimeListener;
-import io.streaminfer.runtime.RuntimeOptions;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ConcurrentHashMap;
-import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -61,29 +46,24 @@ import org.slf4j.LoggerFactory;
  * {@code safetyNetTimeouts}.
  *
  * <p>Use with {@code AsyncDataStream.unorderedWait(WithRetry)}: its checkpointed in-flight queue is the only buffer,
- * so a failover re-submits every request that had no result. The device is the GPU Flink assigned to this task
- * (external resource {@code gpu}), else the configured one, else the models' own.
+ * so a failover re-submits every request that had no result. The replicas and batchers are this subtask's
+ * ({@link SubtaskModels}), shared with the graph steps that run the same models. The device is the GPU Flink
+ * assigned to this task (external resource {@code gpu}), else the configured one, else the models' own.
  */
 public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope, Outcome> {
     private static final long serialVersionUID = 2L;
     private static final Logger LOG = LoggerFactory.getLogger(BatchingInferenceFunction.class);
-    public static final String GPU_RESOURCE = "gpu";
-
-    /** One served model version: its replica, its batcher, and the cost budget the replica is called with. */
-    private record Served(ModelReplica replica, MicroBatcher<PreparedRequest> batcher, BatcherMetrics metrics) {
-    }
+    public static final String GPU_RESOURCE = SubtaskModels.GPU_RESOURCE;
 
     private final InferenceSettings settings;
     private final StandInReplicas standIns;
 
-    private transient ModelRuntime runtime;
-    private transient List<ModelReplica> standInReplicas;
-    private transient Map<String, Served> served;
+    /** This subtask's models, shared with the graph steps of the same subtask. */
+    private transient SubtaskModels models;
+    private transient Map<String, ServedModel> served;
     private transient ByteBudget bytes;
     private transient Map<RequestEnvelope, Submitted> pending;
     private transient Counter safetyNetTimeouts;
-    /** The GPU this replica took from {@link GpuAllocator}; -1 when none (set in open: transient fields read 0). */
-    private transient int acquiredGpu;
 
     public BatchingInferenceFunction(InferenceSettings settings) {
         this(settings, null);
@@ -97,106 +77,23 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
 
     @Override
     public void open(OpenContext openContext) {
-        acquiredGpu = -1;
         pending = Collections.synchronizedMap(new IdentityHashMap<>());
         served = new HashMap<>();
-        bytes = new ByteBudget(settings.maxInFlightBytes());
+        models = SubtaskModels.acquire(getRuntimeContext(), settings, standIns);
+        bytes = models.bytes();
         MetricGroup group = getRuntimeContext().getMetricGroup();
         group.gauge("requestsInFlight", () -> pending.size());
         group.gauge("inFlightBytes", bytes::used);
         safetyNetTimeouts = group.counter("safetyNetTimeouts");
         ModelRepository repository = ModelRepository.open(Path.of(settings.modelsDir()));
-        Map<String, BatcherMetrics> metrics = new ConcurrentHashMap<>();
         for (ModelRepository.ModelEntry e : repository.models()) {
-            if (settings.models() == null || settings.models().contains(e.name())) {
-                metrics.put(e.name(), new BatcherMetrics(group.addGroup("model", e.name())));
-            }
-        }
-        List<ModelReplica> replicas = new ArrayList<>();
-        if (standIns != null) {
-            standInReplicas = new ArrayList<>();
-            for (ModelRepository.ModelEntry e : repository.models()) {
-                if (metrics.containsKey(e.name())) {
-                    for (String version : e.versions()) {
-                        ModelReplica r = standIns.create(e.version(version), settings.workers() == null
-                                ? e.version(version).config().workers() : settings.workers());
-                        standInReplicas.add(r);
-                        replicas.add(r);
-                    }
+            if (!e.config().isGraph() && (settings.models() == null || settings.models().contains(e.name()))) {
+                for (String version : e.versions()) {
+                    ModelVersion v = e.version(version);
+                    served.put(v.key(), models.served(v, group));
                 }
             }
-        } else {
-            RuntimeListener padding = new RuntimeListener() {
-                @Override
-                public void onForward(ModelVersion model, int rows, long realTokens, long paddedTokens) {
-                    BatcherMetrics m = metrics.get(model.name());
-                    if (m != null) {
-                        m.onForward(realTokens, paddedTokens);
-                    }
-                }
-            };
-            RuntimeOptions.Builder options = RuntimeOptions.builder().modelsDir(Path.of(settings.modelsDir()))
-                    .models(settings.models()).device(assignedDevice()).listener(padding);
-            if (settings.workers() != null) {
-                options.workers(settings.workers());
-            }
-            runtime = ModelRuntime.load(options.build());
-            replicas.addAll(runtime.replicas());
         }
-        for (ModelReplica replica : replicas) {
-            addBatcher(replica, metrics.get(replica.model().name()));
-        }
-    }
-
-    private void addBatcher(ModelReplica replica, BatcherMetrics metrics) {
-        ModelVersion v = replica.model();
-        ModelConfig model = v.config();
-        BatchingSettings b = settings.batching(v.name());
-        int maxRows = b.maxBatchSize() == 0 ? model.maxBatchSize() : Math.min(b.maxBatchSize(),
-                model.maxBatchSize());
-        long override = model.kind() == ModelKind.TEXT_EMBEDDING ? b.maxBatchTokens() : b.maxBatchElements();
-        long maxCost = override > 0 ? override : model.maxBatchCost();
-        boolean grouping = b.grouping() != null ? b.grouping() : model.kind() == ModelKind.TEXT_EMBEDDING;
-        BatchingConfig config = BatchingConfig.builder()
-                .name(v.key())
-                .maxBatchRows(maxRows)
-                .maxBatchCost(maxCost)
-                .grouping(grouping)
-                .maxDelay(Duration.ofMillis(b.maxDelayMs()))
-                .workers(replica.workers())
-                .queueBatches(b.queueBatches())
-                .watchdogMin(Duration.ofMillis(b.watchdogMinMs()))
-                .watchdogFactor(b.watchdogFactor())
-                .build();
-        MicroBatcher<PreparedRequest> batcher = new MicroBatcher<>(config,
-                batch -> replica.predictPrepared(batch, maxCost), metrics, System::nanoTime,
-                System::currentTimeMillis);
-        metrics.registerGauges(batcher);
-        served.put(v.key(), new Served(replica, batcher, metrics));
-        LOG.info("Subtask {} serves {} on {}: {} worker(s), batches of <= {} rows and <= {} cost{}, queue <= {}",
-                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), v.key(), replica.device(),
-                replica.workers(), maxRows, maxCost == 0 ? "unbounded" : maxCost, grouping ? ", grouped by length"
-                        : "", config.maxQueuedWork() == Long.MAX_VALUE ? "unbounded" : config.maxQueuedWork());
-    }
-
-    /** The GPU Flink's external resource framework gave this task manager, spread over subtasks; else config. */
-    private DeviceSpec assignedDevice() {
-        Set<ExternalResourceInfo> gpus = getRuntimeContext().getExternalResourceInfos(GPU_RESOURCE);
-        if (gpus != null && !gpus.isEmpty()) {
-            List<Integer> indexes = new ArrayList<>();
-            for (ExternalResourceInfo info : gpus) {
-                info.getProperty("index").ifPresent(i -> indexes.add(Integer.parseInt(i.trim())));
-            }
-            if (!indexes.isEmpty()) {
-                Collections.sort(indexes);
-                int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-                int gpu = GpuAllocator.acquire(indexes);
-                acquiredGpu = gpu;
-                LOG.info("Subtask {} uses GPU {} of {} assigned by Flink", subtask, gpu, indexes);
-                return DeviceSpec.gpu(gpu);
-            }
-        }
-        return settings.device() == null ? null : DeviceSpec.parse(settings.device());
     }
 
     @Override
@@ -205,13 +102,13 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
             resultFuture.complete(List.of(r.decided)); // decided before the model: passes through
             return;
         }
-        Served s = served.get(r.model + ":" + r.modelVersion);
+        ServedModel s = served.get(r.model + ":" + r.modelVersion);
         if (s == null) {
             resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.UNKNOWN_MODEL, "model '" + r.model + ":"
                     + r.modelVersion + "' is not served by this job", System.currentTimeMillis())));
             return;
         }
-        String broken = s.batcher.failure();
+        String broken = s.batcher().failure();
         if (broken != null) {
             // Failing the task restarts it from the last checkpoint with fresh replicas; this request is re-run.
             throw new IllegalStateException("model " + r.model + ":" + r.modelVersion + " cannot serve: " + broken);
@@ -229,12 +126,12 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
         long held = r.prepared.length + prepared.bytes();
         bytes.acquire(held);
         try {
-            s.batcher.awaitRoom(work);
+            s.batcher().awaitRoom(work);
         } catch (InterruptedException e) {
             bytes.release(held);
             throw e;
         }
-        Submitted f = s.batcher.submit(r.id, prepared, work, r.priority, r.deadlineMs);
+        Submitted f = s.batcher().submit(r.id, prepared, work, r.priority, r.deadlineMs);
         pending.put(r, f);
         f.whenComplete((p, error) -> {
             bytes.release(held);
@@ -274,18 +171,9 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
 
     @Override
     public void close() {
-        if (acquiredGpu >= 0) {
-            GpuAllocator.release(acquiredGpu);
-            acquiredGpu = -1;
-        }
-        if (served != null) {
-            served.values().forEach(s -> s.batcher.close());
-        }
-        if (standInReplicas != null) {
-            standInReplicas.forEach(ModelReplica::close);
-        }
-        if (runtime != null) {
-            runtime.close();
+        if (models != null) {
+            models.release();
+            models = null;
         }
     }
 }

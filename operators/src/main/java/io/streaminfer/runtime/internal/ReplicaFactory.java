@@ -19,7 +19,8 @@ public final class ReplicaFactory {
             case TENSOR:
                 return new TensorReplica(version, device, workers, listener);
             default:
-                throw new AssertionError(version.config().kind());
+                throw new IllegalArgumentException(version.key() + " is a " + version.config().kind().yamlName()
+                        + ": nothing to load");
         }
     }
 }

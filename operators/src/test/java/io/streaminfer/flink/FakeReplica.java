@@ -1,0 +1,47 @@
+package io.streaminfer.flink;
+
+import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.model.ModelVersion;
+import io.streaminfer.runtime.ModelReplica;
+import io.streaminfer.runtime.Prediction;
+import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.Preparers;
+import java.util.List;
+
+/** A stand-in replica for tests of operators (not of models): one worker; subclasses say what a batch gives. */
+public abstract class FakeReplica implements ModelReplica {
+    private final ModelVersion version;
+
+    protected FakeReplica(ModelVersion version) {
+        this.version = version;
+    }
+
+    @Override
+    public ModelVersion model() {
+        return version;
+    }
+
+    @Override
+    public String device() {
+        return "test";
+    }
+
+    @Override
+    public int workers() {
+        return 1;
+    }
+
+    @Override
+    public PreparedRequest prepare(InferenceRequest request) {
+        return Preparers.validating(version).prepare(request);
+    }
+
+    @Override
+    public List<Prediction> predictBatch(List<InferenceRequest> requests) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void close() {
+    }
+}
