@@ -34,6 +34,8 @@ public class Outcome {
     /** How long it waited in the batcher's queue, and how long its model calls took, in µs; -1 when unknown. */
     public long queueMicros = -1;
     public long modelMicros = -1;
+    /** Graph requests only: the step a RUNNING progress is at, or the step a FAILED outcome failed in. */
+    public String step;
 
     public Outcome() {}
 
@@ -58,10 +60,11 @@ public class Outcome {
         o.replay = replay;
         o.queueMicros = queueMicros;
         o.modelMicros = modelMicros;
+        o.step = step;
         return o;
     }
 
-    /** A progress event (ACCEPTED): a status to publish, not an end. */
+    /** A progress event (ACCEPTED, or RUNNING at a graph step): a status to publish, not an end. */
     public boolean isProgress() {
         return state != null && !state.isFinal() && !replay;
     }

@@ -17,6 +17,8 @@ public class StatusUpdate {
     public String reason;
     public long acceptedAt;
     public long updatedAt;
+    /** Graph requests only: the step it is at (RUNNING) or failed in (FAILED). */
+    public String step;
 
     public StatusUpdate() {}
 
@@ -30,6 +32,7 @@ public class StatusUpdate {
         s.reason = o.reason;
         s.acceptedAt = o.acceptedAt;
         s.updatedAt = o.finishedAt;
+        s.step = o.step;
         return s;
     }
 
@@ -43,11 +46,12 @@ public class StatusUpdate {
         s.reason = r.reason();
         s.acceptedAt = r.acceptedAt();
         s.updatedAt = r.updatedAt();
+        s.step = r.step();
         return s;
     }
 
     public StatusRecord toRecord() {
         return new StatusRecord(StatusRecord.VERSION, id, model, modelVersion, state, errorCode, reason, acceptedAt,
-                updatedAt);
+                updatedAt, step);
     }
 }
