@@ -23,7 +23,8 @@ ensure_export_tools() {
 
 ensure_models() {
   if [[ -s "$STREAMINFER_MODELS_DIR/all-minilm-l6-v2/1/model.pt" && -s "$STREAMINFER_MODELS_DIR/tiny-mlp/1/model.pt"
-        && -s "$STREAMINFER_MODELS_DIR/image-pool/1/model.pt" ]]; then
+        && -s "$STREAMINFER_MODELS_DIR/image-pool/1/model.pt" && -s "$STREAMINFER_MODELS_DIR/sotu-lookup/1/model.pt"
+        && -s "$STREAMINFER_MODELS_DIR/sotu-topics/1/model.pt" ]]; then
     return 0
   fi
   ensure_export_tools

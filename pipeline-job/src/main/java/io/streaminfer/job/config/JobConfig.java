@@ -41,6 +41,7 @@ public final class JobConfig implements Serializable {
     public Checkpointing checkpointing = new Checkpointing();
     public State state = new State();
     public Execution execution = new Execution();
+    public Graphs graphs = new Graphs();
     /** Any other Flink setting, passed to the job's configuration as is (e.g. RocksDB tuning). */
     public Map<String, String> flink = new LinkedHashMap<>();
 
@@ -166,6 +167,13 @@ public final class JobConfig implements Serializable {
         public long bufferTimeoutMs = 5;
         public int restartAttempts = Integer.MAX_VALUE;
         public long restartDelayMs = 1_000;
+    }
+
+    /** Graphs of models (kind: graph in the repository): what the job publishes about them. */
+    public static final class Graphs implements Serializable {
+        private static final long serialVersionUID = 1L;
+        /** RUNNING status records naming the step a graph request is at (one per step); one-step models never. */
+        public boolean progress = true;
     }
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())

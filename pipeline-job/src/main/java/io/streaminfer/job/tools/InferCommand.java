@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
  * <pre>
  * deploy/bin/infer --model all-minilm-l6-v2 --text "A man is eating food."
  * deploy/bin/infer --model tiny-mlp --request request.json      # an OIP request body ("-" reads stdin)
+ * deploy/bin/infer --check                                        # every problem of every model and graph
  * </pre>
  *
  * Exit codes: 0 success; 2 bad command line; 3 invalid input (HTTP 400 on the bridge); 4 unknown model (404);
@@ -38,8 +39,12 @@ import picocli.CommandLine.Option;
 @Command(name = "infer", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Run one inference request on a model of the repository and print the OIP response JSON.")
 public final class InferCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model name (a folder of the repository).")
+    @Option(names = "--model", description = "Model name (a folder of the repository).")
     String model;
+
+    @Option(names = "--check", description = "Check the whole repository (models and graphs), print every problem, "
+            + "and exit 0 when there is none, 1 otherwise; runs nothing.")
+    boolean check;
 
     @Option(names = "--model-version", description = "Model version (default: the latest).")
     String version;
@@ -88,6 +93,16 @@ public final class InferCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (check) {
+            return check();
+        }
+        if (model == null) {
+            return fail(null, "give --model (or --check to check the repository)", 2);
+        }
+        if (isGraph()) {
+            return fail(null, "'" + model + "' is a graph of models: the pipeline job runs it (send it through "
+                    + "Kafka or the bridge); here, run its steps' models one by one, or --check it", 2);
+        }
         if ((texts == null) == (requestFile == null)) {
             return fail(null, "give either --text (one or more) or --request FILE", 2);
         }
@@ -121,6 +136,35 @@ public final class InferCommand implements Callable<Integer> {
             return 0;
         } catch (InferenceException e) {
             return fail(e.code(), e.getMessage(), exitCode(e.code()));
+        }
+    }
+
+    /** Opens the repository as the job and the bridge do: every problem of every model and graph at once. */
+    private int check() {
+        Path dir = ModelsDir.resolve(modelsDir);
+        ModelRepository repository;
+        try {
+            repository = ModelRepository.open(dir);
+        } catch (IllegalStateException e) {
+            out.println(e.getMessage());
+            err.println("infer: the model repository " + dir + " has problems (above)");
+            return 1;
+        }
+        int graphs = repository.graphs().size();
+        out.println("model repository " + dir.toAbsolutePath() + ": " + (repository.models().size() - graphs)
+                + " model(s) and " + graphs + " graph(s), no problem");
+        for (ModelRepository.ModelEntry e : repository.models()) {
+            out.println("  " + e.name() + " (" + e.config().kind().yamlName() + ") versions " + e.versions());
+        }
+        return 0;
+    }
+
+    private boolean isGraph() {
+        try {
+            Path config = ModelsDir.resolve(modelsDir).resolve(model).resolve("model.yaml");
+            return Files.isRegularFile(config) && ModelRepository.readConfig(config).isGraph();
+        } catch (IOException | RuntimeException e) {
+            return false; // the runtime reports a broken config properly when it loads
         }
     }
 

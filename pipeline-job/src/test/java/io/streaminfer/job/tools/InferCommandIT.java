@@ -69,4 +69,38 @@ class InferCommandIT {
         assertThat(run("--models-dir", dir.resolve("missing").toString(), "--model", "x", "--text", "y"))
                 .isEqualTo(1);
     }
+
+    @Test
+    void checkPassesTheShippedRepositoryAndListsItsGraphs() {
+        assertThat(run("--models-dir", models(), "--check")).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("no problem", "sotu-qa (graph) versions [1]",
+                "all-minilm-l6-v2 (text-embedding) versions [1]");
+    }
+
+    @Test
+    void checkPrintsEveryProblemAtOnceAndFails(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("g").resolve("1"));
+        Files.writeString(dir.resolve("g").resolve("model.yaml"), String.join("\n", "kind: graph",
+                "inputs: [{name: q, datatype: BYTES, shape: [-1]}]",
+                "outputs: [{name: y, datatype: FP32, shape: [-1]}]", ""));
+        Files.writeString(dir.resolve("g").resolve("1").resolve("graph.yaml"), String.join("\n", "steps:",
+                "  - {name: a, model: nope, inputs: {text: q}}",
+                "outputs: {y: a.y, z: a.z}", ""));
+        Files.createDirectories(dir.resolve("m"));
+        Files.writeString(dir.resolve("m").resolve("model.yaml"), String.join("\n", "kind: tensor",
+                "inputs: [{name: x, datatype: FP32, shape: [-1]}]",
+                "outputs: [{name: y, datatype: FP32, shape: [-1]}]", ""));
+
+        assertThat(run("--models-dir", dir.toString(), "--check")).isEqualTo(1);
+        assertThat(out.toString()).contains("3 problem(s)", "m: no version folder",
+                "graph g version 1: step 'a': unknown model 'nope'",
+                "graph g version 1: output 'z' is not declared in the graph's model.yaml");
+        assertThat(err.toString()).contains("has problems");
+    }
+
+    @Test
+    void aGraphIsNotRunHere() {
+        assertThat(run("--models-dir", models(), "--model", "sotu-qa", "--text", "hi")).isEqualTo(2);
+        assertThat(err.toString()).contains("'sotu-qa' is a graph of models");
+    }
 }

@@ -1,0 +1,125 @@
+package io.streaminfer.job;
+
+import io.streaminfer.flink.graph.GraphPlan;
+import io.streaminfer.flink.graph.GraphResult;
+import io.streaminfer.flink.graph.GraphRouter;
+import io.streaminfer.flink.graph.GraphStepFunction;
+import io.streaminfer.flink.graph.StepGate;
+import io.streaminfer.flink.graph.StepJoin;
+import io.streaminfer.flink.inference.InferenceSettings;
+import io.streaminfer.flink.inference.StandInReplicas;
+import io.streaminfer.flink.ingest.PreparerFactory;
+import io.streaminfer.flink.records.GraphRecord;
+import io.streaminfer.flink.records.Outcome;
+import io.streaminfer.flink.records.Rejection;
+import io.streaminfer.flink.records.RequestEnvelope;
+import io.streaminfer.job.config.JobConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
+
+/**
+ * The operators of the served graphs, after admission. A router sends graph requests (by model name and version)
+ * to their graph's entry steps and everything else on to the one-step inference; per graph version, each step is
+ * a gate (its condition; or a keyed join when several branches feed it) and an async operator on its model's
+ * shared batcher, and the graph's outputs become outcomes. Every edge is a forward one from the admission subtask,
+ * so records stay partitioned by request ID: joins read their inputs as keyed ({@code reinterpretAsKeyedStream}),
+ * never through another shuffle. Uids derive from graph, version and step names ({@link GraphPlan#uid}).
+ *
+ * <pre>
+ * admission → route ─one-step─→ inference
+ *               └─sotu-qa:1─→ sotu-qa/embed (when) → sotu-qa/embed → sotu-qa/lookup (when) → sotu-qa/lookup → ...
+ *                              → [sotu-qa/outputs (join)] → sotu-qa/outputs → outcomes
+ * </pre>
+ */
+final class GraphStages {
+    /** The one-step requests, and what the graphs produce for the recorder and the dead-letter topic. */
+    record Built(DataStream<RequestEnvelope> oneStep, List<DataStream<Outcome>> outcomes,
+            List<DataStream<Rejection>> deadLetters) {
+    }
+
+    private GraphStages() {}
+
+    static Built build(DataStream<RequestEnvelope> admitted, List<GraphPlan> plans, JobConfig config,
+            InferenceSettings settings, StandInReplicas standIns, PreparerFactory preparers) {
+        SingleOutputStreamOperator<RequestEnvelope> routed = admitted.process(new GraphRouter(plans, config.graphs.progress))
+                .uid("graph-router").name("route graph requests");
+        List<DataStream<Outcome>> outcomes = new ArrayList<>();
+        List<DataStream<Rejection>> deadLetters = new ArrayList<>();
+        Duration ttl = Duration.ofMinutes(config.state.ttlMinutes);
+        for (GraphPlan plan : plans) {
+            Map<Integer, DataStream<GraphRecord>> outOf = new HashMap<>();
+            outOf.put(GraphPlan.INPUT, routed.getSideOutput(GraphRouter.tag(plan)));
+            for (GraphPlan.Step step : plan.steps()) {
+                DataStream<GraphRecord> gated = gate(plan, step.index, outOf, config, ttl);
+                GraphStepFunction function = new GraphStepFunction(plan, step.index, settings, standIns, preparers);
+                // A step's own timeout is its operator's; otherwise the job's safety net.
+                long timeout = step.timeoutMs > 0 ? step.timeoutMs : config.async.timeoutMs;
+                SingleOutputStreamOperator<GraphRecord> ran;
+                if (config.async.retries > 0) {
+                    ran = AsyncDataStream.unorderedWaitWithRetry(gated, function, timeout, TimeUnit.MILLISECONDS,
+                            config.async.capacity, new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<GraphRecord>(
+                                    config.async.retries + 1, config.async.retryDelayMs)
+                                    .ifResult(new AnyTransient())
+                                    .build());
+                } else {
+                    ran = AsyncDataStream.unorderedWait(gated, function, timeout, TimeUnit.MILLISECONDS,
+                            config.async.capacity);
+                }
+                ran.uid(plan.uid(step.index, null)).name(plan.name(step.index));
+                outOf.put(step.index, ran);
+            }
+            int out = plan.output();
+            SingleOutputStreamOperator<Outcome> result = gate(plan, out, outOf, config, ttl)
+                    .process(new GraphResult(plan)).uid(plan.uid(out, null)).name(plan.name(out));
+            outcomes.add(result);
+            deadLetters.add(result.getSideOutput(GraphResult.DEAD_LETTERS));
+        }
+        return new Built(routed, outcomes, deadLetters);
+    }
+
+    /** What comes before a node: a gate after one branch, a keyed join after several; the outputs need no gate. */
+    private static DataStream<GraphRecord> gate(GraphPlan plan, int node, Map<Integer, DataStream<GraphRecord>> outOf,
+            JobConfig config, Duration ttl) {
+        int[] feeds = plan.feeds(node);
+        boolean progress = config.graphs.progress;
+        if (feeds.length <= 1) {
+            DataStream<GraphRecord> in = outOf.get(feeds.length == 0 ? GraphPlan.INPUT : feeds[0]);
+            if (node == plan.output()) {
+                return in;
+            }
+            // Entry steps are announced by the router, behind the request's ACCEPTED.
+            boolean announce = progress && feeds.length > 0;
+            return in.process(new StepGate(plan, node, announce)).uid(plan.uid(node, "gate"))
+                    .name(plan.name(node) + " (when)");
+        }
+        DataStream<GraphRecord> in = outOf.get(feeds[0]);
+        for (int i = 1; i < feeds.length; i++) {
+            in = in.union(outOf.get(feeds[i]));
+        }
+        // Every branch stayed on the subtask its request ID was admitted on: keyed as it is, no shuffle.
+        return DataStreamUtils.reinterpretAsKeyedStream(in, r -> r.id, Types.STRING)
+                .process(new StepJoin(plan, node, progress, ttl)).uid(plan.uid(node, "join"))
+                .name(plan.name(node) + " (join)");
+    }
+
+    /** Retry a step when its fault was ours (transient); serializable, as the job graph is. */
+    static final class AnyTransient implements java.util.function.Predicate<java.util.Collection<GraphRecord>>,
+            java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public boolean test(java.util.Collection<GraphRecord> results) {
+            return results != null && results.stream().anyMatch(GraphRecord::failedTransiently);
+        }
+    }
+}
