@@ -69,7 +69,7 @@ final class GraphStages {
                     ran = AsyncDataStream.unorderedWaitWithRetry(gated, function, timeout, TimeUnit.MILLISECONDS,
                             config.async.capacity, new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<GraphRecord>(
                                     config.async.retries + 1, config.async.retryDelayMs)
-                                    .ifResult(new AnyTransient())
+                                    .ifResult(new TransientIn(step.index))
                                     .build());
                 } else {
                     ran = AsyncDataStream.unorderedWait(gated, function, timeout, TimeUnit.MILLISECONDS,
@@ -112,14 +112,23 @@ final class GraphStages {
                 .name(plan.name(node) + " (join)");
     }
 
-    /** Retry a step when its fault was ours (transient); serializable, as the job graph is. */
-    static final class AnyTransient implements java.util.function.Predicate<java.util.Collection<GraphRecord>>,
+    /**
+     * Retry a step when it failed with a fault of ours (transient); not when a record failed before it and only
+     * passed through. Serializable, as the job graph is.
+     */
+    static final class TransientIn implements java.util.function.Predicate<java.util.Collection<GraphRecord>>,
             java.io.Serializable {
         private static final long serialVersionUID = 1L;
+        private final int step;
+
+        TransientIn(int step) {
+            this.step = step;
+        }
 
         @Override
         public boolean test(java.util.Collection<GraphRecord> results) {
-            return results != null && results.stream().anyMatch(GraphRecord::failedTransiently);
+            return results != null && results.stream().anyMatch(r -> r.failedTransiently() && r.steps != null
+                    && step < r.steps.length && r.steps[step] == GraphRecord.FAILED);
         }
     }
 }

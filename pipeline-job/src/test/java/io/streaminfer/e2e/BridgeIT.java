@@ -350,6 +350,87 @@ class BridgeIT {
         assertThat(anonymous.get("/metrics").body()).contains("streaminfer_bridge_requests_total");
     }
 
+    /**
+     * A graph is served like a model: metadata of its inputs and outputs, Triton's ensemble config, its inputs
+     * checked before anything is published, sync and async calls answered with the graph's outputs (the same as its
+     * models called one after another), and an async job's events showing the step it is at.
+     */
+    @Test
+    void theExampleGraphIsServedLikeAModelSyncAndAsync() throws Exception {
+        JsonNode meta = http.get("/v2/models/sotu-qa").json();
+        assertThat(meta.get("platform").asText()).isEqualTo("ensemble");
+        assertThat(meta.get("inputs").get(0).get("name").asText()).isEqualTo("question");
+        assertThat(meta.get("outputs")).extracting(o -> o.get("name").asText())
+                .containsExactly("indices", "scores", "topic", "topic_score");
+        assertThat(http.get("/v2/models/sotu-qa/ready").status()).isEqualTo(200);
+        JsonNode config = http.get("/v2/models/sotu-qa/config").json();
+        assertThat(config.get("ensemble_scheduling").get("step")).extracting(st -> st.get("model_name").asText())
+                .containsExactly("all-minilm-l6-v2", "sotu-lookup", "sotu-topics");
+        assertThat(config.get("ensemble_scheduling").get("step").get(1).get("input_map").get("embedding").asText())
+                .isEqualTo("embed.embedding");
+        Http.Answer wrong = http.post("/v2/models/sotu-qa/infer", Http.text("bad-1", "hello"));
+        assertThat(wrong.status()).as("the graph's own inputs are checked").isEqualTo(400);
+        assertThat(wrong.body()).contains("unexpected input 'text'", "[question]");
+
+        String reference = java.nio.file.Files.readAllLines(java.nio.file.Path.of(BridgeStack.modelsDir(),
+                "sotu-lookup", "1", "references.txt")).get(42);
+        String weak = "Where can I buy a cheap bicycle helmet for my kid?";
+        List<io.streaminfer.job.testing.SotuQa.Answer> byHand;
+        try (var runtime = io.streaminfer.runtime.ModelRuntime.load(io.streaminfer.runtime.RuntimeOptions.builder()
+                .modelsDir(java.nio.file.Path.of(BridgeStack.modelsDir())).models(java.util.Set.of(
+                        "all-minilm-l6-v2", "sotu-lookup", "sotu-topics")).workers(1).build())) {
+            byHand = io.streaminfer.job.testing.SotuQa.byHand(runtime, List.of(reference, weak), 1);
+        }
+        Http.Answer sync = http.post("/v2/models/sotu-qa/infer", question("q-1", reference));
+        assertThat(sync.status()).as(sync.body()).isEqualTo(200);
+        JsonNode r = sync.json();
+        assertThat(r.get("model_name").asText()).isEqualTo("sotu-qa");
+        assertThat(r.get("id").asText()).isEqualTo("q-1");
+        assertThat(output(r, "indices").get("data").get(0).asLong()).as("a reference text finds itself")
+                .isEqualTo(42);
+        assertThat(longs(output(r, "indices").get("data"))).containsExactly(byHand.get(0).indices());
+        assertThat(output(r, "topic")).as("a strong match skips the topic branch").isNull();
+        assertThat(r.get("parameters").get("steps_skipped").asText()).isEqualTo("topic");
+
+        Http.Answer submitted = http.post("/v1/jobs/sotu-qa", question("q-2", weak));
+        assertThat(submitted.status()).as(submitted.body()).isEqualTo(202);
+        String jobId = submitted.json().get("job_id").asText();
+        List<String> events = sse("/v1/jobs/" + jobId + "/events");
+        assertThat(events.get(events.size() - 1)).startsWith("result ");
+        assertThat(events).anySatisfy(e -> assertThat(e).contains("\"state\":\"RUNNING\"", "\"step\":\"embed\""));
+        JsonNode result = io.streaminfer.contract.OipJson.MAPPER.readTree(
+                events.get(events.size() - 1).substring("result ".length()));
+        assertThat(longs(output(result, "indices").get("data"))).containsExactly(byHand.get(1).indices());
+        if (byHand.get(1).topic() != null) {
+            assertThat(output(result, "topic").get("data").get(0).asLong()).isEqualTo(byHand.get(1).topic());
+        }
+        JsonNode job = http.get("/v1/jobs/" + jobId).json();
+        assertThat(job.get("state").asText()).isEqualTo("SUCCEEDED");
+        assertThat(job.get("model").asText()).isEqualTo("sotu-qa");
+    }
+
+    private static String question(String id, String text) {
+        return new String(io.streaminfer.contract.OipJson.writeRequest(new io.streaminfer.contract.InferenceRequest(
+                id, List.of(io.streaminfer.contract.Tensor.ofStrings("question", text)))), StandardCharsets.UTF_8);
+    }
+
+    private static JsonNode output(JsonNode response, String name) {
+        for (JsonNode o : response.get("outputs")) {
+            if (o.get("name").asText().equals(name)) {
+                return o;
+            }
+        }
+        return null;
+    }
+
+    private static long[] longs(JsonNode array) {
+        long[] out = new long[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asLong();
+        }
+        return out;
+    }
+
     /** Reads a server-sent event stream to its end: "event data" per event. */
     private List<String> sse(String path) throws Exception {
         HttpRequest request = http.request(path).GET().build();

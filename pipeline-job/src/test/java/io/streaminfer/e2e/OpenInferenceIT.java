@@ -381,6 +381,25 @@ class OpenInferenceIT {
     }
 
     @Test
+    void grpcModelInferRunsAGraph() {
+        ModelInferRequest request = ModelInferRequest.newBuilder().setModelName("sotu-qa").setId("gq-1")
+                .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("question").setDatatype("BYTES")
+                        .addShape(1).setContents(InferTensorContents.newBuilder()
+                                .addBytesContents(ByteString.copyFromUtf8(SENTENCES.get(1)))))
+                .build();
+        ModelInferResponse r = grpc.call(INFER, request);
+        assertThat(r.getModelName()).isEqualTo("sotu-qa");
+        assertThat(r.getId()).isEqualTo("gq-1");
+        assertThat(r.getOutputsList()).extracting(o -> o.getName()).contains("indices", "scores");
+        assertThat(r.getOutputs(0).getShapeList()).containsExactly(1L, 5L);
+        ModelMetadataResponse meta = grpc.call(GrpcClient.method("ModelMetadata",
+                ModelMetadataRequest.getDefaultInstance(), ModelMetadataResponse.getDefaultInstance()),
+                ModelMetadataRequest.newBuilder().setName("sotu-qa").build());
+        assertThat(meta.getPlatform()).isEqualTo("ensemble");
+        assertThat(meta.getInputs(0).getName()).isEqualTo("question");
+    }
+
+    @Test
     void grpcRawInputContentsGiveRawOutputContents() {
         ModelInferRequest request = ModelInferRequest.newBuilder().setModelName(MLP).setId("raw-1")
                 .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("features").setDatatype("FP32")

@@ -32,6 +32,14 @@ final class Gate {
     /** Emits what reaches {@code node} for record {@code r} (not a progress record). */
     static void admit(GraphPlan plan, int node, GraphRecord r, boolean announce, Collector<GraphRecord> out) {
         r.run = false;
+        if (!r.failed() && !fits(plan, r)) {
+            // Restored from a savepoint taken while this version had other steps: its record cannot be read here.
+            r.errorCode = io.streaminfer.contract.ErrorCode.INTERNAL;
+            r.reason = "graph " + plan.key() + " changed while the request was in it (it was planned with "
+                    + r.steps.length + " steps, the graph now has " + plan.steps().size() + "): send it again; "
+                    + "change a graph by adding a version";
+            r.failedStep = node == plan.output() ? null : plan.step(node).name;
+        }
         if (node == plan.output() || r.failed()) {
             out.collect(r);
             return;
@@ -45,6 +53,11 @@ final class Gate {
             r.steps[node] = GraphRecord.SKIPPED;
         }
         out.collect(r);
+    }
+
+    /** Whether {@code r} was planned with this plan's steps. */
+    static boolean fits(GraphPlan plan, GraphRecord r) {
+        return r.steps != null && r.steps.length == plan.steps().size();
     }
 
     /** Its inputs are there and its condition (if any) holds on a tensor that is there. */

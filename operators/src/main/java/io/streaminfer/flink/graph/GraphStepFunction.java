@@ -92,7 +92,7 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
     @Override
     public void asyncInvoke(GraphRecord in, ResultFuture<GraphRecord> result) throws Exception {
         if (in.isProgress() || !in.run) {
-            if (!in.isProgress() && in.steps[node] == GraphRecord.SKIPPED) {
+            if (!in.isProgress() && Gate.fits(plan, in) && in.steps[node] == GraphRecord.SKIPPED) {
                 metrics.skipped.inc();
             }
             result.complete(List.of(in)); // not this step's to run: on to the next

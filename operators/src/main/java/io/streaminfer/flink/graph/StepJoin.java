@@ -63,6 +63,10 @@ public class StepJoin extends KeyedProcessFunction<String, GraphRecord, GraphRec
             }
             return;
         }
+        if (!Gate.fits(plan, r)) {
+            Gate.admit(plan, node, r, announce, out); // fails it: nothing of it can be merged
+            return;
+        }
         int branches = plan.feeds(node).length;
         JoinState s = state.value();
         if (s == null) {

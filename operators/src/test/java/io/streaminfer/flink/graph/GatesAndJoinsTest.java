@@ -144,6 +144,21 @@ class GatesAndJoinsTest {
     }
 
     @Test
+    void aRecordPlannedWithOtherStepsFailsClearlyInsteadOfBeingMisread() throws Exception {
+        GraphRecord old = afterS1("r1", 1);
+        old.steps = new byte[2]; // restored from a savepoint of a version that had two steps
+        try (var h = gate(chain, "s2"); var j = join(fanAll, index(fanAll, "j"))) {
+            h.processElement(old, 0);
+            j.processElement(old.copy(), 0);
+            for (GraphRecord r : List.of(h.extractOutputValues().get(0), j.extractOutputValues().get(0))) {
+                assertThat(r.errorCode).isEqualTo(ErrorCode.INTERNAL);
+                assertThat(r.reason).contains("changed while the request was in it", "add", "version");
+            }
+            assertThat(j.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    @Test
     void anAllJoinWaitsForEveryBranchMergesThemAndClearsItsState() throws Exception {
         int j = index(fanAll, "j");
         try (var h = join(fanAll, j)) {

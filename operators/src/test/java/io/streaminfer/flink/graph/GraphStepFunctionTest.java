@@ -210,6 +210,29 @@ class GraphStepFunctionTest {
     }
 
     @Test
+    void aRequestInAStepAtACheckpointResumesInThatStepAfterARestore() throws Exception {
+        GATES.put("never", new CountDownLatch(1));
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot;
+        try (var h = step("s2", echo("never"))) {
+            h.open();
+            GraphRecord r = toRun(record(chain, "r1", row("a", 9, 9, 9, 9), row("s1.y", 1, 2, 3, 4)));
+            r.steps[index("s1")] = GraphRecord.RAN;
+            h.processElement(new StreamRecord<>(r, 0));
+            snapshot = h.snapshot(1L, 1L);
+            assertThat(h.extractOutputValues()).isEmpty();
+        }
+        try (var restored = step("s2", echo(null))) {
+            restored.initializeState(snapshot);
+            restored.open();
+            restored.endInput();
+            GraphRecord out = restored.extractOutputValues().get(0);
+            assertThat(out.steps[index("s1")]).as("s1's work came back with the record").isEqualTo(GraphRecord.RAN);
+            assertThat(out.steps[index("s2")]).isEqualTo(GraphRecord.RAN);
+            assertThat(GraphTensors.decode(out.tensors).get("s2.y").floats()).containsExactly(1, 2, 3, 4);
+        }
+    }
+
+    @Test
     void stepsAndOneStepInferenceOfASubtaskShareOneReplicaPerModel() throws Exception {
         JobID job = new JobID();
         StandInReplicas replicas = echo(null);

@@ -52,6 +52,10 @@ public final class KafkaRoundTripCommand implements Callable<Integer> {
             description = "The sentence (default: ${DEFAULT-VALUE}).")
     String text;
 
+    @Option(names = "--input", defaultValue = "text", description = "The name of the model's text input "
+            + "(default: ${DEFAULT-VALUE}; the example graph sotu-qa's is question).")
+    String input;
+
     @Option(names = "--id", description = "The request ID (default: smoke-<random>).")
     String id;
 
@@ -96,7 +100,7 @@ public final class KafkaRoundTripCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String requestId = id != null ? id : "smoke-" + UUID.randomUUID().toString().substring(0, 8);
         byte[] key = requestId.getBytes(StandardCharsets.UTF_8);
-        byte[] body = OipJson.writeRequest(new InferenceRequest(requestId, List.of(Tensor.ofStrings("text", text))));
+        byte[] body = OipJson.writeRequest(new InferenceRequest(requestId, List.of(Tensor.ofStrings(input, text))));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
 
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps());

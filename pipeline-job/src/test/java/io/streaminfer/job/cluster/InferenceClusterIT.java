@@ -137,13 +137,6 @@ class InferenceClusterIT {
     }
 
     /**
-     * (a) {@code kill -9} of a task manager in the middle of a backlog of 3,000 real texts of long-tailed lengths
-     * (deploy/data), produced as a burst: the job restarts on the remaining one from its last checkpoint, and every
-     * request ends in exactly one final state (SUCCEEDED) with a result; none fails for having waited in the
-     * backlog. At-least-once: what was computed after the last checkpoint is computed and published again (same
-     * state and result, new timestamps); readers deduplicate by ID.
-     */
-    /**
      * Bursts of large requests near the job's 4 MiB limit: 60 texts of ~3.9 MB each, then 6 requests of 32 rows of
      * ~100 KB each. Every one ends SUCCEEDED (texts are cut to what the model reads before they are tokenized), no
      * task manager runs out of memory, dies or restarts, and their resident memory stays under the process size.
@@ -260,18 +253,29 @@ class InferenceClusterIT {
         }
     }
 
+    /**
+     * (a) {@code kill -9} of a task manager in the middle of a backlog of 3,000 real texts of long-tailed lengths
+     * (deploy/data), produced as a burst: the job restarts on the remaining one from its last checkpoint, and every
+     * request ends in exactly one final state (SUCCEEDED) with a result; none fails for having waited in the
+     * backlog. At-least-once: what was computed after the last checkpoint is computed and published again (same
+     * state and result, new timestamps); readers deduplicate by ID. 600 questions for the example graph sotu-qa
+     * (three steps, one a branch) are spread through the backlog, so graph requests are in every step when the task
+     * manager dies: each ends in exactly one final state (SUCCEEDED) with a result too.
+     */
     @Test
     @Order(4)
     void killedTaskManagerLosesNoRequest() throws Exception {
         int n = 3_000;
-        try (InferenceTraffic traffic = new InferenceTraffic(kafka, "failover", PARALLELISM, configDir)) {
+        try (InferenceTraffic traffic = new InferenceTraffic(kafka, "failover", PARALLELISM, configDir,
+                List.of(InferenceTraffic.MODEL, "sotu-qa"))) {
             String job = submit(traffic.configFile);
             Set<String> hosts = cluster.taskManagersOf(job);
             assertThat(hosts).hasSize(2);
             List<String> ids = traffic.ids("r", n);
+            List<String> questions = traffic.ids("graph", 600);
             long sendStart = System.nanoTime();
             long sendStartEpoch = System.currentTimeMillis();
-            traffic.sendRealTexts(ids);
+            traffic.sendRealTexts(ids, questions);
             // Mid-stream: a tenth of the results out, and a checkpoint taken during the traffic (so the restore
             // brings back in-flight requests and request state, not an empty job).
             await().atMost(SETTLE).until(() -> traffic.results.countPresent(ids) >= n / 10
@@ -298,15 +302,16 @@ class InferenceClusterIT {
             });
             long runningAgain = System.nanoTime();
             Set<String> after = cluster.taskManagersOf(job);
-            await().atMost(SETTLE).until(() -> traffic.allDone(ids));
+            await().atMost(SETTLE).until(() -> traffic.allDone(ids) && traffic.allDone(questions));
             long allFinal = System.nanoTime();
 
             JsonNode timestamps = cluster.rest.job(job).path("timestamps");
             LOG.info("RECOVERY after kill -9 of {}: failure seen by the JobManager {} ms after the kill; all tasks "
-                            + "RUNNING again on {} after {} ms; all {} requests final after {} ms; {} of them had "
-                            + "results before the kill; end to end {} ms for {} requests ({}/s overall)",
-                    victim, ms(killedAt, noticed[0]), after, ms(killedAt, runningAgain), n, ms(killedAt, allFinal),
-                    doneBefore, ms(sendStart, allFinal), n, n * 1000L / Math.max(1, ms(sendStart, allFinal)));
+                            + "RUNNING again on {} after {} ms; all {} requests (and {} graph requests) final after "
+                            + "{} ms; {} of them had results before the kill; end to end {} ms for {} requests ({}/s "
+                            + "overall)", victim, ms(killedAt, noticed[0]), after, ms(killedAt, runningAgain), n,
+                    questions.size(), ms(killedAt, allFinal), doneBefore, ms(sendStart, allFinal), n,
+                    n * 1000L / Math.max(1, ms(sendStart, allFinal)));
             LOG.info("job status timestamps (epoch ms) from the JobManager: {}", timestamps);
 
             assertThat(after).as("the job runs again, without the killed task manager").doesNotContain(victim)
@@ -315,6 +320,13 @@ class InferenceClusterIT {
             List<String> bad = traffic.notCleanlySucceeded(ids);
             assertThat(bad).as("requests without exactly one final SUCCEEDED status and a result (first 10: %s)",
                     bad.subList(0, Math.min(10, bad.size()))).isEmpty();
+            List<String> badGraph = traffic.notCleanlySucceeded(questions);
+            assertThat(badGraph).as("graph requests without exactly one final SUCCEEDED status and a result "
+                    + "(first 10: %s)", badGraph.subList(0, Math.min(10, badGraph.size()))).isEmpty();
+            for (String q : questions) {
+                assertThat(io.streaminfer.contract.OipJson.parseResponse(traffic.results.values(q).get(0))
+                        .output("indices").shape()).as(q).containsExactly(1, 5);
+            }
             long duplicates = traffic.results.all().size() - n;
             List<String> republished = ids.stream().filter(id -> traffic.finalStatuses(id).size() > 1).toList();
             LOG.info("at-least-once after the failover: {} duplicate result records, {} requests with their final "

@@ -47,6 +47,12 @@ final class InferenceTraffic implements AutoCloseable {
      * replica (two replicas on two cores), parallelism {@code parallelism}.
      */
     InferenceTraffic(EmbeddedKafka kafka, String prefix, int parallelism, Path dir) throws IOException {
+        this(kafka, prefix, parallelism, dir, List.of(MODEL));
+    }
+
+    /** @param served the job's models.serve (graphs among them) */
+    InferenceTraffic(EmbeddedKafka kafka, String prefix, int parallelism, Path dir, List<String> served)
+            throws IOException {
         this.prefix = prefix;
         this.requestsTopic = prefix + ".requests";
         // As deploy's topic tool creates them: payload topics take records up to Topics.MAX_MESSAGE_BYTES.
@@ -56,7 +62,7 @@ final class InferenceTraffic implements AutoCloseable {
         kafka.createTopic(prefix + ".status", parallelism, Map.of("cleanup.policy", "compact"));
         kafka.createTopic(prefix + ".dlq", 1, payloads);
         String yaml = jobConfigYaml(kafka.bootstrapServers(), prefix, System.getProperty("streaminfer.models.dir"),
-                parallelism);
+                parallelism, served);
         Files.createDirectories(dir);
         this.configFile = dir.resolve(prefix + ".yaml");
         Files.writeString(configFile, yaml);
@@ -94,6 +100,14 @@ final class InferenceTraffic implements AutoCloseable {
                 RealTexts.request(id, sentence), h));
     }
 
+    /** A question for the example graph sotu-qa. */
+    void sendQuestion(String id, String question) {
+        RecordHeaders h = new RecordHeaders();
+        h.add(KafkaContract.HEADER_MODEL, "sotu-qa".getBytes(StandardCharsets.UTF_8));
+        producer.send(new ProducerRecord<>(requestsTopic, null, null, id.getBytes(StandardCharsets.UTF_8),
+                OipJson.writeRequest(new InferenceRequest(id, List.of(Tensor.ofStrings("question", question)))), h));
+    }
+
     /** A request of several text rows, each one as given. */
     void sendRows(String id, List<String> rows) {
         RecordHeaders h = new RecordHeaders();
@@ -105,9 +119,26 @@ final class InferenceTraffic implements AutoCloseable {
 
     /** The real texts of deploy/data (long-tailed lengths, 2 to 875 words), one per ID, in corpus order. */
     void sendRealTexts(List<String> ids) {
+        sendRealTexts(ids, List.of());
+    }
+
+    /**
+     * As {@link #sendRealTexts(List)}, with a question for sotu-qa (a text of the corpus, from its end) after every
+     * {@code ids.size() / questions.size()} texts, so graph requests are in every part of the backlog.
+     */
+    void sendRealTexts(List<String> ids, List<String> questions) {
         List<String> texts = RealTexts.load(Path.of(System.getProperty("streaminfer.models.dir")));
+        int every = questions.isEmpty() ? Integer.MAX_VALUE : Math.max(1, ids.size() / questions.size());
+        int q = 0;
         for (int i = 0; i < ids.size(); i++) {
             send(ids.get(i), texts.get(i % texts.size()));
+            if (i % every == 0 && q < questions.size()) {
+                sendQuestion(questions.get(q), texts.get(texts.size() - 1 - q));
+                q++;
+            }
+        }
+        for (; q < questions.size(); q++) {
+            sendQuestion(questions.get(q), texts.get(texts.size() - 1 - q));
         }
         producer.flush();
     }
@@ -174,6 +205,12 @@ final class InferenceTraffic implements AutoCloseable {
 
     /** The cluster tests' job config: the MiniLM model only, one worker, 1 s checkpoints into the cluster's dir. */
     static String jobConfigYaml(String bootstrapServers, String prefix, String modelsDir, int parallelism) {
+        return jobConfigYaml(bootstrapServers, prefix, modelsDir, parallelism, List.of(MODEL));
+    }
+
+    /** As above, serving {@code served} (models and graphs). */
+    static String jobConfigYaml(String bootstrapServers, String prefix, String modelsDir, int parallelism,
+            List<String> served) {
         return String.join("\n",
                 "job-name: " + prefix,
                 "kafka:",
@@ -186,7 +223,7 @@ final class InferenceTraffic implements AutoCloseable {
                 "  dead-letters: " + prefix + ".dlq",
                 "models:",
                 "  dir: " + modelsDir,
-                "  serve: [" + MODEL + "]",
+                "  serve: [" + String.join(", ", served) + "]",
                 "  workers: 1",
                 "batching:",
                 "  defaults: {max-batch-size: 32, max-delay-ms: 5}",

@@ -126,6 +126,9 @@ final class JobRoutes {
             o.put("model_version", job.modelVersion);
         }
         o.put("state", job.state);
+        if (job.step != null) {
+            o.put("step", job.step);
+        }
         if (job.errorCode != null) {
             o.put("error_code", job.errorCode);
         }

@@ -15,7 +15,8 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * OIP model metadata and model readiness, answered from the model repository the job also reads; and what
+ * OIP model metadata and model readiness, answered from the model repository the job also reads (a graph is served
+ * like a model: its metadata lists the graph's inputs and outputs, platform {@code ensemble}); and what
  * Triton's clients call beside them: {@code GET .../config} (Triton's model configuration), {@code GET .../stats}
  * (Triton's statistics, of this replica's sync calls) and {@code POST /v2/repository/index}.
  */
@@ -91,7 +92,8 @@ final class ModelRoutes {
             Replies.error(ctx, e.code().httpStatus(), e.getMessage());
             return;
         }
-        Replies.json(ctx, 200, TritonShapes.config(v.name(), v.config()));
+        Replies.json(ctx, 200, v.config().isGraph() ? TritonShapes.ensembleConfig(v) : TritonShapes.config(v.name(),
+                v.config()));
     }
 
     /** Every version of the model (or of every model) unless the path names one. */

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streaminfer.bridge.infer.ModelStats;
 import io.streaminfer.contract.Datatype;
 import io.streaminfer.contract.model.DeviceSpec;
+import io.streaminfer.contract.model.GraphStep;
 import io.streaminfer.contract.model.ModelConfig;
+import io.streaminfer.contract.model.ModelVersion;
+import io.streaminfer.contract.model.TensorRef;
 import io.streaminfer.contract.model.TensorSpec;
 import java.util.List;
 
@@ -33,6 +36,51 @@ final class TritonShapes {
         group.put("count", c.workers());
         DeviceSpec.Type d = c.device().type();
         group.put("kind", d == DeviceSpec.Type.GPU ? "KIND_GPU" : d == DeviceSpec.Type.CPU ? "KIND_CPU" : "KIND_AUTO");
+        if (c.description() != null) {
+            o.putObject("parameters").putObject("description").put("string_value", c.description());
+        }
+        return o;
+    }
+
+    /**
+     * A graph in the shape of Triton's ensemble configuration: platform {@code ensemble}, its inputs and outputs,
+     * and {@code ensemble_scheduling.step}, each with its model, version ({@code -1}: the latest), {@code input_map}
+     * (model input → the tensor it reads: a graph input, or {@code step.output}; the first of a list) and {@code
+     * output_map} (model output → {@code step.output}). Conditions and joins have no Triton field: graph.yaml has
+     * them.
+     */
+    static ObjectNode ensembleConfig(ModelVersion graph) {
+        ModelConfig c = graph.config();
+        ObjectNode o = Replies.object();
+        o.put("name", graph.name());
+        o.put("platform", ModelConfig.GRAPH_PLATFORM);
+        o.put("max_batch_size", c.maxBatchSize());
+        tensors(o.putArray("input"), c.inputs());
+        tensors(o.putArray("output"), c.outputs());
+        ArrayNode steps = o.putObject("ensemble_scheduling").putArray("step");
+        for (GraphStep s : graph.graph().steps()) {
+            ObjectNode step = steps.addObject();
+            step.put("model_name", s.model());
+            step.put("model_version", s.version() == null ? -1 : Long.parseLong(s.version()));
+            ObjectNode in = step.putObject("input_map");
+            s.inputs().forEach((input, sources) -> in.put(input, sources.get(0).toString()));
+            step.putObject("output_map"); // filled below from the tensors the graph reads of this step
+        }
+        List<TensorRef> read = new java.util.ArrayList<>();
+        graph.graph().steps().forEach(s -> s.inputs().values().forEach(read::addAll));
+        graph.graph().steps().forEach(s -> {
+            if (s.when() != null) {
+                read.add(s.when().output());
+            }
+        });
+        graph.graph().outputs().values().forEach(read::addAll);
+        for (TensorRef r : read) {
+            GraphStep producer = r.isGraphInput() ? null : graph.graph().step(r.step());
+            if (producer != null) {
+                ((ObjectNode) steps.get(graph.graph().steps().indexOf(producer)).get("output_map"))
+                        .put(r.tensor(), r.toString());
+            }
+        }
         if (c.description() != null) {
             o.putObject("parameters").putObject("description").put("string_value", c.description());
         }

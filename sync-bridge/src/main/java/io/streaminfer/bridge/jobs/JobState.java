@@ -21,9 +21,11 @@ public final class JobState {
     public final long acceptedAt;
     public final long updatedAt;
     public final CallbackOutcome callback;
+    /** A graph request's step: the one it is at (RUNNING) or failed in (FAILED); null otherwise. */
+    public final String step;
 
     public JobState(String id, String model, String modelVersion, String state, String errorCode, String reason,
-            long acceptedAt, long updatedAt, CallbackOutcome callback) {
+            long acceptedAt, long updatedAt, CallbackOutcome callback, String step) {
         this.id = id;
         this.model = model;
         this.modelVersion = modelVersion;
@@ -33,20 +35,21 @@ public final class JobState {
         this.acceptedAt = acceptedAt;
         this.updatedAt = updatedAt;
         this.callback = callback;
+        this.step = step;
     }
 
     public static JobState submitted(String id, String model, String modelVersion, long now) {
-        return new JobState(id, model, modelVersion, SUBMITTED, null, null, now, now, null);
+        return new JobState(id, model, modelVersion, SUBMITTED, null, null, now, now, null, null);
     }
 
     public JobState withStatus(StatusRecord s) {
         return new JobState(id, s.model(), s.modelVersion(), s.state().name(),
                 s.errorCode() == null ? null : s.errorCode().name(), s.reason(), s.acceptedAt(), s.updatedAt(),
-                callback);
+                callback, s.step());
     }
 
     public JobState withCallback(CallbackOutcome c) {
-        return new JobState(id, model, modelVersion, state, errorCode, reason, acceptedAt, updatedAt, c);
+        return new JobState(id, model, modelVersion, state, errorCode, reason, acceptedAt, updatedAt, c, step);
     }
 
     public boolean isFinal() {
