@@ -307,7 +307,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
         JobClient job = env.executeAsync(prefix);
         try (ResultWatcher watcher = new ResultWatcher(kafka.bootstrapServers(), config.topics.results);
                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(kafka))) {
-            Requests warm = new Requests('w', Math.min(WARM_UP, n));
+            // The no-op phase is all pipeline code: it needs a long warm-up for the JIT (a fifth of it, as before).
+            Requests warm = new Requests('w', noOp ? Math.max(WARM_UP, n / 5) : Math.min(WARM_UP, n));
             warm.send(producer, config, watcher, 0); // the model loads and the first shapes run here
             watcher.await('w', Duration.ofMinutes(2));
 
