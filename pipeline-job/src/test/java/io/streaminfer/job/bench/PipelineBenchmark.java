@@ -82,12 +82,15 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Option(names = "--noop-requests", description = "Requests of the no-op model phase (default 200000).")
     Integer noopRequests;
 
-    @Option(names = "--variants", split = ",", defaultValue = "raw,pipeline,rows,noop,gpu",
-            description = "Subset of raw,pipeline,rows,noop,gpu,naive.")
+    @Option(names = "--variants", split = ",", defaultValue = "raw,pipeline,rows,noop,gpu,large",
+            description = "Subset of raw,pipeline,rows,noop,gpu,large,naive.")
     List<String> variants;
 
     @Option(names = "--gpu-requests", description = "Requests of the GPU stand-in phase (default 100000).")
     Integer gpuRequests;
+
+    @Option(names = "--large-requests", description = "Requests of the large-text phase (default 60).")
+    Integer largeRequests;
 
     @Option(names = "--quick", description = "Small counts: a smoke run of a few minutes.")
     boolean quick;
@@ -99,6 +102,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
     private final List<String> cpuReport = new ArrayList<>();
     private final List<String> gpuReport = new ArrayList<>();
     private double lastCpuMicrosPerRequest;
+    private long lastModelNanos;
+    private long lastPrepareNanos;
+    private final List<String> largeReport = new ArrayList<>();
     private List<String> corpus;
     private Path modelsDir;
     private long budget;
@@ -116,10 +122,11 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
-        if (!List.of("raw", "pipeline", "rows", "noop", "gpu", "naive").containsAll(variants)) {
+        if (!List.of("raw", "pipeline", "rows", "noop", "gpu", "large", "naive").containsAll(variants)) {
             throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--variants takes raw, pipeline, rows, noop, gpu and naive, not " + variants);
+                    "--variants takes raw, pipeline, rows, noop, gpu, large and naive, not " + variants);
         }
+        largeRequests = largeRequests != null ? largeRequests : quick ? 12 : 60;
         gpuRequests = gpuRequests != null ? gpuRequests : quick ? 20_000 : 100_000;
         int n = texts != null ? texts : quick ? 600 : 3000;
         loadSeconds = loadSeconds != null ? loadSeconds : quick ? 8.0 : 20.0;
@@ -167,6 +174,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 }
                 if (variants.contains("gpu")) {
                     gpu(kafka, all);
+                }
+                if (variants.contains("large")) {
+                    large(kafka, all);
                 }
             }
         }
@@ -318,15 +328,83 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 io.streaminfer.flink.inference.GpuStandInReplica.batchMillis(512, 32), cpuPerRequest * gpuMax / 1e6));
     }
 
+    /**
+     * Large requests: texts of 100 KB to 3.9 MB (log-uniform; consecutive corpus texts), one per request, under the
+     * job's 4 MiB limit. Reports the rate, this JVM's peak heap and resident memory during the phase (it hosts the
+     * job, as a task manager would, and the broker and clients too), and where the time went: preparing (parsing
+     * and tokenizing) vs the model.
+     */
+    private void large(EmbeddedKafka kafka, List<String> all) throws Exception {
+        java.util.Random random = new java.util.Random(7);
+        List<String> texts = new ArrayList<>(largeRequests);
+        StringBuilder sb = new StringBuilder();
+        int next = 0;
+        for (int i = 0; i < largeRequests; i++) {
+            int size = (int) Math.exp(Math.log(100_000) + random.nextDouble() * (Math.log(3_900_000) - Math.log(100_000)));
+            sb.setLength(0);
+            while (sb.length() < size) {
+                sb.append(all.get(next++ % all.size())).append(' ');
+            }
+            texts.add(sb.substring(0, size));
+        }
+        MemorySampler memory = new MemorySampler();
+        memory.start();
+        pipeline(kafka, "large", "large texts (100 KB-3.9 MB)", "", largeRequests, Double.NaN, modelsDir, texts);
+        memory.stop();
+        Row r = rows.get(rows.size() - 1);
+        long prepareNanos = lastPrepareNanos;
+        long mb = 1 << 20;
+        largeReport.add(String.format("large texts: %.1f requests/s; peak heap %d MiB of %d, peak RSS %d MiB (this "
+                + "JVM: job, broker and clients); per request %.1f ms preparing (parse + cut + tokenize) and %.1f ms "
+                + "in the model", r.rate(), memory.peakHeap / mb, Runtime.getRuntime().maxMemory() / mb,
+                memory.peakRss / mb, prepareNanos / 1e6 / largeRequests, lastModelNanos / 1e6 / largeRequests));
+    }
+
+    /** Samples this JVM's heap and resident memory every 50 ms. */
+    private static final class MemorySampler {
+        volatile long peakHeap;
+        volatile long peakRss;
+        private volatile boolean running = true;
+        private final Thread thread = new Thread(() -> {
+            java.lang.management.MemoryMXBean mx = java.lang.management.ManagementFactory.getMemoryMXBean();
+            while (running) {
+                peakHeap = Math.max(peakHeap, mx.getHeapMemoryUsage().getUsed());
+                try {
+                    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                        if (line.startsWith("VmRSS:")) {
+                            peakRss = Math.max(peakRss, Long.parseLong(line.replaceAll("\\D", "")) * 1024);
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    // no /proc: no RSS figure
+                }
+                LockSupport.parkNanos(50_000_000L);
+            }
+        }, "bench-memory-sampler");
+
+        void start() {
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join(1_000);
+        }
+    }
+
     private void pipeline(EmbeddedKafka kafka, String name, String label, String knobs, int n, double raw,
             Path repository, List<String> texts) throws Exception {
         boolean noOp = name.equals("noop");
         boolean before = name.equals("rows");
         String prefix = "bench-" + name;
-        kafka.createTopic(prefix + ".requests", 2);
-        kafka.createTopic(prefix + ".results", 2);
+        // As the topic tool creates them: requests, results and dead letters take records up to 16 MiB.
+        Map<String, String> payloads = Map.of("max.message.bytes",
+                Integer.toString(io.streaminfer.contract.Topics.MAX_MESSAGE_BYTES));
+        kafka.createTopic(prefix + ".requests", 2, payloads);
+        kafka.createTopic(prefix + ".results", 2, payloads);
         kafka.createTopic(prefix + ".status", 2, Map.of("cleanup.policy", "compact"));
-        kafka.createTopic(prefix + ".dlq", 1);
+        kafka.createTopic(prefix + ".dlq", 1, payloads);
         String batching = "max-delay-ms: 5" + (maxBatchTokens != null ? ", max-batch-tokens: " + maxBatchTokens : "")
                 + (knobs.isEmpty() ? "" : ", " + knobs);
         JobConfig config = JobConfig.parse("job-name: " + prefix + "\n"
@@ -358,13 +436,16 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(kafka))) {
             // The no-op phase is all pipeline code: it needs a long warm-up for the JIT (a fifth of it, as before).
             boolean pipelineBound = noOp || name.equals("gpu");
-            Requests warm = new Requests('w', pipelineBound ? Math.max(WARM_UP, n / 5) : Math.min(WARM_UP, n), texts);
+            int warmUp = name.equals("large") ? 5 : pipelineBound ? Math.max(WARM_UP, n / 5) : Math.min(WARM_UP, n);
+            Requests warm = new Requests('w', warmUp, texts);
             warm.send(producer, config, watcher, 0); // the model loads and the first shapes run here
             watcher.await('w', Duration.ofMinutes(2));
 
             Requests burst = new Requests('s', n, texts); // serialized before the clock starts
             long real0 = CapturingReporter.sum("realTokens");
             long padded0 = CapturingReporter.sum("paddedTokens");
+            long model0 = CapturingReporter.sum("modelNanos");
+            long prepare0 = CapturingReporter.sum("prepareNanos");
             CpuMeter meter = new CpuMeter();
             long[] sent = burst.send(producer, config, watcher, 0);
             // A stall of 90 s: the rows-only variant's long batches of padded text take tens of seconds on 2 cores.
@@ -382,6 +463,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
                     + "); " : "") + "burst: latency includes queueing in Kafka";
             rows.add(new Row(label + ", burst", got, rate[1], rate[0], failures, padding, lat[0], lat[2], note));
             lastCpuMicrosPerRequest = cpu.processNanos() / 1e3 / n;
+            lastModelNanos = CapturingReporter.sum("modelNanos") - model0;
+            lastPrepareNanos = CapturingReporter.sum("prepareNanos") - prepare0;
             cpuReport.add(String.format("%s burst: %.1f µs CPU/text (broker + Flink + clients, all in this JVM); "
                     + "%s; this JVM's CPU by thread:", label, lastCpuMicrosPerRequest, cpu.summary()));
             cpu.top(8).forEach(line -> cpuReport.add("    " + line));
@@ -428,6 +511,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
         Properties p = kafka.producerProps(); // acks=all, idempotent: what a careful producer uses
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "bench-producer");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, "65536"); // a burst fills batches by itself; linger stays 0
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(io.streaminfer.contract.Topics.MAX_MESSAGE_BYTES));
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(256L << 20));
         return p;
     }
 
@@ -523,6 +608,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
             System.out.printf("no-op pipeline         = %.0f requests/s%n", noop);
         }
         gpuReport.forEach(System.out::println);
+        largeReport.forEach(System.out::println);
         System.out.println();
         cpuReport.forEach(System.out::println);
         String load = Files.readString(Path.of("/proc/loadavg")).trim();
