@@ -115,6 +115,66 @@ class MlPredictIT {
         assertThat(histogram(job, "batchSize").getCount()).isEqualTo(20);
     }
 
+    /** The tiny MLP over good and bad rows: 4 features, 3 features, a poison value the model raises on, null. */
+    static final String TINY_ROWS = "VALUES (1, ARRAY[1.0, 2.0, 3.0, 4.0]), (2, ARRAY[1.0, 2.0, 3.0]), "
+            + "(3, ARRAY[-1000.0, 0.0, 0.0, 0.0]), (4, CAST(NULL AS ARRAY<FLOAT>)), (5, ARRAY[0.5, 0.5, 0.5, 0.5])";
+
+    static StreamTableEnvironment tinyMlp(String onError) {
+        StreamTableEnvironment tEnv = SqlTestSupport.tableEnv(false);
+        tEnv.executeSql("CREATE TEMPORARY VIEW feats AS SELECT id, CAST(f AS ARRAY<FLOAT>) AS features FROM ("
+                + TINY_ROWS + ") AS t(id, f)");
+        tEnv.executeSql("CREATE TEMPORARY MODEL mlp INPUT (features ARRAY<FLOAT>) OUTPUT (logits ARRAY<FLOAT>, "
+                + "label BIGINT, error STRING) WITH ('provider' = 'streaminfer', 'model' = 'tiny-mlp', "
+                + "'models-dir' = '" + SqlTestSupport.modelsDir() + "', 'error-column' = 'error', 'on-error' = '"
+                + onError + "')");
+        return tEnv;
+    }
+
+    static final String TINY_QUERY = "SELECT id, logits, label, error FROM ML_PREDICT(TABLE feats, MODEL mlp, "
+            + "DESCRIPTOR(features), MAP['max-concurrent-operations', '16'])";
+
+    @Test
+    void badRowsCarryTheirErrorAndTheOthersTheirResult() throws Exception {
+        TableResult result = tinyMlp("null").executeSql(TINY_QUERY);
+        JobID job = result.getJobClient().orElseThrow().getJobID();
+        Map<Integer, Row> byId = new HashMap<>();
+        for (Row r : collect(result.collect())) {
+            byId.put((Integer) r.getField("id"), r);
+        }
+        assertThat(byId).containsOnlyKeys(1, 2, 3, 4, 5);
+        for (int ok : new int[] {1, 5}) {
+            assertThat(byId.get(ok).getField("error")).as("row %s", ok).isNull();
+            assertThat(floats(byId.get(ok).getField("logits"))).hasSize(3);
+            assertThat(byId.get(ok).getField("label")).isInstanceOf(Long.class);
+        }
+        assertThat((String) byId.get(2).getField("error")).startsWith("INVALID_INPUT: ")
+                .contains("'features'").contains("[-1, 4]");
+        assertThat((String) byId.get(3).getField("error")).startsWith("MODEL_ERROR: ");
+        assertThat((String) byId.get(4).getField("error"))
+                .isEqualTo("INVALID_INPUT: INPUT column 'features' is null; the model's input features FP32 [-1, 4] "
+                        + "needs a value in every row (filter nulls out, or COALESCE them)");
+        for (int bad : new int[] {2, 3, 4}) {
+            assertThat(byId.get(bad).getField("logits")).isNull();
+            assertThat(byId.get(bad).getField("label")).isNull();
+        }
+        assertThat(counter(job, "rowsFailed")).isEqualTo(3);
+        assertThat(counter(job, "rowsFailed.INVALID_INPUT")).isEqualTo(2);
+        assertThat(counter(job, "rowsSucceeded")).isEqualTo(2);
+    }
+
+    @Test
+    void skipLeavesBadRowsOut() throws Exception {
+        List<Row> rows = collect(tinyMlp("skip").executeSql(TINY_QUERY).collect());
+        assertThat(rows).extracting(r -> r.getField("id")).containsExactlyInAnyOrder(1, 5);
+    }
+
+    @Test
+    void failEndsTheQueryNamingTheRow() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> collect(tinyMlp("fail").executeSql(TINY_QUERY)
+                .collect()))
+                .hasStackTraceContaining("failed and 'on-error' = 'fail': INVALID_INPUT: ");
+    }
+
     static Histogram histogram(JobID job, String name) {
         return (Histogram) metric(job, name);
     }
