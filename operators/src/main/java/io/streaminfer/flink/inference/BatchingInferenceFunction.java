@@ -7,11 +7,8 @@ import io.streaminfer.batching.Submitted;
 import io.streaminfer.batching.Work;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.model.DeviceSpec;
-import io.streaminfer.contract.model.ModelConfig;
-import io.streaminfer.contract.model.ModelKind;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.flink.inference.internal.GpuAllocator;
 import io.streaminfer.flink.metrics.BatcherMetrics;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
@@ -24,7 +21,6 @@ import io.streaminfer.runtime.PreparedRequestCodec;
 import io.streaminfer.runtime.RuntimeListener;
 import io.streaminfer.runtime.RuntimeOptions;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -34,7 +30,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -83,7 +78,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
     private transient Map<RequestEnvelope, Submitted> pending;
     private transient Counter safetyNetTimeouts;
     private transient int safetyNetLogged;
-    /** The GPU this replica took from {@link GpuAllocator}; -1 when none (set in open: transient fields read 0). */
+    /** The GPU this replica took from {@link AssignedGpus}; -1 when none (set in open: transient fields read 0). */
     private transient int acquiredGpu;
 
     public BatchingInferenceFunction(InferenceSettings settings) {
@@ -151,51 +146,25 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
 
     private void addBatcher(ModelReplica replica, BatcherMetrics metrics) {
         ModelVersion v = replica.model();
-        ModelConfig model = v.config();
-        BatchingSettings b = settings.batching(v.name());
-        int maxRows = b.maxBatchSize() == 0 ? model.maxBatchSize() : Math.min(b.maxBatchSize(),
-                model.maxBatchSize());
-        long override = model.kind() == ModelKind.TEXT_EMBEDDING ? b.maxBatchTokens() : b.maxBatchElements();
-        long maxCost = override > 0 ? override : model.maxBatchCost();
-        boolean grouping = b.grouping() != null ? b.grouping() : model.kind() == ModelKind.TEXT_EMBEDDING;
-        BatchingConfig config = BatchingConfig.builder()
-                .name(v.key())
-                .maxBatchRows(maxRows)
-                .maxBatchCost(maxCost)
-                .grouping(grouping)
-                .maxDelay(Duration.ofMillis(b.maxDelayMs()))
-                .workers(replica.workers())
-                .queueBatches(b.queueBatches())
-                .watchdogMin(Duration.ofMillis(b.watchdogMinMs()))
-                .watchdogFactor(b.watchdogFactor())
-                .build();
-        MicroBatcher<PreparedRequest> batcher = new MicroBatcher<>(config,
+        ModelBatching b = ModelBatching.of(v, replica.workers(), settings.batching(v.name()));
+        long maxCost = b.maxCost();
+        MicroBatcher<PreparedRequest> batcher = new MicroBatcher<>(b.config(),
                 batch -> replica.predictPrepared(batch, maxCost), metrics, System::nanoTime,
                 System::currentTimeMillis);
         metrics.registerGauges(batcher);
         served.put(v.key(), new Served(replica, batcher, metrics));
-        LOG.info("Subtask {} serves {} on {}: {} worker(s), batches of <= {} rows and <= {} cost{}, queue <= {}",
+        LOG.info("Subtask {} serves {} on {}: {} worker(s), {}",
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), v.key(), replica.device(),
-                replica.workers(), maxRows, maxCost == 0 ? "unbounded" : maxCost, grouping ? ", grouped by length"
-                        : "", config.maxQueuedWork() == Long.MAX_VALUE ? "unbounded" : config.maxQueuedWork());
+                replica.workers(), b.describe());
     }
 
     /** The GPU Flink's external resource framework gave this task manager, spread over subtasks; else config. */
     private DeviceSpec assignedDevice() {
-        Set<ExternalResourceInfo> gpus = getRuntimeContext().getExternalResourceInfos(GPU_RESOURCE);
-        if (gpus != null && !gpus.isEmpty()) {
-            List<Integer> indexes = new ArrayList<>();
-            for (ExternalResourceInfo info : gpus) {
-                info.getProperty("index").ifPresent(i -> indexes.add(Integer.parseInt(i.trim())));
-            }
-            if (!indexes.isEmpty()) {
-                Collections.sort(indexes);
-                int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-                int gpu = GpuAllocator.acquire(indexes);
-                acquiredGpu = gpu;
-                LOG.info("Subtask {} uses GPU {} of {} assigned by Flink", subtask, gpu, indexes);
-                return DeviceSpec.gpu(gpu);
-            }
+        acquiredGpu = AssignedGpus.acquire(getRuntimeContext().getExternalResourceInfos(GPU_RESOURCE));
+        if (acquiredGpu >= 0) {
+            LOG.info("Subtask {} uses GPU {} assigned by Flink",
+                    getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), acquiredGpu);
+            return DeviceSpec.gpu(acquiredGpu);
         }
         return settings.device() == null ? null : DeviceSpec.parse(settings.device());
     }
@@ -278,10 +247,8 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
 
     @Override
     public void close() {
-        if (acquiredGpu >= 0) {
-            GpuAllocator.release(acquiredGpu);
-            acquiredGpu = -1;
-        }
+        AssignedGpus.release(acquiredGpu);
+        acquiredGpu = -1;
         if (served != null) {
             served.values().forEach(s -> s.batcher.close());
         }
