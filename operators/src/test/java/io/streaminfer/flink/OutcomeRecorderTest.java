@@ -253,4 +253,27 @@ class OutcomeRecorderTest {
                     .containsExactly("pending:SUCCEEDED");
         }
     }
+
+    @Test
+    void aLargeResultIsKeptCompactAndItsReplayIsTheSameJson() throws Exception {
+        RequestEnvelope r = envelope("big", "bridge-1");
+        float[] embedding = new float[384];
+        for (int i = 0; i < embedding.length; i++) {
+            embedding[i] = (float) Math.sin(i) / 7f;
+        }
+        Outcome ok = Outcomes.success(r, new InferenceResponse("all-minilm-l6-v2", "1", r.responseId, null,
+                List.of(Tensor.ofFloats("embedding", new long[] {1, 384}, embedding))), 3_000);
+        assertThat(ok.stored).as("the binary form for state").isNotNull();
+        assertThat(ok.stored.length).isLessThan(ok.result.length / 2);
+        try (var h = harness()) {
+            h.processElement(ok, 0);
+            h.processElement(replay("big", "bridge-2"), 0);
+            List<Outcome> out = h.extractOutputValues();
+            assertThat(out).hasSize(2);
+            assertThat(out.get(1).replay).isTrue();
+            assertThat(out.get(1).result).as("the replay is the published JSON, byte for byte")
+                    .isEqualTo(ok.result);
+            assertThat(out.get(1).resultHeaderLength).isEqualTo(-1);
+        }
+    }
 }

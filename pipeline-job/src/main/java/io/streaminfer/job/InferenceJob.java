@@ -92,6 +92,9 @@ public final class InferenceJob {
         env.configure(conf);
         env.setParallelism(config.execution.parallelism);
         env.setBufferTimeout(config.execution.bufferTimeoutMs);
+        // Chained operators pass records without copying them. Safe here: no operator keeps or changes a record it
+        // has emitted, state is serialized on write, and the async operator copies what it buffers itself.
+        env.getConfig().enableObjectReuse();
         env.enableCheckpointing(config.checkpointing.intervalMs, CheckpointingMode.EXACTLY_ONCE);
         env.getCheckpointConfig().setMinPauseBetweenCheckpoints(config.checkpointing.minPauseMs);
         env.getCheckpointConfig().setCheckpointTimeout(Duration.ofMinutes(5).toMillis());

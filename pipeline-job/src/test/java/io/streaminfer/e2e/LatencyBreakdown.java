@@ -54,6 +54,8 @@ public final class LatencyBreakdown {
                 long[] sent = new long[n];
                 long[] resultTs = new long[n];
                 long[] readAt = new long[n];
+                long[] queueUs = new long[n];
+                long[] modelUs = new long[n];
                 for (int i = -50; i < n; i++) { // the first 50 warm up
                     String id = "r-" + (i + 50);
                     RecordHeaders h = new RecordHeaders();
@@ -71,6 +73,8 @@ public final class LatencyBreakdown {
                                     sent[i] = meta.timestamp();
                                     resultTs[i] = r.timestamp();
                                     readAt[i] = System.currentTimeMillis();
+                                    queueUs[i] = micros(r, KafkaContract.HEADER_TIMING_QUEUE_US);
+                                    modelUs[i] = micros(r, KafkaContract.HEADER_TIMING_COMPUTE_US);
                                 }
                             }
                         }
@@ -92,6 +96,8 @@ public final class LatencyBreakdown {
                 long[] toResult = new long[n];
                 long[] toRead = new long[n];
                 long[] total = new long[n];
+                long[] queue = new long[n];
+                long[] model = new long[n];
                 for (int i = 0; i < n; i++) {
                     StatusRecord s = finals.get("r-" + (i + 50));
                     toAccepted[i] = (s.acceptedAt() - sent[i]) * 1_000_000;
@@ -99,13 +105,32 @@ public final class LatencyBreakdown {
                     toResult[i] = (resultTs[i] - s.updatedAt()) * 1_000_000;
                     toRead[i] = (readAt[i] - resultTs[i]) * 1_000_000;
                     total[i] = (readAt[i] - sent[i]) * 1_000_000;
+                    queue[i] = queueUs[i] * 1_000;
+                    model[i] = modelUs[i] * 1_000;
                 }
-                System.out.printf("median ms: produce->parsed %.1f | parsed->final (admission, queue, model) %.1f "
-                        + "| final->result written %.1f | written->read %.1f | total %.1f%n",
+                System.out.printf("median ms: produce->parsed %.1f | parsed->final (admission, queue, model) %.1f, "
+                        + "of which queue %.2f and model %.1f | final->result written %.1f | written->read %.1f | "
+                        + "total %.1f (p99 %.1f); added to the model's time: %.1f (p99 of total - model: %.1f)%n",
                         new Stats(toAccepted, n).percentileMs(50), new Stats(inJob, n).percentileMs(50),
+                        new Stats(queue, n).percentileMs(50), new Stats(model, n).percentileMs(50),
                         new Stats(toResult, n).percentileMs(50), new Stats(toRead, n).percentileMs(50),
-                        new Stats(total, n).percentileMs(50));
+                        new Stats(total, n).percentileMs(50), new Stats(total, n).percentileMs(99),
+                        new Stats(minus(total, model), n).percentileMs(50),
+                        new Stats(minus(total, model), n).percentileMs(99));
             }
         }
+    }
+
+    private static long micros(ConsumerRecord<byte[], byte[]> r, String header) {
+        var h = r.headers().lastHeader(header);
+        return h == null ? 0 : Long.parseLong(new String(h.value(), StandardCharsets.UTF_8));
+    }
+
+    private static long[] minus(long[] a, long[] b) {
+        long[] out = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i] - b[i];
+        }
+        return out;
     }
 }

@@ -103,7 +103,8 @@ public final class ModelConfig {
         // A text model's default budget: four rows of full length.
         this.maxBatchTokens = maxBatchTokens != null ? maxBatchTokens
                 : kind == ModelKind.TEXT_EMBEDDING && text != null ? 4L * text.maxLength() : 0;
-        if (kind == ModelKind.TEXT_EMBEDDING && text != null && this.maxBatchTokens < 1) { // no text: validate() says
+        // Without a text section validate() says so; its default budget cannot be the complaint.
+        if (kind == ModelKind.TEXT_EMBEDDING && text != null && this.maxBatchTokens < 1) {
             throw new IllegalArgumentException("'max_batch_tokens' must be >= 1 (padded tokens per model call), got "
                     + maxBatchTokens);
         }

@@ -56,6 +56,31 @@ class ModelConfigTest {
         assertThat(c.text().maxLength()).isEqualTo(256);
         assertThat(c.text().pooling()).isEqualTo("mean");
         assertThat(c.text().normalize()).isTrue();
+        assertThat(c.text().overflow()).isEqualTo(ModelConfig.Overflow.TRUNCATE);
+        assertThat(c.maxBatchTokens()).as("four rows of full length").isEqualTo(4 * 256);
+        assertThat(c.maxBatchCost()).isEqualTo(1024);
+    }
+
+    @Test
+    void costBudgetsAndOverflowAreReadAndBelongToTheirKind() throws IOException {
+        ModelConfig text = read(RepoFixture.TEXT_YAML.replace("text: {}", "text: {max_length: 128, overflow: refuse}")
+                + "max_batch_tokens: 2048\n");
+        assertThat(text.maxBatchTokens()).isEqualTo(2048);
+        assertThat(text.text().overflow()).isEqualTo(ModelConfig.Overflow.REFUSE);
+        ModelConfig tensor = read(RepoFixture.TENSOR_YAML + "max_batch_elements: 4096\n");
+        assertThat(tensor.maxBatchCost()).isEqualTo(4096);
+        assertThat(read(RepoFixture.TENSOR_YAML).maxBatchCost()).as("rows only").isZero();
+        assertThat(failure(RepoFixture.TENSOR_YAML + "max_batch_tokens: 10\n"))
+                .isEqualTo("'max_batch_tokens' applies to text-embedding models only; a tensor model's budget is "
+                        + "'max_batch_elements'");
+
+        assertThat(failure(RepoFixture.TEXT_YAML + "max_batch_elements: 10\n"))
+                .isEqualTo("'max_batch_elements' applies to tensor models only; a text model's budget is "
+                        + "'max_batch_tokens'");
+        assertThat(failure(RepoFixture.TEXT_YAML + "max_batch_tokens: 0\n"))
+                .isEqualTo("'max_batch_tokens' must be >= 1 (padded tokens per model call), got 0");
+        assertThat(failure(RepoFixture.TEXT_YAML.replace("text: {}", "text: {overflow: cut}")))
+                .isEqualTo("'text.overflow' must be truncate or refuse, got 'cut'");
     }
 
     @Test

@@ -55,10 +55,16 @@ public final class Dispatcher<T> {
             if (closed) {
                 return false;
             }
+            boolean wasEmpty = queue.isEmpty();
             queue.add(r, nanoClock.getAsLong());
             gauges();
-            // One waiter is enough: a worker that takes a batch and leaves work behind wakes the next.
-            changed.signal();
+            // Wake a worker only when that changes what it does: the replica is idle (dispatch now), the queue was
+            // empty (start the maxDelay wait), or the next batch is full. A worker already waiting out maxDelay
+            // wakes by itself; waking it per request would cost a context switch per request. One waiter is enough:
+            // a worker that takes a batch and leaves work behind wakes the next.
+            if (busy == 0 || wasEmpty || queue.nextBatchFull(maxBatchRows, maxBatchCost)) {
+                changed.signal();
+            }
             return true;
         } finally {
             lock.unlock();

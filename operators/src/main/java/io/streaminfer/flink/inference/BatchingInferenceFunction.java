@@ -64,6 +64,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
     private transient ByteBudget bytes;
     private transient Map<RequestEnvelope, Submitted> pending;
     private transient Counter safetyNetTimeouts;
+    private transient int safetyNetLogged;
 
     public BatchingInferenceFunction(InferenceSettings settings) {
         this(settings, null);
@@ -162,8 +163,11 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
             f.cancel(false); // a queued request leaves the queue: no model time for a request we gave up on
         }
         safetyNetTimeouts.inc();
-        LOG.error("Request {} reached the safety-net timeout of {} ms: the batcher or a model call is stuck "
-                + "beyond what its watchdog caught; failing it with TIMEOUT", r.id, settings.timeoutMs());
+        if (safetyNetLogged++ < 10) { // a stuck batcher fails every request in flight: the counter has the rest
+            LOG.error("Request {} reached the safety-net timeout of {} ms (async.timeout-ms): a batcher or a model "
+                    + "call is stuck beyond what its watchdog caught, or the timeout is shorter than the queue; "
+                    + "failing it with TIMEOUT (see the counter safetyNetTimeouts)", r.id, settings.timeoutMs());
+        }
         resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.TIMEOUT, "safety net: no result within "
                 + settings.timeoutMs() + " ms (async.timeout-ms); something in the pipeline is stuck",
                 System.currentTimeMillis())));

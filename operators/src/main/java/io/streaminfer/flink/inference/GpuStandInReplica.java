@@ -51,7 +51,7 @@ public final class GpuStandInReplica implements ModelReplica {
     }
 
     /** The measured curve, interpolated: log-log in rows, linear in padded length (beyond 128, in proportion). */
-    static double batchMillis(int rows, int paddedLength) {
+    public static double batchMillis(int rows, int paddedLength) {
         double r = Math.max(1, rows);
         int i = 0;
         while (i < ROWS.length - 2 && r > ROWS[i + 1]) {

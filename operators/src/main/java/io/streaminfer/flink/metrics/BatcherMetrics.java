@@ -27,6 +27,7 @@ public final class BatcherMetrics implements BatcherListener {
     private final Counter expired;
     private final Counter batches;
     private final Counter watchdogFirings;
+    private final Counter modelNanos;
 
     public BatcherMetrics(MetricGroup group) {
         this.group = group;
@@ -42,6 +43,7 @@ public final class BatcherMetrics implements BatcherListener {
         this.expired = group.counter("expiredInQueue", new ThreadSafeSimpleCounter());
         this.batches = group.counter("batches", new ThreadSafeSimpleCounter());
         this.watchdogFirings = group.counter("watchdogFirings", new ThreadSafeSimpleCounter());
+        this.modelNanos = group.counter("modelNanos", new ThreadSafeSimpleCounter());
     }
 
     public void registerGauges(MicroBatcher<?> batcher) {
@@ -54,6 +56,7 @@ public final class BatcherMetrics implements BatcherListener {
     @Override
     public void onBatch(int requests, int rows, long cost, long modelNanos) {
         batches.inc();
+        this.modelNanos.inc(modelNanos);
         synchronized (this) {
             batchSize.update(requests);
             batchRows.update(rows);

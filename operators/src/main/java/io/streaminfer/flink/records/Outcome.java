@@ -21,6 +21,14 @@ public class Outcome {
     public byte[] result;
     /** The length of {@link #result}'s JSON header when it is binary-framed ({@code OipBinary}); -1: plain JSON. */
     public int resultHeaderLength = -1;
+    /**
+     * A success's result in the binary framing, for state only, when its published result is long JSON (see
+     * {@link Outcomes#forState}); null otherwise.
+     */
+    public byte[] stored;
+    public int storedHeaderLength = -1;
+    /** In state: {@link #result} is the binary form of a JSON result, to be written as JSON again on a replay. */
+    public boolean jsonFromState;
     public long producedAt;
     public long acceptedAt;
     public long finishedAt;
@@ -51,6 +59,9 @@ public class Outcome {
         o.reason = reason;
         o.result = result;
         o.resultHeaderLength = resultHeaderLength;
+        o.stored = stored;
+        o.storedHeaderLength = storedHeaderLength;
+        o.jsonFromState = jsonFromState;
         o.producedAt = producedAt;
         o.acceptedAt = acceptedAt;
         o.finishedAt = finishedAt;

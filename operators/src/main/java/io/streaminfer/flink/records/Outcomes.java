@@ -11,15 +11,53 @@ import java.util.List;
 public final class Outcomes {
     private Outcomes() {}
 
+    /** JSON results longer than this are kept in state in the binary framing (a float: 4 bytes, not ~11). */
+    static final int COMPACT_STATE_ABOVE = 512;
+
     public static Outcome success(RequestEnvelope r, InferenceResponse response, long now) {
         Outcome o = base(r, now);
         o.state = RequestState.SUCCEEDED;
         if (r.binaryOutputs == null || r.binaryOutputs.length == 0) {
             o.result = OipJson.writeResponse(response);
+            if (o.result.length > COMPACT_STATE_ABOVE) {
+                List<String> all = new java.util.ArrayList<>(response.outputs().size());
+                response.outputs().forEach(t -> all.add(t.name()));
+                OipBinary.Framed compact = OipBinary.writeResponse(response, all);
+                o.stored = compact.body();
+                o.storedHeaderLength = compact.headerLength();
+            }
         } else {
             OipBinary.Framed framed = OipBinary.writeResponse(response, List.of(r.binaryOutputs));
             o.result = framed.body();
             o.resultHeaderLength = framed.isBinary() ? framed.headerLength() : -1;
+        }
+        return o;
+    }
+
+    /**
+     * What the recorder keeps of a final outcome: the outcome with its result in the compact form when it has one
+     * (a JSON response in the binary framing), so that state holds about a third of the bytes.
+     */
+    public static Outcome forState(Outcome o) {
+        if (o.stored == null) {
+            return o;
+        }
+        Outcome kept = o.copy();
+        kept.result = o.stored;
+        kept.resultHeaderLength = o.storedHeaderLength;
+        kept.stored = null;
+        kept.storedHeaderLength = -1;
+        kept.jsonFromState = true;
+        return kept;
+    }
+
+    /** The published form of a kept outcome again: JSON where it was kept compact from JSON. */
+    public static Outcome fromState(Outcome kept) {
+        Outcome o = kept.copy();
+        if (kept.jsonFromState) {
+            o.result = OipJson.writeResponse(OipBinary.parseResponse(kept.result, kept.resultHeaderLength));
+            o.resultHeaderLength = -1;
+            o.jsonFromState = false;
         }
         return o;
     }

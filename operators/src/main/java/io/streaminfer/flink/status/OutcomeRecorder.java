@@ -4,6 +4,7 @@ import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.flink.records.Outcome;
+import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.StatusUpdate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -166,7 +167,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
                 return;
             }
             replaysAnswered.inc();
-            Outcome again = stored.copy();
+            Outcome again = Outcomes.fromState(stored);
             again.replay = true;
             again.replyTo = o.replyTo;
             again.replyPartition = o.replyPartition;
@@ -197,7 +198,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
             }
             decided = keep(before, o);
         }
-        finalOutcome.update(decided);
+        finalOutcome.update(Outcomes.forState(decided));
         out.collect(decided);
         ctx.output(STATUS, StatusUpdate.of(decided));
         count(decided);

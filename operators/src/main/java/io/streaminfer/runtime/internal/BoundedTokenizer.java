@@ -1,6 +1,7 @@
 package io.streaminfer.runtime.internal;
 
 import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ final class BoundedTokenizer implements AutoCloseable {
     /** English runs at 4 to 5 characters per token; 8 leaves room for most texts to need one pass. */
     static final int CHARS_PER_TOKEN = 8;
 
-    /** A row's tokens; {@code typeIds} null when all zero (single-segment text). */
+    /** A row's tokens; {@code typeIds} null: all zero, as for any single-segment text. */
     record Tokens(long[] ids, long[] typeIds, boolean truncated) {
     }
 
@@ -41,12 +42,26 @@ final class BoundedTokenizer implements AutoCloseable {
         long budget = (long) maxLength * CHARS_PER_TOKEN;
         while (true) {
             String cut = cut(text, budget);
-            Encoding e = tokenizer.encode(cut);
-            boolean wasCut = cut.length() < text.length();
-            if (!wasCut || e.exceedMaxLength()) {
-                return new Tokens(e.getIds(), nonZero(e.getTypeIds()), e.exceedMaxLength());
+            Tokens t = ids(cut);
+            if (cut.length() == text.length() || t.truncated()) {
+                return t;
             }
             budget *= 4;
+        }
+    }
+
+    /**
+     * The ids of one single-segment text, and whether truncation cut it. Straight through the native library: the
+     * full {@link Encoding} also builds every token's string and character span (nine native calls and an object
+     * per token), which the model never needs. A single segment's type ids are all zero.
+     */
+    private Tokens ids(String text) {
+        long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, true);
+        try {
+            return new Tokens(TokenizersLibrary.LIB.getTokenIds(encoding), null,
+                    TokenizersLibrary.LIB.getOverflowCount(encoding) > 0);
+        } finally {
+            TokenizersLibrary.LIB.deleteEncoding(encoding);
         }
     }
 
@@ -65,15 +80,6 @@ final class BoundedTokenizer implements AutoCloseable {
             end--; // never split a surrogate pair
         }
         return text.substring(0, end);
-    }
-
-    private static long[] nonZero(long[] typeIds) {
-        for (long t : typeIds) {
-            if (t != 0) {
-                return typeIds;
-            }
-        }
-        return null;
     }
 
     int maxLength() {

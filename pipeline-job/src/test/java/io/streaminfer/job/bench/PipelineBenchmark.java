@@ -82,9 +82,15 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Option(names = "--noop-requests", description = "Requests of the no-op model phase (default 200000).")
     Integer noopRequests;
 
-    @Option(names = "--variants", split = ",", defaultValue = "raw,pipeline,rows,noop",
-            description = "Subset of raw,pipeline,rows,noop,naive.")
+    @Option(names = "--variants", split = ",", defaultValue = "raw,pipeline,rows,noop,gpu,large",
+            description = "Subset of raw,pipeline,rows,noop,gpu,large,naive.")
     List<String> variants;
+
+    @Option(names = "--gpu-requests", description = "Requests of the GPU stand-in phase (default 100000).")
+    Integer gpuRequests;
+
+    @Option(names = "--large-requests", description = "Requests of the large-text phase (default 60).")
+    Integer largeRequests;
 
     @Option(names = "--quick", description = "Small counts: a smoke run of a few minutes.")
     boolean quick;
@@ -94,6 +100,11 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
     private final List<Row> rows = new ArrayList<>();
     private final List<String> cpuReport = new ArrayList<>();
+    private final List<String> gpuReport = new ArrayList<>();
+    private double lastCpuMicrosPerRequest;
+    private long lastModelNanos;
+    private long lastPrepareNanos;
+    private final List<String> largeReport = new ArrayList<>();
     private List<String> corpus;
     private Path modelsDir;
     private long budget;
@@ -111,10 +122,12 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
-        if (!List.of("raw", "pipeline", "rows", "noop", "naive").containsAll(variants)) {
+        if (!List.of("raw", "pipeline", "rows", "noop", "gpu", "large", "naive").containsAll(variants)) {
             throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--variants takes raw, pipeline, rows, noop and naive, not " + variants);
+                    "--variants takes raw, pipeline, rows, noop, gpu, large and naive, not " + variants);
         }
+        largeRequests = largeRequests != null ? largeRequests : quick ? 12 : 60;
+        gpuRequests = gpuRequests != null ? gpuRequests : quick ? 20_000 : 100_000;
         int n = texts != null ? texts : quick ? 600 : 3000;
         loadSeconds = loadSeconds != null ? loadSeconds : quick ? 8.0 : 20.0;
         noopRequests = noopRequests != null ? noopRequests : quick ? 20_000 : 200_000;
@@ -158,6 +171,12 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 }
                 if (variants.contains("noop")) {
                     pipeline(kafka, "noop", "no-op model", "", noopRequests, Double.NaN);
+                }
+                if (variants.contains("gpu")) {
+                    gpu(kafka, all);
+                }
+                if (variants.contains("large")) {
+                    large(kafka, all);
                 }
             }
         }
@@ -271,20 +290,128 @@ public final class PipelineBenchmark implements Callable<Integer> {
      */
     private void pipeline(EmbeddedKafka kafka, String name, String label, String knobs, int n, double raw)
             throws Exception {
+        pipeline(kafka, name, label, knobs, n, raw, modelsDir, corpus);
+    }
+
+    /**
+     * The GPU stand-in (models.stand-in: gpu): the H100 curve's time per batch, no model, on short real texts (up to
+     * 25 words), with a GPU's batching (a model.yaml of max_batch_size 512 and 16384 tokens, in a copy of the
+     * repository): does the pipeline keep a GPU busy, and how many cores would a GPU need?
+     */
+    private void gpu(EmbeddedKafka kafka, List<String> all) throws Exception {
+        Path repo = Files.createTempDirectory("si-bench-gpu-models");
+        Path model = repo.resolve(this.model);
+        Files.createDirectories(model);
+        Path source = modelsDir.resolve(this.model);
+        Files.writeString(model.resolve("model.yaml"), Files.readString(source.resolve("model.yaml"))
+                .replaceAll("(?m)^max_batch_size: .*$", "max_batch_size: 512\nmax_batch_tokens: 16384"));
+        try (var versions = Files.list(source)) {
+            for (Path v : (Iterable<Path>) versions::iterator) {
+                if (Files.isDirectory(v)) {
+                    Files.createSymbolicLink(model.resolve(v.getFileName()), v);
+                }
+            }
+        }
+        List<String> shortTexts = all.stream().filter(t -> t.split(" ").length <= 25).toList();
+        long busy0 = io.streaminfer.flink.inference.GpuStandInReplica.busyNanos();
+        pipeline(kafka, "gpu", "GPU stand-in, short texts", "max-delay-ms: 2", gpuRequests, Double.NaN, repo,
+                shortTexts);
+        Row r = rows.get(rows.size() - 1);
+        double busy = (io.streaminfer.flink.inference.GpuStandInReplica.busyNanos() - busy0) / 1e9 / r.seconds();
+        double cpuPerRequest = lastCpuMicrosPerRequest;
+        // What one GPU can take of these texts: the curve at 512 rows of their typical padded length.
+        double gpuMax = 512 / (io.streaminfer.flink.inference.GpuStandInReplica.batchMillis(512, 32) / 1e3);
+        gpuReport.add(String.format("GPU stand-in: %.0f requests/s; the \"GPU\" busy %.0f%% of the time; %.1f µs "
+                + "of CPU per request, everything included (broker, Flink, tokenizing, clients); one H100 takes up "
+                + "to %.0f such requests/s (512 rows of 32 tokens in %.2f ms), so feeding it needs %.1f cores of "
+                + "this pipeline", r.rate(), 100 * busy, cpuPerRequest, gpuMax,
+                io.streaminfer.flink.inference.GpuStandInReplica.batchMillis(512, 32), cpuPerRequest * gpuMax / 1e6));
+    }
+
+    /**
+     * Large requests: texts of 100 KB to 3.9 MB (log-uniform; consecutive corpus texts), one per request, under the
+     * job's 4 MiB limit. Reports the rate, this JVM's peak heap and resident memory during the phase (it hosts the
+     * job, as a task manager would, and the broker and clients too), and where the time went: preparing (parsing
+     * and tokenizing) vs the model.
+     */
+    private void large(EmbeddedKafka kafka, List<String> all) throws Exception {
+        java.util.Random random = new java.util.Random(7);
+        List<String> texts = new ArrayList<>(largeRequests);
+        StringBuilder sb = new StringBuilder();
+        int next = 0;
+        for (int i = 0; i < largeRequests; i++) {
+            int size = (int) Math.exp(Math.log(100_000) + random.nextDouble() * (Math.log(3_900_000) - Math.log(100_000)));
+            sb.setLength(0);
+            while (sb.length() < size) {
+                sb.append(all.get(next++ % all.size())).append(' ');
+            }
+            texts.add(sb.substring(0, size));
+        }
+        MemorySampler memory = new MemorySampler();
+        memory.start();
+        pipeline(kafka, "large", "large texts (100 KB-3.9 MB)", "", largeRequests, Double.NaN, modelsDir, texts);
+        memory.stop();
+        Row r = rows.get(rows.size() - 1);
+        long prepareNanos = lastPrepareNanos;
+        long mb = 1 << 20;
+        largeReport.add(String.format("large texts: %.1f requests/s; peak heap %d MiB of %d, peak RSS %d MiB (this "
+                + "JVM: job, broker and clients); per request %.1f ms preparing (parse + cut + tokenize) and %.1f ms "
+                + "in the model", r.rate(), memory.peakHeap / mb, Runtime.getRuntime().maxMemory() / mb,
+                memory.peakRss / mb, prepareNanos / 1e6 / largeRequests, lastModelNanos / 1e6 / largeRequests));
+    }
+
+    /** Samples this JVM's heap and resident memory every 50 ms. */
+    private static final class MemorySampler {
+        volatile long peakHeap;
+        volatile long peakRss;
+        private volatile boolean running = true;
+        private final Thread thread = new Thread(() -> {
+            java.lang.management.MemoryMXBean mx = java.lang.management.ManagementFactory.getMemoryMXBean();
+            while (running) {
+                peakHeap = Math.max(peakHeap, mx.getHeapMemoryUsage().getUsed());
+                try {
+                    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                        if (line.startsWith("VmRSS:")) {
+                            peakRss = Math.max(peakRss, Long.parseLong(line.replaceAll("\\D", "")) * 1024);
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    // no /proc: no RSS figure
+                }
+                LockSupport.parkNanos(50_000_000L);
+            }
+        }, "bench-memory-sampler");
+
+        void start() {
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join(1_000);
+        }
+    }
+
+    private void pipeline(EmbeddedKafka kafka, String name, String label, String knobs, int n, double raw,
+            Path repository, List<String> texts) throws Exception {
         boolean noOp = name.equals("noop");
         boolean before = name.equals("rows");
         String prefix = "bench-" + name;
-        kafka.createTopic(prefix + ".requests", 2);
-        kafka.createTopic(prefix + ".results", 2);
+        // As the topic tool creates them: requests, results and dead letters take records up to 16 MiB.
+        Map<String, String> payloads = Map.of("max.message.bytes",
+                Integer.toString(io.streaminfer.contract.Topics.MAX_MESSAGE_BYTES));
+        kafka.createTopic(prefix + ".requests", 2, payloads);
+        kafka.createTopic(prefix + ".results", 2, payloads);
         kafka.createTopic(prefix + ".status", 2, Map.of("cleanup.policy", "compact"));
-        kafka.createTopic(prefix + ".dlq", 1);
+        kafka.createTopic(prefix + ".dlq", 1, payloads);
         String batching = "max-delay-ms: 5" + (maxBatchTokens != null ? ", max-batch-tokens: " + maxBatchTokens : "")
                 + (knobs.isEmpty() ? "" : ", " + knobs);
         JobConfig config = JobConfig.parse("job-name: " + prefix + "\n"
                 + "kafka: {bootstrap-servers: '" + kafka.bootstrapServers() + "', group-id: " + prefix + "}\n"
                 + "topics: {requests: " + prefix + ".requests, results: " + prefix + ".results, status: "
                 + prefix + ".status, dead-letters: " + prefix + ".dlq}\n"
-                + "models: {dir: '" + modelsDir + "', serve: [" + model + "]"
+                + "models: {dir: '" + repository + "', serve: [" + model + "]"
                 + (noOp ? ", stand-in: no-op" : name.startsWith("gpu") ? ", stand-in: gpu" : "")
                 + (workers != null ? ", workers: " + workers : "") + "}\n"
                 + "batching: {defaults: {" + batching + "}}\n"
@@ -307,13 +434,18 @@ public final class PipelineBenchmark implements Callable<Integer> {
         JobClient job = env.executeAsync(prefix);
         try (ResultWatcher watcher = new ResultWatcher(kafka.bootstrapServers(), config.topics.results);
                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(kafka))) {
-            Requests warm = new Requests('w', Math.min(WARM_UP, n));
+            // The no-op phase is all pipeline code: it needs a long warm-up for the JIT (a fifth of it, as before).
+            boolean pipelineBound = noOp || name.equals("gpu");
+            int warmUp = name.equals("large") ? 5 : pipelineBound ? Math.max(WARM_UP, n / 5) : Math.min(WARM_UP, n);
+            Requests warm = new Requests('w', warmUp, texts);
             warm.send(producer, config, watcher, 0); // the model loads and the first shapes run here
             watcher.await('w', Duration.ofMinutes(2));
 
-            Requests burst = new Requests('s', n); // serialized before the clock starts
+            Requests burst = new Requests('s', n, texts); // serialized before the clock starts
             long real0 = CapturingReporter.sum("realTokens");
             long padded0 = CapturingReporter.sum("paddedTokens");
+            long model0 = CapturingReporter.sum("modelNanos");
+            long prepare0 = CapturingReporter.sum("prepareNanos");
             CpuMeter meter = new CpuMeter();
             long[] sent = burst.send(producer, config, watcher, 0);
             // A stall of 90 s: the rows-only variant's long batches of padded text take tens of seconds on 2 cores.
@@ -330,14 +462,17 @@ public final class PipelineBenchmark implements Callable<Integer> {
                     + (watcher.errors('s') > 0 ? watcher.errors('s') + " error results (" + watcher.firstError('s')
                     + "); " : "") + "burst: latency includes queueing in Kafka";
             rows.add(new Row(label + ", burst", got, rate[1], rate[0], failures, padding, lat[0], lat[2], note));
-            cpuReport.add(String.format("%s burst: %.0f µs CPU/text (broker + Flink + clients, all in this JVM); "
-                    + "%s; this JVM's CPU by thread:", label, cpu.processNanos() / 1e3 / n, cpu.summary()));
+            lastCpuMicrosPerRequest = cpu.processNanos() / 1e3 / n;
+            lastModelNanos = CapturingReporter.sum("modelNanos") - model0;
+            lastPrepareNanos = CapturingReporter.sum("prepareNanos") - prepare0;
+            cpuReport.add(String.format("%s burst: %.1f µs CPU/text (broker + Flink + clients, all in this JVM); "
+                    + "%s; this JVM's CPU by thread:", label, lastCpuMicrosPerRequest, cpu.summary()));
             cpu.top(8).forEach(line -> cpuReport.add("    " + line));
 
             if (!Double.isNaN(raw)) {
                 double offered = raw * LOAD_FRACTION;
                 int m = (int) Math.max(20, offered * loadSeconds);
-                Requests paced = new Requests('m', m);
+                Requests paced = new Requests('m', m, texts);
                 long mReal0 = CapturingReporter.sum("realTokens");
                 long mPadded0 = CapturingReporter.sum("paddedTokens");
                 CpuMeter mMeter = new CpuMeter();
@@ -376,6 +511,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
         Properties p = kafka.producerProps(); // acks=all, idempotent: what a careful producer uses
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "bench-producer");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, "65536"); // a burst fills batches by itself; linger stays 0
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(io.streaminfer.contract.Topics.MAX_MESSAGE_BYTES));
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(256L << 20));
         return p;
     }
 
@@ -385,14 +522,14 @@ public final class PipelineBenchmark implements Callable<Integer> {
         final byte[][] keys;
         final byte[][] bodies;
 
-        Requests(char phase, int n) {
+        Requests(char phase, int n, List<String> texts) {
             this.phase = phase;
             keys = new byte[n][];
             bodies = new byte[n][];
             for (int i = 0; i < n; i++) {
                 String id = phase + "-" + i;
                 keys[i] = id.getBytes(StandardCharsets.US_ASCII);
-                bodies[i] = RealTexts.request(id, corpus.get(i % corpus.size()));
+                bodies[i] = RealTexts.request(id, texts.get(i % texts.size()));
             }
         }
 
@@ -470,6 +607,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
         if (!Double.isNaN(noop)) {
             System.out.printf("no-op pipeline         = %.0f requests/s%n", noop);
         }
+        gpuReport.forEach(System.out::println);
+        largeReport.forEach(System.out::println);
         System.out.println();
         cpuReport.forEach(System.out::println);
         String load = Files.readString(Path.of("/proc/loadavg")).trim();

@@ -1,14 +1,12 @@
 package io.streaminfer.flink.inference.internal;
 
-import io.streaminfer.batching.BatchingConfig;
 import io.streaminfer.batching.ByteBudget;
 import io.streaminfer.batching.MicroBatcher;
 import io.streaminfer.contract.model.DeviceSpec;
-import io.streaminfer.contract.model.ModelConfig;
-import io.streaminfer.contract.model.ModelKind;
 import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.flink.inference.BatchingSettings;
+import io.streaminfer.flink.inference.AssignedGpus;
 import io.streaminfer.flink.inference.InferenceSettings;
+import io.streaminfer.flink.inference.ModelBatching;
 import io.streaminfer.flink.inference.StandInReplicas;
 import io.streaminfer.flink.metrics.BatcherMetrics;
 import io.streaminfer.runtime.ModelReplica;
@@ -17,15 +15,11 @@ import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.RuntimeListener;
 import io.streaminfer.runtime.RuntimeOptions;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.metrics.MetricGroup;
 import org.slf4j.Logger;
@@ -156,34 +150,16 @@ public final class SubtaskModels {
             }
             replica = ModelRuntime.loadReplica(v, options.build());
         }
-        ModelConfig model = v.config();
-        BatchingSettings b = settings.batching(v.name());
-        int maxRows = b.maxBatchSize() == 0 ? model.maxBatchSize() : Math.min(b.maxBatchSize(),
-                model.maxBatchSize());
-        long override = model.kind() == ModelKind.TEXT_EMBEDDING ? b.maxBatchTokens() : b.maxBatchElements();
-        long maxCost = override > 0 ? override : model.maxBatchCost();
-        boolean grouping = b.grouping() != null ? b.grouping() : model.kind() == ModelKind.TEXT_EMBEDDING;
-        BatchingConfig config = BatchingConfig.builder()
-                .name(v.key())
-                .maxBatchRows(maxRows)
-                .maxBatchCost(maxCost)
-                .grouping(grouping)
-                .maxDelay(Duration.ofMillis(b.maxDelayMs()))
-                .workers(replica.workers())
-                .queueBatches(b.queueBatches())
-                .watchdogMin(Duration.ofMillis(b.watchdogMinMs()))
-                .watchdogFactor(b.watchdogFactor())
-                .build();
-        MicroBatcher<PreparedRequest> batcher = new MicroBatcher<>(config,
+        ModelBatching b = ModelBatching.of(v, replica.workers(), settings.batching(v.name()));
+        long maxCost = b.maxCost();
+        MicroBatcher<PreparedRequest> batcher = new MicroBatcher<>(b.config(),
                 batch -> replica.predictPrepared(batch, maxCost), metrics, System::nanoTime,
                 System::currentTimeMillis);
         if (firstOfItsName) {
             metrics.registerGauges(batcher);
         }
-        LOG.info("Subtask {} serves {} on {}: {} worker(s), batches of <= {} rows and <= {} cost{}, queue <= {}",
-                subtask, v.key(), replica.device(), replica.workers(), maxRows, maxCost == 0 ? "unbounded" : maxCost,
-                grouping ? ", grouped by length" : "",
-                config.maxQueuedWork() == Long.MAX_VALUE ? "unbounded" : config.maxQueuedWork());
+        LOG.info("Subtask {} serves {} on {}: {} worker(s), {}", subtask, v.key(), replica.device(),
+                replica.workers(), b.describe());
         return new ServedModel(v, replica, batcher, metrics, maxCost);
     }
 
@@ -210,27 +186,16 @@ public final class SubtaskModels {
                 LOG.warn("Closing {} failed", s.version().key(), e);
             }
         }
-        if (gpu >= 0) {
-            GpuAllocator.release(gpu);
-        }
+        AssignedGpus.release(gpu);
     }
 
     /** The GPU Flink's external resource framework gave this task manager, spread over subtasks; else config. */
     private static DeviceSpec assignedDevice(RuntimeContext context, InferenceSettings settings, int[] acquired) {
-        Set<ExternalResourceInfo> gpus = context.getExternalResourceInfos(GPU_RESOURCE);
-        if (gpus != null && !gpus.isEmpty()) {
-            List<Integer> indexes = new ArrayList<>();
-            for (ExternalResourceInfo info : gpus) {
-                info.getProperty("index").ifPresent(i -> indexes.add(Integer.parseInt(i.trim())));
-            }
-            if (!indexes.isEmpty()) {
-                Collections.sort(indexes);
-                int gpu = GpuAllocator.acquire(indexes);
-                acquired[0] = gpu;
-                LOG.info("Subtask {} uses GPU {} of {} assigned by Flink",
-                        context.getTaskInfo().getIndexOfThisSubtask(), gpu, indexes);
-                return DeviceSpec.gpu(gpu);
-            }
+        acquired[0] = AssignedGpus.acquire(context.getExternalResourceInfos(GPU_RESOURCE));
+        if (acquired[0] >= 0) {
+            LOG.info("Subtask {} uses GPU {} assigned by Flink", context.getTaskInfo().getIndexOfThisSubtask(),
+                    acquired[0]);
+            return DeviceSpec.gpu(acquired[0]);
         }
         return settings.device() == null ? null : DeviceSpec.parse(settings.device());
     }
