@@ -41,6 +41,8 @@ declare -A PROC_MARKER=(
   [up]="(^|[/ ])up( |$)"
 )
 
+# With the time of day: a start that takes minutes on a busy machine shows where they went.
+log() { echo "[$(basename "$0") $(date +%T)] $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # ------------------------------------------------------------------------------------------------ processes
@@ -161,6 +163,13 @@ show_log_tail() {
 
 rel() { echo "${1#"$REPO_ROOT"/}"; }
 
+# The local path of a snapshot pointer as Flink prints them (file:/x, file:///x/).
+pointer_path() {
+  local p="${1#file:}"
+  while [[ "$p" == //* ]]; do p="${p#/}"; done
+  echo "${p%/}"
+}
+
 # ------------------------------------------------------------------------------------------------ the job
 
 # deploy/submit's tool without deploy/submit's build check: stopping must never start a build. Its stderr (progress)
@@ -179,6 +188,13 @@ job_overview() {
 }
 
 json_field() { grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2 | tr -d '"'; }
+
+# "RUNNING, 2 of 3 tasks running" from a /jobs/overview line.
+job_summary() {
+  local tasks
+  tasks=$(grep -o '"tasks":{[^}]*}' <<<"$1")
+  echo "$(json_field state <<<"$1"), $(json_field running <<<"$tasks") of $(json_field total <<<"$tasks") tasks running"
+}
 
 job_state() {
   local line
@@ -201,13 +217,23 @@ job_all_running() {
 # can be taken (the job is not running, or the savepoint fails within its budget) it cancels the job instead, whose
 # latest checkpoint Flink then retains (RETAIN_ON_CANCELLATION in job.yaml) for the next up to resume from.
 stop_job() {
-  local id="$1" sp
+  local id="$1" sp marker
   [[ -n "$id" ]] && port_open "$FLINK_PORT" || return 0
   if job_in_state "$id" 'FINISHED|CANCELED|FAILED'; then return 0; fi
   if job_all_running "$id"; then
     log "stopping job ${id:0:8}… with a savepoint (budget $SAVEPOINT_TIMEOUT s; the next deploy/local/up resumes from it)"
+    marker="$RUN_DIR/.savepoint-requested"
+    touch "$marker"
     if sp=$(submit_tool --stop "$id" --savepoint-dir "file://$SAVEPOINT_DIR" --timeout "$SAVEPOINT_TIMEOUT"); then
-      log "savepoint written: $(rel "${sp#file:}")"
+      log "savepoint written: $(rel "$(pointer_path "$sp")")"
+      prune_snapshots
+      return 0
+    fi
+    # A MiniCluster ends with its job: its REST API can be gone before the savepoint's completion is read back.
+    # Flink writes a savepoint's _metadata last, so a new one is a complete savepoint.
+    sp=$(find "$SAVEPOINT_DIR" -mindepth 2 -maxdepth 2 -name _metadata -newer "$marker" 2>/dev/null | head -1)
+    if [[ -n "$sp" ]]; then
+      log "savepoint written: $(rel "$(dirname "$sp")") (the job ended before its completion could be read back)"
       prune_snapshots
       return 0
     fi

@@ -41,7 +41,7 @@ public final class Readiness implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private volatile String reason = "starting";
+    private volatile String reason = "starting: the first readiness check is running";
     private long lastCommittedSum = -1;
     private long lastProgressAt = System.currentTimeMillis();
 
