@@ -69,6 +69,7 @@ spawn() {
   mkdir -p "$PID_DIR" "$(dirname "$logfile")"
   setsid "$@" >>"$logfile" 2>&1 </dev/null &
   echo $! >"$(pid_file "$name")"
+  disown $!   # supervised by pid file: no "Killed" job report from bash when it dies
 }
 
 # Polls COMMAND every INTERVAL seconds until it succeeds (0) or SECONDS pass (1). With --watch NAME, the wait ends

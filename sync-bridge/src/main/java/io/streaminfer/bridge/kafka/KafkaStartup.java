@@ -52,7 +52,7 @@ public final class KafkaStartup implements AutoCloseable {
     private final List<Named> steps = new ArrayList<>();
     private final Thread thread;
     private final long startedAt = System.currentTimeMillis();
-    private volatile String waitingFor = "starting";
+    private volatile String waitingFor;
     private volatile boolean closed;
 
     /** @param topics every topic the steps need; all must exist before the first step runs */
@@ -60,6 +60,7 @@ public final class KafkaStartup implements AutoCloseable {
         this.admin = admin;
         this.bootstrapServers = bootstrapServers;
         this.topics = List.copyOf(new java.util.LinkedHashSet<>(topics));
+        this.waitingFor = "connecting to Kafka at " + bootstrapServers;
         this.thread = new Thread(this::run, "kafka-startup");
         this.thread.setDaemon(true);
     }

@@ -53,7 +53,7 @@ public final class FlinkJobStatus {
         } catch (IOException e) {
             if (reachable) {
                 LOG.warn("Flink's REST API at {} does not answer ({}); readiness relies on Kafka alone meanwhile",
-                        base, e.getMessage());
+                        base, e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
                 reachable = false;
             }
             return null;
@@ -159,6 +159,9 @@ public final class FlinkJobStatus {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
+        } catch (IOException e) {
+            // ConnectException and friends often carry no message: name them
+            throw e.getMessage() != null ? e : new IOException(e.getClass().getSimpleName(), e);
         }
     }
 }
