@@ -49,6 +49,12 @@ final class LocalStack implements AutoCloseable {
         env.put("STREAMINFER_BRIDGE_PORT", Integer.toString(bridgePort));
         // Built by the Maven run this test is part of; the scripts must not start a build of their own.
         env.put("STREAMINFER_SKIP_BUILD", "1");
+        // Budgets for a shared, busy CI machine (seen: a task manager that took over 2 minutes to register at load
+        // average 20): this test is about what survives a restart, not about how fast the parts start.
+        env.put("STREAMINFER_KAFKA_START_TIMEOUT", "300");
+        env.put("STREAMINFER_CLUSTER_START_TIMEOUT", "480");
+        env.put("STREAMINFER_JOB_START_TIMEOUT", "600");
+        env.put("STREAMINFER_BRIDGE_START_TIMEOUT", "300");
         String models = System.getProperty("streaminfer.models.dir");
         if (models != null) {
             env.put("STREAMINFER_MODELS_DIR", Path.of(models).toAbsolutePath().toString());

@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
 class LocalStackRestartClusterIT {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStackRestartClusterIT.class);
     private static final String MODEL = "all-minilm-l6-v2";
-    private static final Duration START = Duration.ofMinutes(6);
+    private static final Duration START = Duration.ofMinutes(12);
     private static final Duration SETTLE = Duration.ofMinutes(4);
     private static final int LARGE_CHARS = 300_000;
 
