@@ -69,11 +69,16 @@ public final class BridgeStack implements AutoCloseable {
 
     /** A bridge config for this stack's topics; {@code extra} is YAML appended at the top level. */
     public String bridgeYaml(String replicaId, String extra) {
+        return bridgeYaml(kafka.bootstrapServers(), prefix, replicaId, extra);
+    }
+
+    /** The same, before a stack (and its topics) exists: for a bridge started before its broker. */
+    static String bridgeYaml(String bootstrapServers, String prefix, String replicaId, String extra) {
         return "replica-id: " + replicaId + "\n"
                 + "models-dir: " + modelsDir() + "\n"
                 + "http:\n  host: 127.0.0.1\n  port: 0\n"
                 + "grpc:\n  port: 0\n"
-                + "kafka:\n  bootstrap-servers: " + kafka.bootstrapServers() + "\n  job-group-id: " + prefix
+                + "kafka:\n  bootstrap-servers: " + bootstrapServers + "\n  job-group-id: " + prefix
                 + "-job\n"
                 + "topics:\n  requests: " + prefix + ".requests\n  results: " + prefix + ".results\n"
                 + "  status: " + prefix + ".status\n  callbacks: " + prefix + ".callbacks\n"

@@ -15,16 +15,19 @@ import io.streaminfer.bridge.jobs.JobView;
 import io.streaminfer.bridge.jobs.ResultLookup;
 import io.streaminfer.bridge.kafka.JobProbe;
 import io.streaminfer.bridge.kafka.KafkaClients;
+import io.streaminfer.bridge.kafka.KafkaStartup;
 import io.streaminfer.bridge.kafka.Readiness;
 import io.streaminfer.bridge.kafka.ReplyRouter;
 import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
+import io.streaminfer.bridge.pipeline.FlinkJobStatus;
 import io.streaminfer.contract.model.ModelRepository;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +36,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +61,7 @@ public final class Bridge implements AutoCloseable {
     private JobView jobs;
     private CallbackDispatcher callbacks;
     private Readiness readiness;
+    private KafkaStartup startup;
 
     private Bridge() {}
 
@@ -82,16 +85,14 @@ public final class Bridge implements AutoCloseable {
         closeables.add(() -> producer.close(Duration.ofSeconds(5)));
         RequestPublisher publisher = new RequestPublisher(producer, c.topics.requests);
 
-        List<Integer> partitions = replyPartitions(c, producer);
+        // The readers are made here and started by KafkaStartup once Kafka answers: nothing below blocks on the
+        // brokers, so a slow or absent broker at start-up leaves the bridge serving health, not ready, until it is.
         replies = new ReplyRouter(KafkaClients.assignedConsumer(c, "bridge-replies-" + c.replicaId),
-                c.topics.results, c.replicaId, partitions);
+                c.topics.results, c.replicaId);
         closeables.add(replies);
-        replies.start();
-
         jobs = new JobView(KafkaClients.assignedConsumer(c, "bridge-jobs-" + c.replicaId), c.topics.status,
                 c.topics.callbacks, c.jobs.maxTracked);
         closeables.add(jobs);
-        jobs.start();
         ResultLookup lookup = new ResultLookup(KafkaClients.assignedConsumer(c, "bridge-lookup-" + c.replicaId),
                 c.topics.results, c.jobs.resultSearchSlackMs, c.jobs.resultCacheEntries);
         closeables.add(lookup);
@@ -109,14 +110,30 @@ public final class Bridge implements AutoCloseable {
                     KafkaClients.groupConsumer(c, "bridge-callbacks-" + c.replicaId, c.callbacks.groupId),
                     producer, c.topics.results, c.topics.callbacks, sender, metrics);
             closeables.add(callbacks);
-            callbacks.start();
         }
 
         JobProbe probe = new JobProbe(publisher, replies, repository);
         Admin admin = Admin.create(c.kafkaClientProperties());
+        FlinkJobStatus flink = c.flink.restUrl == null || c.flink.restUrl.isBlank() ? null
+                : new FlinkJobStatus(URI.create(c.flink.restUrl), c.flink.jobName);
         readiness = new Readiness(admin, c.topics.requests, c.kafka.jobGroupId, c.readiness.requireJob,
-                c.readiness.stallMs, this::ownPartsRunning, () -> probe.send(c.readiness.probeTimeoutMs));
+                c.readiness.stallMs, this::ownPartsProblem, () -> probe.send(c.readiness.probeTimeoutMs),
+                flink == null ? null : flink::problem);
         closeables.add(readiness);
+
+        startup = new KafkaStartup(admin, c.kafka.bootstrapServers, List.of(c.topics.requests, c.topics.results,
+                c.topics.status, c.topics.callbacks))
+                .step("reading sync replies from " + c.topics.results,
+                        topics -> replies.start(replyPartitions(c, topics.get(c.topics.results).partitions().size())),
+                        replies::abortStart)
+                .step("reading job states from " + c.topics.status + " and " + c.topics.callbacks,
+                        topics -> jobs.start(), jobs::abortStart);
+        if (callbacks != null) {
+            startup.step("joining the callback group on " + c.topics.results, topics -> callbacks.start(),
+                    callbacks::abortStart);
+        }
+        closeables.add(startup); // closed first: no start-up step may touch a client after it closed
+        startup.start();
         readiness.start(c.readiness.checkIntervalMs);
 
         // HTTP and gRPC share one admission bound, one byte budget and one set of model statistics.
@@ -143,18 +160,24 @@ public final class Bridge implements AutoCloseable {
         }
     }
 
-    private boolean ownPartsRunning() {
-        return replies.isRunning() && jobs.isRunning() && jobs.isCaughtUp()
-                && (callbacks == null || callbacks.isRunning());
+    /** Null when the bridge's own readers run; else why not (while starting: what it waits for). */
+    private String ownPartsProblem() {
+        String waiting = startup.waitingFor();
+        if (waiting != null) {
+            return waiting;
+        }
+        if (!(replies.isRunning() && jobs.isRunning() && jobs.isCaughtUp()
+                && (callbacks == null || callbacks.isRunning()))) {
+            return "the bridge's own topic readers are not running (or still reading the status topic)";
+        }
+        return null;
     }
 
-    /** The configured reply partitions, checked against the topic; else one chosen from the replica ID. */
-    private static List<Integer> replyPartitions(BridgeConfig c, KafkaProducer<byte[], byte[]> producer) {
-        List<PartitionInfo> infos = producer.partitionsFor(c.topics.results);
-        if (infos == null || infos.isEmpty()) {
-            throw new IllegalStateException("results topic '" + c.topics.results + "' does not exist: create it");
-        }
-        int count = infos.size();
+    /**
+     * The configured reply partitions, checked against the topic's {@code count}; else one chosen from the replica
+     * ID. A mismatch is retried like a missing topic (partitions can be added), and readiness names it meanwhile.
+     */
+    private static List<Integer> replyPartitions(BridgeConfig c, int count) {
         if (!c.reply.partitions.isEmpty()) {
             for (int p : c.reply.partitions) {
                 if (p >= count) {

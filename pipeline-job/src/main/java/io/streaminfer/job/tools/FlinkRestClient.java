@@ -139,15 +139,29 @@ public final class FlinkRestClient {
 
     /** Waits until every task of the job runs; fails at once if the job ends, with the cluster's reason. */
     public JsonNode awaitRunning(String jobId, Duration timeout) throws IOException, InterruptedException {
-        return await(jobId, FlinkRestClient::allTasksRunning, timeout, "all tasks RUNNING");
+        return await(jobId, FlinkRestClient::allTasksRunning, timeout, "all tasks RUNNING", null);
+    }
+
+    /**
+     * Looks at a job while a wait goes on (to report progress, or to tell a wait that cannot succeed): called at
+     * each poll with the job's JSON; a non-null answer ends the wait with that reason (an IOException).
+     */
+    @FunctionalInterface
+    public interface Watch {
+        String check(JsonNode job) throws IOException;
+    }
+
+    /** {@link #awaitRunning(String, Duration)}, with {@code watch} called at each poll. */
+    public JsonNode awaitRunning(String jobId, Duration timeout, Watch watch) throws IOException, InterruptedException {
+        return await(jobId, FlinkRestClient::allTasksRunning, timeout, "all tasks RUNNING", watch);
     }
 
     /** Waits until the job reaches {@code state} (e.g. FINISHED after a stop, CANCELED after a cancel). */
     public JsonNode awaitState(String jobId, String state, Duration timeout) throws IOException, InterruptedException {
-        return await(jobId, j -> state.equals(j.path("state").asText()), timeout, state);
+        return await(jobId, j -> state.equals(j.path("state").asText()), timeout, state, null);
     }
 
-    private JsonNode await(String jobId, Predicate<JsonNode> done, Duration timeout, String what)
+    private JsonNode await(String jobId, Predicate<JsonNode> done, Duration timeout, String what, Watch watch)
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -160,12 +174,27 @@ public final class FlinkRestClient {
                 throw new IOException("job " + jobId + " ended " + state + " instead of " + what + "; cause: "
                         + rootException(jobId));
             }
+            String hopeless = watch == null ? null : watch.check(job);
+            if (hopeless != null) {
+                throw new IOException("job " + jobId + " is " + state + ", not " + what + ": " + hopeless);
+            }
             if (System.nanoTime() > deadline) {
                 throw new IOException("job " + jobId + " is " + state + ", not " + what + ", after " + timeout
                         + "; last exception: " + rootException(jobId));
             }
             Thread.sleep(POLL.toMillis());
         }
+    }
+
+    /** "RESTARTING, 3 of 7 tasks running" from a job's JSON ({@code GET /jobs/<id>}). */
+    public static String describe(JsonNode job) {
+        int running = 0;
+        int total = 0;
+        for (JsonNode v : job.path("vertices")) {
+            running += v.path("tasks").path("RUNNING").asInt(0);
+            total += v.path("parallelism").asInt(0);
+        }
+        return job.path("state").asText("?") + ", " + running + " of " + total + " tasks running";
     }
 
     /** The job's latest root exception (first lines of its stack trace), or "none". */

@@ -1,12 +1,14 @@
 package io.streaminfer.job.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.streaminfer.contract.Topics;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +45,10 @@ class CreateTopicsCommandIT {
                 kafka.deleteTopic(t);
             }
         }
+        // Deletion completes at the controller first; until the broker's metadata has it too, a topic of the
+        // previous test still "exists" for the tool (seen on a busy machine: the non-compacted status topic).
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> kafka.listTopics().stream().allMatch(t -> t.startsWith("__")));
     }
 
     private int run(String... args) {

@@ -43,6 +43,7 @@ public final class BridgeConfig {
     public Jobs jobs = new Jobs();
     public Callbacks callbacks = new Callbacks();
     public Readiness readiness = new Readiness();
+    public Flink flink = new Flink();
 
     public static final class Http {
         public String host = "0.0.0.0";
@@ -144,6 +145,14 @@ public final class BridgeConfig {
         public long probeTimeoutMs = 60_000;
     }
 
+    /** Optional: Flink's REST API, so readiness can say why the pipeline job takes no requests (plain HTTP). */
+    public static final class Flink {
+        /** e.g. http://localhost:8081; absent: readiness judges the job by its Kafka offsets alone. */
+        public String restUrl;
+        /** The pipeline job's name on that cluster (the job config's job-name). */
+        public String jobName = "streaminfer";
+    }
+
     private static ObjectMapper mapper() {
         return new ObjectMapper(new YAMLFactory())
                 .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
@@ -197,6 +206,7 @@ public final class BridgeConfig {
         callbacks = callbacks == null ? new Callbacks() : callbacks;
         callbacks.allow = callbacks.allow == null ? new ArrayList<>() : callbacks.allow;
         readiness = readiness == null ? new Readiness() : readiness;
+        flink = flink == null ? new Flink() : flink;
     }
 
     private void applyEnvironment(Map<String, String> env) {
@@ -314,6 +324,15 @@ public final class BridgeConfig {
         }
         if (readiness.stallMs < 1 || readiness.checkIntervalMs < 1 || readiness.probeTimeoutMs < 1) {
             problems.add("readiness: stall-ms, check-interval-ms and probe-timeout-ms must be positive");
+        }
+        if (flink.restUrl != null && !flink.restUrl.isBlank()) {
+            if (!flink.restUrl.matches("https?://[^/\\s]+(/\\S*)?")) {
+                problems.add("flink.rest-url must be http(s)://host:port of Flink's REST API, got '" + flink.restUrl
+                        + "'");
+            }
+            if (flink.jobName == null || flink.jobName.isBlank()) {
+                problems.add("flink.job-name is empty: name the pipeline job (the job config's job-name)");
+            }
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid bridge config:\n  - " + String.join("\n  - ", problems));

@@ -31,6 +31,9 @@ public final class KafkaClients {
         // (A timed-out send may still land; the caller's retry gets a new job ID and is answered on its own.)
         p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "15000");
+        // Kafka's 1 MiB default would refuse a body the HTTP limit admits; headers and framing get 64 KiB more.
+        p.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                String.valueOf(Math.max(1 << 20, config.http.maxBodyBytes + (64 << 10))));
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 

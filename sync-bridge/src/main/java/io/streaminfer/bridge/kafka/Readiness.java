@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -17,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether this replica should get traffic: the brokers answer, the bridge's own readers run, and the pipeline job
- * is consuming the requests topic — its consumer group has committed offsets there (the job commits on each
+ * Whether this replica should get traffic: the bridge's own readers run (they start once Kafka answers, see
+ * {@link KafkaStartup}), the brokers answer, the pipeline job runs (when Flink's REST API is configured) and it is
+ * consuming the requests topic — its consumer group has committed offsets there (the job commits on each
  * checkpoint), and when requests wait, those offsets moved within {@code stallMs}. Checked in the background;
  * {@link #reason()} says what is wrong, for the 503 body and the log.
  */
@@ -30,8 +31,9 @@ public final class Readiness implements AutoCloseable {
     private final String jobGroupId;
     private final boolean requireJob;
     private final long stallMs;
-    private final BooleanSupplier ownReaders;
-    private final java.util.function.Supplier<java.util.concurrent.CompletableFuture<Void>> probe;
+    private final Supplier<String> ownParts;
+    private final Supplier<String> pipelineJob;
+    private final Supplier<java.util.concurrent.CompletableFuture<Void>> probe;
     private volatile long probeAnsweredAt;
     private volatile java.util.concurrent.CompletableFuture<Void> probeInFlight;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -39,20 +41,26 @@ public final class Readiness implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private volatile String reason = "not checked yet";
+    private volatile String reason = "starting: the first readiness check is running";
     private long lastCommittedSum = -1;
     private long lastProgressAt = System.currentTimeMillis();
 
+    /**
+     * @param ownParts why the bridge's own readers do not run yet (null when they run)
+     * @param pipelineJob why the pipeline job cannot take requests, from Flink's REST API; null (the supplier, or
+     *     its answer) when unknown or fine
+     */
     public Readiness(Admin admin, String requestsTopic, String jobGroupId, boolean requireJob, long stallMs,
-            BooleanSupplier ownReaders,
-            java.util.function.Supplier<java.util.concurrent.CompletableFuture<Void>> probe) {
+            Supplier<String> ownParts,
+            Supplier<java.util.concurrent.CompletableFuture<Void>> probe, Supplier<String> pipelineJob) {
         this.probe = probe;
+        this.pipelineJob = pipelineJob;
         this.admin = admin;
         this.requestsTopic = requestsTopic;
         this.jobGroupId = jobGroupId;
         this.requireJob = requireJob;
         this.stallMs = stallMs;
-        this.ownReaders = ownReaders;
+        this.ownParts = ownParts;
     }
 
     public void start(long intervalMs) {
@@ -85,12 +93,18 @@ public final class Readiness implements AutoCloseable {
     }
 
     private String evaluate() throws Exception {
-        admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
-        if (!ownReaders.getAsBoolean()) {
-            return "the bridge's own topic readers are not running (or still reading the status topic)";
+        // First: while the readers wait for Kafka at start-up, their reason is the most precise one.
+        String own = ownParts.get();
+        if (own != null) {
+            return own;
         }
+        admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
         if (!requireJob) {
             return null;
+        }
+        String job = pipelineJob == null ? null : pipelineJob.get();
+        if (job != null) {
+            return job;
         }
         TopicDescription topic = admin.describeTopics(java.util.List.of(requestsTopic)).allTopicNames()
                 .get(5, TimeUnit.SECONDS).get(requestsTopic);

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * A result nobody waits for (the caller timed out, or it is another replica's sharing the partition) is dropped.
  *
  * <pre>{@code
- * ReplyRouter router = new ReplyRouter(consumer, "inference.results", "bridge-0", List.of(3));
- * router.start();
+ * ReplyRouter router = new ReplyRouter(consumer, "inference.results", "bridge-0");
+ * router.start(List.of(3));   // once the topic's partitions are known
  * CompletableFuture<Reply> reply = router.register(jobId);   // before publishing the request
  * }</pre>
  */
@@ -33,23 +33,25 @@ public final class ReplyRouter extends TopicReader {
 
     private final String topic;
     private final String replicaId;
-    private final List<Integer> partitions;
+    private volatile List<Integer> partitions = List.of();
     private final Map<String, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicLong unclaimed = new AtomicLong();
 
-    public ReplyRouter(Consumer<byte[], byte[]> consumer, String topic, String replicaId, List<Integer> partitions) {
+    public ReplyRouter(Consumer<byte[], byte[]> consumer, String topic, String replicaId) {
         super(consumer, "reply-router", "sync calls time out until the bridge restarts");
+        this.topic = topic;
+        this.replicaId = replicaId;
+    }
+
+    /**
+     * Assigns the partitions at their end and starts reading. Safe to call again when it failed (the brokers did
+     * not answer in time): nothing is read before it succeeds.
+     */
+    public void start(List<Integer> partitions) {
         if (partitions.isEmpty()) {
             throw new IllegalArgumentException("a reply router needs at least one partition");
         }
-        this.topic = topic;
-        this.replicaId = replicaId;
-        this.partitions = List.copyOf(partitions);
-    }
-
-    /** Assigns the partitions at their end and starts reading. */
-    public void start() {
         List<TopicPartition> tps = new ArrayList<>();
         for (int p : partitions) {
             tps.add(new TopicPartition(topic, p));
@@ -59,13 +61,18 @@ public final class ReplyRouter extends TopicReader {
         for (TopicPartition tp : tps) {
             consumer.position(tp); // resolve "end" now: a reply produced after start-up is never skipped
         }
+        this.partitions = List.copyOf(partitions);
         startPolling();
         LOG.info("Replica {} reads its replies from {} partitions {}", replicaId, topic, partitions);
     }
 
     /** The partition the next sync request should name: this replica's partitions in turn. */
     public int nextPartition() {
-        return partitions.get(Math.floorMod(next.getAndIncrement(), partitions.size()));
+        List<Integer> p = partitions;
+        if (p.isEmpty()) {
+            throw new IllegalStateException("the reply router has not started: the bridge is not ready");
+        }
+        return p.get(Math.floorMod(next.getAndIncrement(), p.size()));
     }
 
     public String replicaId() {

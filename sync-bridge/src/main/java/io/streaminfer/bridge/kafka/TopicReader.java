@@ -42,6 +42,11 @@ public abstract class TopicReader implements AutoCloseable {
         return started && running && thread.isAlive();
     }
 
+    /** Makes a consumer call blocking in another thread's start-up step (metadata, offsets) return at once. */
+    public void abortStart() {
+        consumer.wakeup();
+    }
+
     private void run() {
         try {
             while (running) {
