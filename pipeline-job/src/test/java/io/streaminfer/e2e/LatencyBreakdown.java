@@ -24,15 +24,17 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * Where one request's time goes through the pipeline at low load, from the records' own timestamps: produce →
  * parsed by the job (status accepted_at) → final (status updated_at) → result record written (its timestamp) →
  * read by a consumer. One request at a time, a pause between them. Prints medians; asserts nothing.
- * {@code deploy/bin/bench-latency [requests] [pause-ms] [buffer-timeout-ms]}.
+ * {@code deploy/bin/bench-latency [requests] [pause-ms] [buffer-timeout-ms] [jvm|process]} (the last: the broker
+ * in this JVM, the default, or in a JVM of its own as in production).
  */
 public final class LatencyBreakdown {
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int pause = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         long bufferTimeout = args.length > 2 ? Long.parseLong(args[2]) : -1;
+        boolean ownProcess = args.length > 3 && args[3].equals("process");
         SyntheticText text = new SyntheticText(7);
-        try (EmbeddedKafka kafka = EmbeddedKafka.start();
+        try (EmbeddedKafka kafka = ownProcess ? EmbeddedKafka.startInOwnProcess(Map.of()) : EmbeddedKafka.start();
                 BridgeStack stack = new BridgeStack(kafka, "lat").startJob(c -> {
                     if (bufferTimeout >= 0) {
                         c.execution.bufferTimeoutMs = bufferTimeout;
@@ -108,6 +110,8 @@ public final class LatencyBreakdown {
                     queue[i] = queueUs[i] * 1_000;
                     model[i] = modelUs[i] * 1_000;
                 }
+                System.out.printf("broker %s, buffer timeout %s%n", ownProcess ? "in a JVM of its own" : "in this JVM",
+                        bufferTimeout >= 0 ? bufferTimeout + " ms" : "the job's default");
                 System.out.printf("median ms: produce->parsed %.1f | parsed->final (admission, queue, model) %.1f, "
                         + "of which queue %.2f and model %.1f | final->result written %.1f | written->read %.1f | "
                         + "total %.1f (p99 %.1f); added to the model's time: %.1f (p99 of total - model: %.1f)%n",

@@ -95,6 +95,11 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Option(names = "--quick", description = "Small counts: a smoke run of a few minutes.")
     boolean quick;
 
+    @Option(names = "--broker", defaultValue = "jvm", description = "Where the Kafka broker runs: jvm (in this "
+            + "JVM, beside Flink and the clients) or process (a JVM of its own, as in production; its CPU is "
+            + "counted in the per-request figures and shown apart).")
+    String broker;
+
     private static final double LOAD_FRACTION = 0.7;
     private static final int WARM_UP = 300;
 
@@ -122,6 +127,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
+        if (!List.of("jvm", "process").contains(broker)) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--broker takes jvm or process, not " + broker);
+        }
         if (!List.of("raw", "pipeline", "rows", "noop", "gpu", "large", "naive").containsAll(variants)) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--variants takes raw, pipeline, rows, noop, gpu, large and naive, not " + variants);
@@ -150,8 +159,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
                         + "the second before start%n", Runtime.getRuntime().availableProcessors(),
                 Files.readString(Path.of("/proc/loadavg")).trim(), othersBefore);
         System.out.printf("model: %s, batches of <= %d rows and <= %d padded tokens, %d worker(s) x %d intra-op "
-                + "thread(s); %d real texts (deploy/data/sotu-texts.txt: 2 to 875 words, median 23)%n", model,
-                maxRows, budget, w, modelConfig.threads().intraOp(), n);
+                + "thread(s); %d real texts (deploy/data/sotu-texts.txt: 2 to 875 words, median 23); broker %s%n",
+                model, maxRows, budget, w, modelConfig.threads().intraOp(), n,
+                broker.equals("process") ? "in a JVM of its own" : "in this JVM");
         System.out.flush();
 
         double raw = variants.contains("raw") ? raw(w) : Double.NaN;
@@ -185,12 +195,14 @@ public final class PipelineBenchmark implements Callable<Integer> {
     }
 
     /** Kafka's test kit prints its formatting to System.out: keep stdout for the figures. */
-    private static EmbeddedKafka startBroker() {
+    private EmbeddedKafka startBroker() {
         PrintStream out = System.out;
         System.setOut(System.err);
         try {
             // Under a 2-core benchmark the broker's heartbeats can be late; do not let it fence itself.
-            return EmbeddedKafka.start(Map.of("broker.session.timeout.ms", "30000"));
+            Map<String, String> overrides = Map.of("broker.session.timeout.ms", "30000");
+            return broker.equals("process") ? EmbeddedKafka.startInOwnProcess(overrides)
+                    : EmbeddedKafka.start(overrides);
         } finally {
             System.setOut(out);
         }
@@ -447,11 +459,13 @@ public final class PipelineBenchmark implements Callable<Integer> {
             long model0 = CapturingReporter.sum("modelNanos");
             long prepare0 = CapturingReporter.sum("prepareNanos");
             CpuMeter meter = new CpuMeter();
+            long broker0 = kafka.brokerProcessCpuNanos();
             long[] sent = burst.send(producer, config, watcher, 0);
             // A stall of 90 s: the rows-only variant's long batches of padded text take tens of seconds on 2 cores.
             int got = watcher.await('s', Duration.ofSeconds(90));
             CpuMeter.Usage cpu = meter.since();
-            othersMax = Math.max(othersMax, cpu.otherCores());
+            long brokerNanos = broker0 < 0 ? 0 : kafka.brokerProcessCpuNanos() - broker0;
+            othersMax = Math.max(othersMax, cpu.otherCores() - (double) brokerNanos / cpu.wallNanos());
             long[] arrived = watcher.arrivals('s');
             double[] rate = overallRate(sent, arrived, got);
             double[] lat = latencies(sent, arrived);
@@ -462,11 +476,13 @@ public final class PipelineBenchmark implements Callable<Integer> {
                     + (watcher.errors('s') > 0 ? watcher.errors('s') + " error results (" + watcher.firstError('s')
                     + "); " : "") + "burst: latency includes queueing in Kafka";
             rows.add(new Row(label + ", burst", got, rate[1], rate[0], failures, padding, lat[0], lat[2], note));
-            lastCpuMicrosPerRequest = cpu.processNanos() / 1e3 / n;
+            lastCpuMicrosPerRequest = (cpu.processNanos() + brokerNanos) / 1e3 / n;
             lastModelNanos = CapturingReporter.sum("modelNanos") - model0;
             lastPrepareNanos = CapturingReporter.sum("prepareNanos") - prepare0;
-            cpuReport.add(String.format("%s burst: %.1f µs CPU/text (broker + Flink + clients, all in this JVM); "
-                    + "%s; this JVM's CPU by thread:", label, lastCpuMicrosPerRequest, cpu.summary()));
+            cpuReport.add(String.format("%s burst: %.1f µs CPU/text (broker + Flink + clients%s); %s; this JVM's "
+                    + "CPU by thread:", label, lastCpuMicrosPerRequest, kafka.inOwnProcess()
+                    ? String.format(", of which the broker's own process %.1f", brokerNanos / 1e3 / n)
+                    : ", all in this JVM", cpu.summary()));
             cpu.top(8).forEach(line -> cpuReport.add("    " + line));
 
             if (!Double.isNaN(raw)) {

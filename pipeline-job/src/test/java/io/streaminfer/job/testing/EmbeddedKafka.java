@@ -109,6 +109,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Path baseDir;
     private final int brokerId;
     private final String bootstrapServers;
+    /** The broker's own JVM when started by {@link #startInOwnProcess(Map)}; null for a broker in this JVM. */
+    private final Process child;
     private final List<AutoCloseable> clients = new CopyOnWriteArrayList<>();
     private volatile Admin admin;
     private volatile boolean brokerRunning;
@@ -119,7 +121,110 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.baseDir = baseDir;
         this.brokerId = cluster.brokers().keySet().iterator().next();
         this.bootstrapServers = cluster.bootstrapServers();
+        this.child = null;
         this.brokerRunning = true;
+    }
+
+    private EmbeddedKafka(Process child, String bootstrapServers) {
+        this.cluster = null;
+        this.baseDir = null;
+        this.brokerId = -1;
+        this.bootstrapServers = bootstrapServers;
+        this.child = child;
+        this.brokerRunning = true;
+    }
+
+    /** The line a broker in its own process writes to stdout once it is ready, followed by its bootstrap servers. */
+    private static final String READY_MARKER = "embedded-kafka-ready bootstrap=";
+
+    /**
+     * Starts the broker in a JVM of its own (this JVM's java and classpath, 1 GiB heap), as in production, where
+     * the broker's CPU and memory are not the job's: the benchmarks measure both ways. The client helpers work as
+     * for a broker in this JVM; {@link #stopBroker()}/{@link #startBroker()} and {@link #cluster()} do not.
+     * {@link #close()} ends the process. Its output goes to {@code embedded-kafka-<pid>.log} in java.io.tmpdir.
+     */
+    public static EmbeddedKafka startInOwnProcess(Map<String, String> brokerOverrides) {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx1g", "-XX:+UseG1GC", "-cp", System.getProperty("java.class.path"), OwnProcess.class.getName()));
+        brokerOverrides.forEach((k, v) -> command.add(k + "=" + v));
+        Path log = Path.of(System.getProperty("java.io.tmpdir"), "embedded-kafka-" + ProcessHandle.current().pid()
+                + "-" + UUID.randomUUID().toString().substring(0, 8) + ".log");
+        try {
+            Process p = new ProcessBuilder(command).redirectError(log.toFile()).start();
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+            java.util.concurrent.CompletableFuture<String> ready = new java.util.concurrent.CompletableFuture<>();
+            Thread reader = new Thread(() -> {
+                try {
+                    for (String line = out.readLine(); line != null; line = out.readLine()) {
+                        if (line.startsWith(READY_MARKER)) {
+                            ready.complete(line.substring(READY_MARKER.length()).trim());
+                        }
+                    }
+                    ready.completeExceptionally(new IllegalStateException("the broker process ended; see " + log));
+                } catch (IOException e) {
+                    ready.completeExceptionally(e);
+                }
+            }, "embedded-kafka-child-stdout");
+            reader.setDaemon(true); // drains the child's stdout for its whole life, so it never blocks on a pipe
+            reader.start();
+            try {
+                String bootstrap = ready.get(3, TimeUnit.MINUTES);
+                LOG.info("Embedded Kafka in its own process (pid {}) up at {}, log {}", p.pid(), bootstrap, log);
+                return new EmbeddedKafka(p, bootstrap);
+            } catch (Exception e) {
+                p.destroyForcibly();
+                throw new IllegalStateException("the broker in its own process did not start; see " + log, e);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** CPU time (user + system) the broker's own process used so far; -1 for a broker in this JVM or without /proc. */
+    public long brokerProcessCpuNanos() {
+        if (child == null) {
+            return -1;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + child.pid() + "/stat"));
+            // Fields after the command name, which is in parentheses and may contain spaces: utime is the 14th.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L; // USER_HZ = 100
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Whether the broker runs in a JVM of its own ({@link #startInOwnProcess(Map)}). */
+    public boolean inOwnProcess() {
+        return child != null;
+    }
+
+    /**
+     * The main class of {@link #startInOwnProcess(Map)}: starts a broker with {@code key=value} overrides, writes
+     * the ready line on stdout, and runs until its stdin ends (its parent closed it, or died).
+     */
+    public static final class OwnProcess {
+        private OwnProcess() {}
+
+        public static void main(String[] args) throws IOException {
+            java.io.PrintStream stdout = System.out;
+            System.setOut(System.err); // Kafka's test kit prints to stdout; keep it for the ready line
+            Map<String, String> overrides = new LinkedHashMap<>();
+            for (String a : args) {
+                int eq = a.indexOf('=');
+                overrides.put(a.substring(0, eq), a.substring(eq + 1));
+            }
+            try (EmbeddedKafka kafka = start(overrides)) {
+                stdout.println(READY_MARKER + kafka.bootstrapServers());
+                stdout.flush();
+                while (System.in.read() >= 0) {
+                    // wait for the parent to close stdin
+                }
+            }
+            System.exit(0);
+        }
     }
 
     /** Starts a broker with {@link #DEFAULT_BROKER_CONFIG}. */
@@ -197,8 +302,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         return baseDir;
     }
 
-    /** The underlying Kafka test kit, for what this class does not wrap. */
+    /** The underlying Kafka test kit, for what this class does not wrap (a broker in this JVM only). */
     public KafkaClusterTestKit cluster() {
+        ensureInThisJvm();
         return cluster;
     }
 
@@ -554,7 +660,15 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private BrokerServer broker() {
+        ensureInThisJvm();
         return cluster.brokers().get(brokerId);
+    }
+
+    private void ensureInThisJvm() {
+        if (child != null) {
+            throw new UnsupportedOperationException("the broker runs in its own process (pid " + child.pid()
+                    + "): stopping, starting and the test kit are for a broker in this JVM");
+        }
     }
 
     private void ensureOpen() {
@@ -580,9 +694,29 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (admin != null) {
             admin.close(Duration.ofSeconds(5));
         }
-        closeQuietly(cluster, "cluster");
-        deleteRecursively(baseDir);
+        if (child != null) {
+            endChild();
+        } else {
+            closeQuietly(cluster, "cluster");
+            deleteRecursively(baseDir);
+        }
         LOG.info("Embedded Kafka closed in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+
+    /** Closing its stdin ends the broker's process (it deletes its data dir); forcibly after 30 s. */
+    private void endChild() {
+        try {
+            child.getOutputStream().close();
+            if (!child.waitFor(30, TimeUnit.SECONDS)) {
+                LOG.warn("The broker process {} did not end within 30 s of closing its stdin: killing it", child.pid());
+                child.destroyForcibly();
+            }
+        } catch (IOException e) {
+            child.destroyForcibly();
+        } catch (InterruptedException e) {
+            child.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void closeClient(AutoCloseable c) {
