@@ -190,8 +190,7 @@ class LocalStackRestartClusterIT {
         }
 
         void sendText(String id, String text) {
-            send(id, ("{\"id\":\"" + id + "\",\"inputs\":[{\"name\":\"text\",\"datatype\":\"BYTES\",\"shape\":[1],"
-                    + "\"data\":[\"" + text + "\"]}]}").getBytes(StandardCharsets.UTF_8));
+            send(id, RealTexts.request(id, text)); // JSON-escaped: real texts have quotes and backslashes
         }
 
         void sendMalformed(String id) {
