@@ -32,8 +32,9 @@ public final class ResultWatcher implements AutoCloseable {
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "bench-result-watcher");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        // Latency is measured at arrival here: do not let the broker hold fetches back for long.
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5");
+        // Latency is measured at arrival here: do not let the broker hold fetches back for long (but not so short
+        // that an idle watcher's fetches cost the broker, on the same cores, a visible share of CPU).
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "10");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p);
         List<TopicPartition> tps = new ArrayList<>();
