@@ -1,7 +1,10 @@
 package io.streaminfer.runtime;
 
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.model.ModelVersion;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -41,7 +44,26 @@ public interface ModelReplica extends AutoCloseable {
      * Prepares and runs a batch: {@link #prepare} for each request (an invalid one fails alone), then {@link
      * #predictPrepared} with the model's own budget.
      */
-    List<Prediction> predictBatch(List<InferenceRequest> requests);
+    default List<Prediction> predictBatch(List<InferenceRequest> requests) {
+        Prediction[] out = new Prediction[requests.size()];
+        List<PreparedRequest> prepared = new ArrayList<>(requests.size());
+        List<Integer> index = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            try {
+                prepared.add(prepare(requests.get(i)));
+                index.add(i);
+            } catch (InferenceException e) {
+                out[i] = Prediction.failure(e);
+            } catch (RuntimeException e) {
+                out[i] = Prediction.failure(ErrorCode.INVALID_INPUT, "invalid request: " + e.getMessage());
+            }
+        }
+        List<Prediction> ran = predictPrepared(prepared, 0);
+        for (int k = 0; k < ran.size(); k++) {
+            out[index.get(k)] = ran.get(k);
+        }
+        return List.of(out);
+    }
 
     @Override
     void close();

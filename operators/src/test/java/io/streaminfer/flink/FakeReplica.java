@@ -3,10 +3,8 @@ package io.streaminfer.flink;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.runtime.ModelReplica;
-import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.Preparers;
-import java.util.List;
 
 /** A stand-in replica for tests of operators (not of models): one worker; subclasses say what a batch gives. */
 public abstract class FakeReplica implements ModelReplica {
@@ -34,11 +32,6 @@ public abstract class FakeReplica implements ModelReplica {
     @Override
     public PreparedRequest prepare(InferenceRequest request) {
         return Preparers.validating(version).prepare(request);
-    }
-
-    @Override
-    public List<Prediction> predictBatch(List<InferenceRequest> requests) {
-        throw new UnsupportedOperationException();
     }
 
     @Override

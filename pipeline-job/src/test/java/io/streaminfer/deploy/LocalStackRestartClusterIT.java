@@ -27,6 +27,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -241,31 +243,27 @@ class LocalStackRestartClusterIT {
         }
     }
 
-    /** The bridge's readiness reasons, polled every 100 ms until closed. */
+    /** The bridge's readiness reasons, sampled every 100 ms until closed. */
     private static final class ReadinessLog implements AutoCloseable {
         private final Set<String> reasons = new CopyOnWriteArraySet<>();
-        private final Thread thread;
-        private volatile boolean running = true;
+        private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "readiness-log");
+            t.setDaemon(true);
+            return t;
+        });
 
         ReadinessLog(int port) {
             Http http = new Http(port, null);
-            thread = new Thread(() -> {
-                while (running) {
-                    try {
-                        JsonNode body = http.get("/v2/health/ready").json();
-                        if (body.has("reason")) {
-                            reasons.add(body.get("reason").asText());
-                        }
-                        Thread.sleep(100);
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (RuntimeException | AssertionError e) {
-                        // the bridge restarts or is busy: keep polling
+            sampler.scheduleWithFixedDelay(() -> {
+                try {
+                    JsonNode body = http.get("/v2/health/ready").json();
+                    if (body.has("reason")) {
+                        reasons.add(body.get("reason").asText());
                     }
+                } catch (RuntimeException | AssertionError e) {
+                    // the bridge restarts or is busy: keep sampling (a task that throws is not run again)
                 }
-            }, "readiness-log");
-            thread.setDaemon(true);
-            thread.start();
+            }, 0, 100, TimeUnit.MILLISECONDS);
         }
 
         Set<String> reasons() {
@@ -274,8 +272,8 @@ class LocalStackRestartClusterIT {
 
         @Override
         public void close() throws InterruptedException {
-            running = false;
-            thread.join(5_000);
+            sampler.shutdownNow();
+            sampler.awaitTermination(5, TimeUnit.SECONDS);
             LOG.info("bridge readiness reasons seen: {}", reasons);
         }
     }

@@ -53,15 +53,6 @@ final class NoOpReplica implements ModelReplica {
     }
 
     @Override
-    public List<Prediction> predictBatch(List<InferenceRequest> requests) {
-        List<PreparedRequest> prepared = new ArrayList<>(requests.size());
-        for (InferenceRequest r : requests) {
-            prepared.add(prepare(r));
-        }
-        return predictPrepared(prepared, 0);
-    }
-
-    @Override
     public void close() {
     }
 }

@@ -129,28 +129,6 @@ abstract class TorchReplica implements ModelReplica {
         return List.of(out);
     }
 
-    @Override
-    public List<Prediction> predictBatch(List<InferenceRequest> requests) {
-        Prediction[] out = new Prediction[requests.size()];
-        List<PreparedRequest> prepared = new ArrayList<>(requests.size());
-        List<Integer> index = new ArrayList<>(requests.size());
-        for (int i = 0; i < requests.size(); i++) {
-            try {
-                prepared.add(prepare(requests.get(i)));
-                index.add(i);
-            } catch (InferenceException e) {
-                out[i] = Prediction.failure(e);
-            } catch (RuntimeException e) {
-                out[i] = Prediction.failure(ErrorCode.INVALID_INPUT, "invalid request: " + e.getMessage());
-            }
-        }
-        List<Prediction> ran = predictPrepared(prepared, 0);
-        for (int k = 0; k < ran.size(); k++) {
-            out[index.get(k)] = ran.get(k);
-        }
-        return List.of(out);
-    }
-
     /** One model call as the subclass's kind defines it; the predictor and a native-memory scope are provided. */
     @FunctionalInterface
     protected interface Call {

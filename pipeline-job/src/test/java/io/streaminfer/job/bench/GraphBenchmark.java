@@ -11,7 +11,6 @@ import io.streaminfer.job.testing.EmbeddedKafka;
 import io.streaminfer.job.testing.SotuQa;
 import io.streaminfer.runtime.ModelRuntime;
 import io.streaminfer.runtime.RuntimeOptions;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +28,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import org.apache.flink.configuration.ConfigOptions;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -109,7 +106,7 @@ public final class GraphBenchmark implements Callable<Integer> {
         System.out.flush();
 
         double handBatched = byHand(n, one, threads);
-        try (EmbeddedKafka kafka = startBroker()) {
+        try (EmbeddedKafka kafka = BenchJobs.startBroker(false)) {
             graph(kafka, n, one, handBatched * 0.7, seconds);
         }
         print(othersBefore, (System.nanoTime() - started) / 1e9);
@@ -189,11 +186,7 @@ public final class GraphBenchmark implements Callable<Integer> {
                 + "delivery: {guarantee: at-least-once}\n"
                 + "checkpointing: {interval-ms: 2000, dir: 'file:///tmp/si-bench-checkpoints/" + prefix + "'}\n"
                 + "state: {rocksdb-local-dir: /tmp/si-bench-rocks}\n");
-        Configuration conf = new Configuration();
-        set(conf, "taskmanager.memory.managed.size", "128m");
-        set(conf, "state.backend.rocksdb.localdir", "/tmp/si-bench-rocks");
-        set(conf, "rest.bind-port", "0");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(BenchJobs.miniCluster());
         InferenceJob.configure(env, config);
         InferencePipeline.build(env, config);
         JobClient job = env.executeAsync(prefix);
@@ -211,7 +204,7 @@ public final class GraphBenchmark implements Callable<Integer> {
             long[] arrived = watcher.arrivals('s');
             long last = Arrays.stream(arrived).max().orElse(0);
             double secs = (last - sent[0]) / 1e9;
-            double[] lat = latencies(sent, arrived);
+            double[] lat = p50p99(sent, arrived);
             rows.add(new Row("graph in the job, burst", got, secs, got / secs, (n - got) + watcher.errors('s'),
                     lat[0], lat[1], "first send to last result; latency includes queueing in Kafka"
                     + (watcher.errors('s') > 0 ? "; first error: " + watcher.firstError('s') : "")));
@@ -222,7 +215,7 @@ public final class GraphBenchmark implements Callable<Integer> {
             long[] mSent = paced.send(producer, config, watcher, offered);
             int mGot = watcher.await('m', Duration.ofSeconds(90));
             othersMax = Math.max(othersMax, meter.since().otherCores());
-            double[] mLat = latencies(mSent, watcher.arrivals('m'));
+            double[] mLat = p50p99(mSent, watcher.arrivals('m'));
             double mSecs = (mSent[m - 1] - mSent[0]) / 1e9;
             rows.add(new Row("graph in the job, 70% load", mGot, mSecs, (m - 1) / mSecs,
                     (m - mGot) + watcher.errors('m'), mLat[0], mLat[1],
@@ -241,14 +234,18 @@ public final class GraphBenchmark implements Callable<Integer> {
             }
             CpuMeter.Usage cpu = meter.since();
             othersMax = Math.max(othersMax, cpu.otherCores());
-            double[] cLat = latencies(cSent, watcher.arrivals('c'));
+            double[] cLat = p50p99(cSent, watcher.arrivals('c'));
             rows.add(new Row("graph in the job, one at a time", one, cpu.wallNanos() / 1e9,
                     one / (cpu.wallNanos() / 1e9), watcher.errors('c'), cLat[0], cLat[1],
                     "one in flight: Kafka -> 3 steps -> Kafka"));
         } finally {
-            job.cancel().get(1, TimeUnit.MINUTES);
-            job.getJobExecutionResult().handle((r, e) -> null).get(2, TimeUnit.MINUTES);
+            BenchJobs.cancel(job);
         }
+    }
+
+    private static double[] p50p99(long[] sent, long[] arrived) {
+        Stats s = BenchJobs.latencies(sent, arrived);
+        return new double[] {s.percentileMs(50), s.percentileMs(99)};
     }
 
     /** A phase's questions for the graph, keyed {@code <phase>-<index>} (what ResultWatcher parses). */
@@ -301,38 +298,11 @@ public final class GraphBenchmark implements Callable<Integer> {
         }
     }
 
-    private static double[] latencies(long[] sent, long[] arrived) {
-        long[] lat = new long[sent.length];
-        int k = 0;
-        for (int i = 0; i < sent.length; i++) {
-            if (arrived[i] != 0) {
-                lat[k++] = arrived[i] - sent[i];
-            }
-        }
-        Stats s = new Stats(lat, k);
-        return new double[] {s.percentileMs(50), s.percentileMs(99)};
-    }
-
-    /** Kafka's test kit prints its formatting to System.out: keep stdout for the figures. */
-    private static EmbeddedKafka startBroker() {
-        PrintStream out = System.out;
-        System.setOut(System.err);
-        try {
-            return EmbeddedKafka.start(Map.of("broker.session.timeout.ms", "30000"));
-        } finally {
-            System.setOut(out);
-        }
-    }
-
     private static Properties producerProps(EmbeddedKafka kafka) {
         Properties p = kafka.producerProps();
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "bench-graph-producer");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
         return p;
-    }
-
-    private static void set(Configuration conf, String key, String value) {
-        conf.set(ConfigOptions.key(key).stringType().noDefaultValue(), value);
     }
 
     private void print(double othersBefore, double runSeconds) throws Exception {

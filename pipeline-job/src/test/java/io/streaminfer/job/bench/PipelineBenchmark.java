@@ -2,7 +2,6 @@ package io.streaminfer.job.bench;
 
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.KafkaContract;
-import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.contract.model.ModelConfig;
 import io.streaminfer.contract.model.ModelRepository;
@@ -14,7 +13,6 @@ import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.ModelRuntime;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.RuntimeOptions;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,10 +28,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -166,7 +162,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
         double raw = variants.contains("raw") ? raw(w) : Double.NaN;
         if (variants.stream().anyMatch(v -> !v.equals("raw"))) {
-            try (EmbeddedKafka kafka = startBroker()) {
+            try (EmbeddedKafka kafka = BenchJobs.startBroker(broker.equals("process"))) {
                 if (variants.contains("pipeline")) {
                     pipeline(kafka, "pipeline", "cost-aware (default)", "", n, raw);
                 }
@@ -192,20 +188,6 @@ public final class PipelineBenchmark implements Callable<Integer> {
         }
         print(raw, othersBefore, (System.nanoTime() - started) / 1e9);
         return 0;
-    }
-
-    /** Kafka's test kit prints its formatting to System.out: keep stdout for the figures. */
-    private EmbeddedKafka startBroker() {
-        PrintStream out = System.out;
-        System.setOut(System.err);
-        try {
-            // Under a 2-core benchmark the broker's heartbeats can be late; do not let it fence itself.
-            Map<String, String> overrides = Map.of("broker.session.timeout.ms", "30000");
-            return broker.equals("process") ? EmbeddedKafka.startInOwnProcess(overrides)
-                    : EmbeddedKafka.start(overrides);
-        } finally {
-            System.setOut(out);
-        }
     }
 
     /**
@@ -435,11 +417,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
         if (flinkSettings != null) {
             config.flink.putAll(flinkSettings);
         }
-        Configuration conf = new Configuration();
-        set(conf, "taskmanager.memory.managed.size", "128m");
-        set(conf, "state.backend.rocksdb.localdir", "/tmp/si-bench-rocks"); // a short path: RocksDB's limit
-        set(conf, "rest.bind-port", "0"); // never collide with another MiniCluster on this machine
-        set(conf, "metrics.reporter.capture.factory.class", CapturingReporter.Factory.class.getName());
+        Configuration conf = BenchJobs.miniCluster();
+        BenchJobs.set(conf, "metrics.reporter.capture.factory.class", CapturingReporter.Factory.class.getName());
         CapturingReporter.clear();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
         InferenceJob.configure(env, config);
@@ -509,22 +488,12 @@ public final class PipelineBenchmark implements Callable<Integer> {
                                 offered, mLat[2] / mLat[0])));
             }
         } finally {
-            cancel(job);
+            BenchJobs.cancel(job);
         }
     }
 
     private static double ratio(long a, long b) {
         return b == 0 ? Double.NaN : (double) a / b;
-    }
-
-    private static void set(Configuration conf, String key, String value) {
-        conf.set(ConfigOptions.key(key).stringType().noDefaultValue(), value);
-    }
-
-    /** Cancels the job and waits until it has ended, so the next variant has the machine to itself. */
-    private static void cancel(JobClient job) throws Exception {
-        job.cancel().get(1, TimeUnit.MINUTES);
-        job.getJobExecutionResult().handle((r, e) -> null).get(2, TimeUnit.MINUTES);
     }
 
     private static Properties producerProps(EmbeddedKafka kafka) {
@@ -592,14 +561,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
     }
 
     private static double[] latencies(long[] sent, long[] arrived) {
-        long[] lat = new long[sent.length];
-        int k = 0;
-        for (int i = 0; i < sent.length; i++) {
-            if (arrived[i] != 0) {
-                lat[k++] = arrived[i] - sent[i];
-            }
-        }
-        Stats s = new Stats(lat, k);
+        Stats s = BenchJobs.latencies(sent, arrived);
         return new double[] {s.percentileMs(50), s.percentileMs(95), s.percentileMs(99)};
     }
 
