@@ -275,6 +275,9 @@ class BridgeIT {
         await().atMost(WAIT).until(() -> http.get("/v1/jobs/" + jobId).json().has("result"));
         JsonNode job = http.get("/v1/jobs/" + jobId).json();
         assertThat(job.get("state").asText()).isIn("SUCCEEDED", "EXPIRED");
+        if (job.get("state").asText().equals("EXPIRED")) {
+            assertThat(job.path("error_code").asText()).as(job.toString()).isEqualTo("DEADLINE_EXCEEDED");
+        }
     }
 
     @Test

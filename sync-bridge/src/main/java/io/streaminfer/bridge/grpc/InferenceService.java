@@ -237,8 +237,9 @@ public final class InferenceService {
                 }
                 break;
             case TIMED_OUT:
-                fail(response, GrpcStatus.DEADLINE_EXCEEDED, "no result within " + o.timeoutMs() + " ms; the request "
-                        + "is still being processed: fetch its result at /v1/jobs/" + jobId);
+                fail(response, GrpcStatus.DEADLINE_EXCEEDED, "no result within " + o.timeoutMs() + " ms, the request's "
+                        + "deadline; its final state (the result, or EXPIRED if the job had not started it in time) "
+                        + "will be at /v1/jobs/" + jobId);
                 break;
             case PUBLISH_FAILED:
                 fail(response, GrpcStatus.UNAVAILABLE, "could not hand the request to Kafka: "

@@ -72,8 +72,8 @@ final class InferRoute {
                 break;
             case TIMED_OUT:
                 ObjectNode t = Replies.object();
-                t.put("error", "no result within " + o.timeoutMs() + " ms; the request is still being processed: "
-                        + "fetch its result at /v1/jobs/" + jobId);
+                t.put("error", "no result within " + o.timeoutMs() + " ms, the request's deadline; its final state (the "
+                        + "result, or EXPIRED if the job had not started it in time) will be at /v1/jobs/" + jobId);
                 t.put("job_id", jobId);
                 t.put("status_url", "/v1/jobs/" + jobId);
                 Replies.json(ctx, 504, t);
