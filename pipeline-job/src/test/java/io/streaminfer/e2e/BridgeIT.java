@@ -91,6 +91,9 @@ class BridgeIT {
         assertThat(Embeddings.cosine(slice(all, 0, 384), expected.get(SENTENCES.get(0)))).isGreaterThan(0.9999);
         assertThat(Embeddings.cosine(slice(all, 384, 384), expected.get(SENTENCES.get(1)))).isGreaterThan(0.9999);
         assertThat(a.raw().headers().firstValue("X-Job-Id")).isPresent();
+        // The job's share of the call, so a caller can tell the model's time from the transport's.
+        assertThat(a.raw().headers().firstValue("Server-Timing")).get().asString()
+                .matches("queue;dur=[0-9.]+, model;dur=[0-9.]+");
     }
 
     @Test

@@ -1,8 +1,10 @@
 package io.streaminfer.e2e;
 
+import io.streaminfer.bridge.Bridge;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.job.bench.Stats;
+import io.streaminfer.job.config.JobConfig;
 import io.streaminfer.job.bench.SyntheticText;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +25,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /**
  * Where one request's time goes through the pipeline at low load, from the records' own timestamps: produce →
  * parsed by the job (status accepted_at) → final (status updated_at) → result record written (its timestamp) →
- * read by a consumer. One request at a time, a pause between them. Prints medians; asserts nothing.
+ * read by a consumer. One request at a time, a pause between them; first Kafka alone (its floor), then the same through the real bridge (HTTP sync
+ * calls, the model's time from its {@code Server-Timing} header). Prints medians; asserts nothing.
  * {@code deploy/bin/bench-latency [requests] [pause-ms] [buffer-timeout-ms] [jvm|process]} (the last: the broker
  * in this JVM, the default, or in a JVM of its own as in production).
  */
@@ -36,10 +39,14 @@ public final class LatencyBreakdown {
         SyntheticText text = new SyntheticText(7);
         try (EmbeddedKafka kafka = ownProcess ? EmbeddedKafka.startInOwnProcess(Map.of()) : EmbeddedKafka.start();
                 BridgeStack stack = new BridgeStack(kafka, "lat").startJob(c -> {
+                    // A deployment's checkpoints, not the tests' (every 500 ms): their pauses show in the p99.
+                    c.checkpointing.intervalMs = new JobConfig.Checkpointing().intervalMs;
+                    c.checkpointing.minPauseMs = new JobConfig.Checkpointing().minPauseMs;
                     if (bufferTimeout >= 0) {
                         c.execution.bufferTimeoutMs = bufferTimeout;
                     }
                 })) {
+            kafkaAlone(kafka, n, pause);
             Properties pp = kafka.producerProps();
             pp.put(ProducerConfig.LINGER_MS_CONFIG, "0");
             Properties cp = kafka.consumerProps("lat-reader");
@@ -122,7 +129,92 @@ public final class LatencyBreakdown {
                         new Stats(minus(total, model), n).percentileMs(50),
                         new Stats(minus(total, model), n).percentileMs(99));
             }
+            bridgePhase(stack, text, n, pause);
         }
+    }
+
+    /**
+     * The floor under the job's two Kafka hops: a plain producer and consumer at the same pace, no Flink: how long an
+     * acknowledged send takes, and when the consumer sees the record.
+     */
+    private static void kafkaAlone(EmbeddedKafka kafka, int n, int pause) throws Exception {
+        kafka.createTopic("lat.alone", 1);
+        Properties cp = kafka.consumerProps(null);
+        cp.put("fetch.max.wait.ms", "500"); // a fetch waits at the broker until a record arrives
+        try (KafkaProducer<byte[], byte[]> producer = kafka.producer(kafka.producerProps());
+                KafkaConsumer<byte[], byte[]> consumer = kafka.consumer(cp)) {
+            TopicPartition tp = new TopicPartition("lat.alone", 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToEnd(List.of(tp));
+            consumer.position(tp);
+            long[] acked = new long[n];
+            long[] seen = new long[n];
+            for (int i = -50; i < n; i++) {
+                long t0 = System.nanoTime();
+                producer.send(new ProducerRecord<>("lat.alone", new byte[100])).get();
+                long t1 = System.nanoTime();
+                while (consumer.poll(Duration.ofMillis(1000)).isEmpty()) {
+                    // until the one record comes
+                }
+                long t2 = System.nanoTime();
+                if (i >= 0) {
+                    acked[i] = t1 - t0;
+                    seen[i] = t2 - t0;
+                }
+                Thread.sleep(pause);
+            }
+            System.out.printf("Kafka alone (one record at a time, %d ms apart): median ms: send acknowledged %.2f, "
+                    + "seen by a consumer %.2f (p99 %.2f)%n", pause, new Stats(acked, n).percentileMs(50),
+                    new Stats(seen, n).percentileMs(50), new Stats(seen, n).percentileMs(99));
+        }
+    }
+
+    /**
+     * The same at low load through the real bridge, as a sync caller sees it: an HTTP call's time, less the model's
+     * and the batcher's as the bridge's {@code Server-Timing} header gives them.
+     */
+    private static void bridgePhase(BridgeStack stack, SyntheticText text, int n, int pause) throws Exception {
+        try (Bridge bridge = stack.startBridge(stack.bridgeYaml("lat-bridge", "callbacks:\n  enabled: false\n"))) {
+            long readyBy = System.currentTimeMillis() + 120_000;
+            while (!bridge.isReady()) {
+                if (System.currentTimeMillis() > readyBy) {
+                    throw new IllegalStateException("the bridge did not become ready in 2 minutes");
+                }
+                Thread.sleep(50);
+            }
+            Http http = new Http(bridge.port(), null);
+            long[] total = new long[n];
+            long[] model = new long[n];
+            for (int i = -50; i < n; i++) { // the first 50 warm up
+                String body = Http.text("b-" + (i + 50), text.sentence(10));
+                long t0 = System.nanoTime();
+                Http.Answer a = http.post("/v2/models/all-minilm-l6-v2/infer", body);
+                long t1 = System.nanoTime();
+                if (a.status() != 200) {
+                    throw new IllegalStateException("sync call answered " + a.status() + ": " + a.body());
+                }
+                if (i >= 0) {
+                    total[i] = t1 - t0;
+                    model[i] = serverTimingNanos(a.raw().headers().firstValue("Server-Timing").orElse(""));
+                }
+                Thread.sleep(pause);
+            }
+            System.out.printf("through the bridge (HTTP sync calls, one at a time): median ms: total %.1f (p99 %.1f), "
+                    + "model and queue %.1f; added to the model's time: %.1f (p99 %.1f)%n",
+                    new Stats(total, n).percentileMs(50), new Stats(total, n).percentileMs(99),
+                    new Stats(model, n).percentileMs(50), new Stats(minus(total, model), n).percentileMs(50),
+                    new Stats(minus(total, model), n).percentileMs(99));
+        }
+    }
+
+    /** The sum of a Server-Timing header's durations (ms), in ns. */
+    static long serverTimingNanos(String header) {
+        double ms = 0;
+        for (java.util.regex.Matcher m = java.util.regex.Pattern.compile("dur=([0-9.]+)").matcher(header);
+                m.find(); ) {
+            ms += Double.parseDouble(m.group(1));
+        }
+        return (long) (ms * 1_000_000);
     }
 
     private static long micros(ConsumerRecord<byte[], byte[]> r, String header) {

@@ -164,7 +164,11 @@ public final class JobConfig implements Serializable {
     public static final class Execution implements Serializable {
         private static final long serialVersionUID = 1L;
         public int parallelism = 1;
-        public long bufferTimeoutMs = 5;
+        /**
+         * 0: every record is flushed at once. Measured (README, "Delivery guarantee and its latency cost"): ~5 ms
+         * less per low-load request than 5 ms, with no throughput loss above the benchmarks' noise.
+         */
+        public long bufferTimeoutMs = 0;
         public int restartAttempts = Integer.MAX_VALUE;
         public long restartDelayMs = 1_000;
     }

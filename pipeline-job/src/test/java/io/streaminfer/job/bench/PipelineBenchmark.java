@@ -96,6 +96,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
             + "counted in the per-request figures and shown apart).")
     String broker;
 
+    @Option(names = "--buffer-timeout-ms", description = "The job's execution.buffer-timeout-ms (default: the "
+            + "job's own); 0 flushes every record: lowest latency, a network buffer per record under load.")
+    Long bufferTimeoutMs;
+
     private static final double LOAD_FRACTION = 0.7;
     private static final int WARM_UP = 300;
 
@@ -155,9 +159,11 @@ public final class PipelineBenchmark implements Callable<Integer> {
                         + "the second before start%n", Runtime.getRuntime().availableProcessors(),
                 Files.readString(Path.of("/proc/loadavg")).trim(), othersBefore);
         System.out.printf("model: %s, batches of <= %d rows and <= %d padded tokens, %d worker(s) x %d intra-op "
-                + "thread(s); %d real texts (deploy/data/sotu-texts.txt: 2 to 875 words, median 23); broker %s%n",
+                + "thread(s); %d real texts (deploy/data/sotu-texts.txt: 2 to 875 words, median 23); broker %s; "
+                + "buffer timeout %s%n",
                 model, maxRows, budget, w, modelConfig.threads().intraOp(), n,
-                broker.equals("process") ? "in a JVM of its own" : "in this JVM");
+                broker.equals("process") ? "in a JVM of its own" : "in this JVM",
+                bufferTimeoutMs == null ? "the job's default" : bufferTimeoutMs + " ms");
         System.out.flush();
 
         double raw = variants.contains("raw") ? raw(w) : Double.NaN;
@@ -416,6 +422,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 + "state: {rocksdb-local-dir: /tmp/si-bench-rocks}\n");
         if (flinkSettings != null) {
             config.flink.putAll(flinkSettings);
+        }
+        if (bufferTimeoutMs != null) {
+            config.execution.bufferTimeoutMs = bufferTimeoutMs;
         }
         Configuration conf = BenchJobs.miniCluster();
         BenchJobs.set(conf, "metrics.reporter.capture.factory.class", CapturingReporter.Factory.class.getName());

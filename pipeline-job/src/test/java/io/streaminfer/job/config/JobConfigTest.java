@@ -23,7 +23,7 @@ class JobConfigTest {
         assertThat(c.topics.status).isEqualTo("inference.status");
         assertThat(c.async.capacity).isEqualTo(d.async.capacity);
         assertThat(c.batching.defaults.maxDelayMs).isEqualTo(d.batching.defaults.maxDelayMs);
-        assertThat(c.execution.bufferTimeoutMs).isEqualTo(d.execution.bufferTimeoutMs).isEqualTo(5);
+        assertThat(c.execution.bufferTimeoutMs).isEqualTo(d.execution.bufferTimeoutMs).isEqualTo(0);
         assertThat(c.exactlyOnce()).isFalse();
         assertThat(c.servedModels()).isNull();
     }

@@ -63,6 +63,10 @@ final class InferRoute {
         switch (o.kind()) {
             case ANSWERED:
                 Reply r = o.reply();
+                String timing = serverTiming(r);
+                if (timing != null) {
+                    ctx.response().putHeader("Server-Timing", timing);
+                }
                 int status = r.isSuccess() ? 200 : r.errorCode().httpStatus();
                 if (r.isBinary()) {
                     Replies.binary(ctx, status, r.body(), r.headerLength());
@@ -87,5 +91,21 @@ final class InferRoute {
                 Replies.error(ctx, 500, "internal error: " + o.error().getMessage());
                 break;
         }
+    }
+
+    /**
+     * The job's own share of the call as a W3C {@code Server-Timing} header ({@code queue} in the batcher, {@code
+     * model} for its batch, in ms), so a caller can tell the model's time from the transport's; null when the job
+     * did not say.
+     */
+    static String serverTiming(Reply r) {
+        StringBuilder b = new StringBuilder();
+        if (r.queueUs() >= 0) {
+            b.append("queue;dur=").append(r.queueUs() / 1000.0);
+        }
+        if (r.computeUs() >= 0) {
+            b.append(b.length() > 0 ? ", " : "").append("model;dur=").append(r.computeUs() / 1000.0);
+        }
+        return b.length() == 0 ? null : b.toString();
     }
 }
