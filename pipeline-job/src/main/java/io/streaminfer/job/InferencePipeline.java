@@ -211,7 +211,15 @@ public final class InferencePipeline {
 
         @Override
         public boolean test(java.util.Collection<Outcome> results) {
-            return results != null && results.stream().anyMatch(Outcome::isTransient);
+            if (results == null) {
+                return false;
+            }
+            for (Outcome o : results) { // per result of the job: no stream pipeline
+                if (o.isTransient()) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 

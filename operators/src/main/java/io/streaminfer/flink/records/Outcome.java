@@ -2,12 +2,15 @@ package io.streaminfer.flink.records;
 
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.RequestState;
+import io.streaminfer.flink.records.internal.OutcomeSerializer;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 /**
  * The end of a request: its final state and the result-topic value (an OIP response, or an OIP error). Also carries
  * a "replay" (a duplicate request ID whose stored result should be published again) and the ACCEPTED progress
  * event (state ACCEPTED, no result), which takes the same keyed path so statuses reach the topic in order.
  */
+@TypeInfo(OutcomeSerializer.Factory.class)
 public class Outcome {
     public String id;
     /** The {@code id} the result echoes (the body's, else the request ID). */

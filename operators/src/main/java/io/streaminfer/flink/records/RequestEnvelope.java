@@ -1,11 +1,15 @@
 package io.streaminfer.flink.records;
 
+import io.streaminfer.flink.records.internal.RequestEnvelopeSerializer;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 /**
  * A request that passed parsing and validation, on its way to the model. It was parsed and prepared once, where it
  * entered (for text: cut to what the model reads and tokenized): it travels as the compact bytes of its {@code
  * PreparedRequest} ({@code io.streaminfer.runtime.PreparedRequestCodec}), never as the JSON it came in, through the
  * shuffle and the async operator's checkpointed buffer.
  */
+@TypeInfo(RequestEnvelopeSerializer.Factory.class)
 public class RequestEnvelope {
     /** The request ID: the Kafka key, else the body's {@code id}. The key of all state. */
     public String id;
@@ -47,6 +51,30 @@ public class RequestEnvelope {
         e.model = decided.model;
         e.modelVersion = decided.modelVersion;
         e.decided = decided;
+        return e;
+    }
+
+    /**
+     * A field-by-field copy, kept beside the fields so a new one is not forgotten. Arrays are shared: they are never
+     * written after the envelope is built. The decided outcome is copied too.
+     */
+    public RequestEnvelope copy() {
+        RequestEnvelope e = new RequestEnvelope();
+        e.id = id;
+        e.responseId = responseId;
+        e.model = model;
+        e.modelVersion = modelVersion;
+        e.prepared = prepared;
+        e.rows = rows;
+        e.priority = priority;
+        e.deadlineMs = deadlineMs;
+        e.producedAt = producedAt;
+        e.acceptedAt = acceptedAt;
+        e.replyTo = replyTo;
+        e.replyPartition = replyPartition;
+        e.callbackUrl = callbackUrl;
+        e.decided = decided == null ? null : decided.copy();
+        e.binaryOutputs = binaryOutputs;
         return e;
     }
 

@@ -3,11 +3,14 @@ package io.streaminfer.flink.records;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
+import io.streaminfer.flink.records.internal.StatusUpdateSerializer;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 /**
  * A status change on its way to the status topic (becomes a {@link StatusRecord}), or one read back from it after a
  * restore.
  */
+@TypeInfo(StatusUpdateSerializer.Factory.class)
 public class StatusUpdate {
     public String id;
     public String model;
@@ -47,6 +50,21 @@ public class StatusUpdate {
         s.acceptedAt = r.acceptedAt();
         s.updatedAt = r.updatedAt();
         s.step = r.step();
+        return s;
+    }
+
+    /** A field-by-field copy, kept beside the fields so a new one is not forgotten. */
+    public StatusUpdate copy() {
+        StatusUpdate s = new StatusUpdate();
+        s.id = id;
+        s.model = model;
+        s.modelVersion = modelVersion;
+        s.state = state;
+        s.errorCode = errorCode;
+        s.reason = reason;
+        s.acceptedAt = acceptedAt;
+        s.updatedAt = updatedAt;
+        s.step = step;
         return s;
     }
 

@@ -1,0 +1,199 @@
+package io.streaminfer.flink.records.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.RequestState;
+import io.streaminfer.flink.records.Outcome;
+import io.streaminfer.flink.records.RequestEnvelope;
+import io.streaminfer.flink.records.StatusUpdate;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The records' hand-written serializers: every public field survives serialization and copy (set reflectively, so a
+ * field added to a record but not to its serializer fails here), nulls and defaults too; the classes' type
+ * information is the hand-written one; state written by the former POJO serializer is migrated.
+ */
+class RecordSerializersTest {
+
+    @ParameterizedTest
+    @ValueSource(classes = {RequestEnvelope.class, Outcome.class, StatusUpdate.class})
+    void everyFieldSurvivesSerializationAndCopy(Class<?> type) throws Exception {
+        Object filled = filled(type);
+        Object back = roundTrip(serializer(type), filled);
+        assertSameFields(type, back, filled);
+        assertSameFields(type, copy(serializer(type), filled), filled);
+        assertThat(copy(serializer(type), filled)).isNotSameAs(filled);
+    }
+
+    @ParameterizedTest
+    @ValueSource(classes = {RequestEnvelope.class, Outcome.class, StatusUpdate.class})
+    void nullsAndDefaultsSurviveToo(Class<?> type) throws Exception {
+        Object empty = type.getConstructor().newInstance();
+        assertSameFields(type, roundTrip(serializer(type), empty), empty);
+    }
+
+    @ParameterizedTest
+    @ValueSource(classes = {RequestEnvelope.class, Outcome.class, StatusUpdate.class})
+    void theClassesTypeInformationIsTheHandWrittenOne(Class<?> type) {
+        TypeInformation<?> info = TypeInformation.of(type);
+        assertThat(info).isInstanceOf(RecordTypeInfo.class);
+        assertThat(info.createSerializer(new SerializerConfigImpl())).isSameAs(serializer(type));
+    }
+
+    @Test
+    void aCopyOfAnEnvelopeHasItsOwnDecidedOutcome() throws Exception {
+        RequestEnvelope e = (RequestEnvelope) filled(RequestEnvelope.class);
+        RequestEnvelope c = RequestEnvelopeSerializer.INSTANCE.copy(e);
+        c.decided.reason = "changed";
+        assertThat(e.decided.reason).isNotEqualTo("changed");
+    }
+
+    @Test
+    void snapshotsRestoreTheSameSerializerAndAreCompatibleAsIs() throws Exception {
+        for (TypeSerializer<?> s : new TypeSerializer<?>[] {RequestEnvelopeSerializer.INSTANCE,
+                OutcomeSerializer.INSTANCE, StatusUpdateSerializer.INSTANCE}) {
+            TypeSerializerSnapshot<?> restored = writeAndRead(s.snapshotConfiguration());
+            assertThat(restored.restoreSerializer()).isEqualTo(s);
+            assertThat(compatibility(s.snapshotConfiguration(), restored).isCompatibleAsIs()).isTrue();
+        }
+    }
+
+    @Test
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void stateWrittenByThePojoSerializerOfEarlierVersionsIsMigrated() throws Exception {
+        // StatusUpdate as Flink's POJO analysis saw it before it had a serializer of its own.
+        Map<String, TypeInformation<?>> fields = new LinkedHashMap<>();
+        fields.put("id", Types.STRING);
+        fields.put("model", Types.STRING);
+        fields.put("modelVersion", Types.STRING);
+        fields.put("state", Types.ENUM(RequestState.class));
+        fields.put("errorCode", Types.ENUM(ErrorCode.class));
+        fields.put("reason", Types.STRING);
+        fields.put("acceptedAt", Types.LONG);
+        fields.put("updatedAt", Types.LONG);
+        fields.put("step", Types.STRING);
+        TypeSerializer<StatusUpdate> pojo = Types.POJO(StatusUpdate.class, fields)
+                .createSerializer(new SerializerConfigImpl());
+        assertThat(pojo.getClass().getSimpleName()).isEqualTo("PojoSerializer");
+        TypeSerializerSnapshot<StatusUpdate> old = (TypeSerializerSnapshot) writeAndRead(pojo.snapshotConfiguration());
+
+        assertThat(new StatusUpdateSerializer.Snapshot().resolveSchemaCompatibility(old).isCompatibleAfterMigration())
+                .isTrue();
+        // What migration does: read with the restored POJO serializer, write with the new one.
+        StatusUpdate s = (StatusUpdate) filled(StatusUpdate.class);
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        pojo.serialize(s, out);
+        StatusUpdate read = old.restoreSerializer().deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+        assertSameFields(StatusUpdate.class, roundTrip(StatusUpdateSerializer.INSTANCE, read), s);
+    }
+
+    // ------------------------------------------------------------------------------------------------- helpers
+
+    private static TypeSerializer<?> serializer(Class<?> type) {
+        if (type == RequestEnvelope.class) {
+            return RequestEnvelopeSerializer.INSTANCE;
+        }
+        return type == Outcome.class ? OutcomeSerializer.INSTANCE : StatusUpdateSerializer.INSTANCE;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> Object roundTrip(TypeSerializer<T> s, Object value) throws Exception {
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        s.serialize((T) value, out);
+        DataInputDeserializer in = new DataInputDeserializer(out.getCopyOfBuffer());
+        T back = s.deserialize(in);
+        assertThat(in.available()).as("bytes left unread").isZero();
+        // copy(DataInputView, DataOutputView) writes the same bytes again
+        DataOutputSerializer again = new DataOutputSerializer(64);
+        s.copy(new DataInputDeserializer(out.getCopyOfBuffer()), again);
+        assertThat(again.getCopyOfBuffer()).isEqualTo(out.getCopyOfBuffer());
+        return back;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> Object copy(TypeSerializer<T> s, Object value) {
+        return s.copy((T) value);
+    }
+
+    private static TypeSerializerSnapshot<?> writeAndRead(TypeSerializerSnapshot<?> snapshot) throws Exception {
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        TypeSerializerSnapshot.writeVersionedSnapshot(out, snapshot);
+        return TypeSerializerSnapshot.readVersionedSnapshot(new DataInputDeserializer(out.getCopyOfBuffer()),
+                RecordSerializersTest.class.getClassLoader());
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility<?> compatibility(
+            TypeSerializerSnapshot current, TypeSerializerSnapshot old) {
+        return current.resolveSchemaCompatibility(old);
+    }
+
+    /** An instance with every public field set to a value other than its default. */
+    private static Object filled(Class<?> type) throws Exception {
+        Object o = type.getConstructor().newInstance();
+        int i = 0;
+        for (Field f : fields(type)) {
+            i++;
+            Class<?> t = f.getType();
+            if (t == String.class) {
+                f.set(o, "v-" + f.getName() + "-é");
+            } else if (t == int.class) {
+                f.setInt(o, 100 + i);
+            } else if (t == long.class) {
+                f.setLong(o, 10_000_000_000L + i);
+            } else if (t == boolean.class) {
+                f.setBoolean(o, true);
+            } else if (t == byte[].class) {
+                f.set(o, new byte[] {1, (byte) i, -1});
+            } else if (t == String[].class) {
+                f.set(o, new String[] {"a-" + i, null, "b"});
+            } else if (t.isEnum()) {
+                Object[] constants = t.getEnumConstants();
+                f.set(o, constants[constants.length - 1]);
+            } else if (t == Outcome.class) {
+                f.set(o, filled(Outcome.class));
+            } else {
+                throw new AssertionError("the test does not know how to fill " + type.getSimpleName() + "."
+                        + f.getName() + " of " + t + ": teach it, and the serializer");
+            }
+        }
+        return o;
+    }
+
+    private static void assertSameFields(Class<?> type, Object actual, Object expected) throws Exception {
+        for (Field f : fields(type)) {
+            Object a = f.get(actual);
+            Object e = f.get(expected);
+            if (f.getType() == Outcome.class && e != null) {
+                assertThat(a).as(f.getName()).isNotNull();
+                assertSameFields(Outcome.class, a, e);
+            } else {
+                assertThat(a).as(type.getSimpleName() + "." + f.getName()).isEqualTo(e);
+            }
+        }
+    }
+
+    private static java.util.List<Field> fields(Class<?> type) {
+        java.util.List<Field> out = new java.util.ArrayList<>();
+        for (Field f : type.getFields()) {
+            if (!Modifier.isStatic(f.getModifiers())) {
+                out.add(f);
+            }
+        }
+        return out;
+    }
+}
