@@ -4,8 +4,8 @@ import io.streaminfer.bridge.Bridge;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.job.bench.Stats;
-import io.streaminfer.job.config.JobConfig;
 import io.streaminfer.job.bench.SyntheticText;
+import io.streaminfer.job.config.JobConfig;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,8 +25,9 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /**
  * Where one request's time goes through the pipeline at low load, from the records' own timestamps: produce →
  * parsed by the job (status accepted_at) → final (status updated_at) → result record written (its timestamp) →
- * read by a consumer. One request at a time, a pause between them; first Kafka alone (its floor), then the same through the real bridge (HTTP sync
- * calls, the model's time from its {@code Server-Timing} header). Prints medians; asserts nothing.
+ * read by a consumer. One request at a time, a pause between them; first Kafka alone (its floor), last the same
+ * through the real bridge (HTTP sync calls, the model's time from its {@code Server-Timing} header). Prints medians;
+ * asserts nothing.
  * {@code deploy/bin/bench-latency [requests] [pause-ms] [buffer-timeout-ms] [jvm|process]} (the last: the broker
  * in this JVM, the default, or in a JVM of its own as in production).
  */
@@ -175,13 +176,7 @@ public final class LatencyBreakdown {
      */
     private static void bridgePhase(BridgeStack stack, SyntheticText text, int n, int pause) throws Exception {
         try (Bridge bridge = stack.startBridge(stack.bridgeYaml("lat-bridge", "callbacks:\n  enabled: false\n"))) {
-            long readyBy = System.currentTimeMillis() + 120_000;
-            while (!bridge.isReady()) {
-                if (System.currentTimeMillis() > readyBy) {
-                    throw new IllegalStateException("the bridge did not become ready in 2 minutes");
-                }
-                Thread.sleep(50);
-            }
+            org.awaitility.Awaitility.await("the bridge ready").atMost(Duration.ofMinutes(2)).until(bridge::isReady);
             Http http = new Http(bridge.port(), null);
             long[] total = new long[n];
             long[] model = new long[n];
