@@ -101,11 +101,16 @@ final class InferRoute {
     static String serverTiming(Reply r) {
         StringBuilder b = new StringBuilder();
         if (r.queueUs() >= 0) {
-            b.append("queue;dur=").append(r.queueUs() / 1000.0);
+            b.append("queue;dur=").append(millis(r.queueUs()));
         }
         if (r.computeUs() >= 0) {
-            b.append(b.length() > 0 ? ", " : "").append("model;dur=").append(r.computeUs() / 1000.0);
+            b.append(b.length() > 0 ? ", " : "").append("model;dur=").append(millis(r.computeUs()));
         }
         return b.length() == 0 ? null : b.toString();
+    }
+
+    /** Plain decimal milliseconds (never exponent notation), as Server-Timing's {@code dur} wants. */
+    private static String millis(long micros) {
+        return String.format(java.util.Locale.ROOT, "%.3f", micros / 1000.0);
     }
 }
