@@ -51,7 +51,10 @@ class BridgeFailoverIT {
     }
 
     /** One caller's call and what it sent. */
-    private record Call(String id, String sentence, CompletableFuture<Http.Answer> answer) {}
+    private record Call(String id, String sentence, long sentAtMs, CompletableFuture<Http.Answer> answer) {}
+
+    /** Each sync call's wait, and so its request's deadline. */
+    private static final long CALL_TIMEOUT_MS = 15_000;
 
     @Test
     void callersGetTheirOwnResultOrA504ThroughTaskManagerAndBrokerFailures(@InjectMiniCluster MiniCluster cluster)
@@ -105,13 +108,16 @@ class BridgeFailoverIT {
                     assertOwnResult(a.json(), c.id, c.sentence, expected);
                 } else if (a.status() == 504) {
                     // The caller's wait is also the request's deadline: its one final state is its own result if
-                    // the job started it in time, else EXPIRED (a failover can take longer than the 15 s).
+                    // the job started it in time, else EXPIRED (a failover can take longer than the call's wait).
                     String jobId = a.json().get("job_id").asText();
                     await().atMost(WAIT).until(() -> FINAL.contains(http.get("/v1/jobs/" + jobId).json()
                             .path("state").asText()));
                     JsonNode job = http.get("/v1/jobs/" + jobId).json();
                     if (job.get("state").asText().equals("EXPIRED")) {
                         assertThat(job.path("error_code").asText()).as(job.toString()).isEqualTo("DEADLINE_EXCEEDED");
+                        // never before its deadline: only the caller's own deadline expires a request
+                        assertThat(job.path("updated_at").asLong()).as(job.toString())
+                                .isGreaterThanOrEqualTo(c.sentAtMs + CALL_TIMEOUT_MS);
                         expired++;
                     } else {
                         assertThat(job.get("state").asText()).as(job.toString()).isEqualTo("SUCCEEDED");
@@ -148,8 +154,8 @@ class BridgeFailoverIT {
             String sentence = sentences.get(i % sentences.size());
             // Callers share ids on purpose: correlation must never rely on them.
             String id = "caller-" + (i % 5);
-            calls.add(new Call(id, sentence, http.postAsync("/v2/models/" + MODEL + "/infer",
-                    Http.text(id, sentence), "X-Timeout-Ms", "15000")));
+            calls.add(new Call(id, sentence, System.currentTimeMillis(), http.postAsync("/v2/models/" + MODEL
+                    + "/infer", Http.text(id, sentence), "X-Timeout-Ms", Long.toString(CALL_TIMEOUT_MS))));
             if (i % 10 == 0) {
                 Http.Answer a = http.post("/v1/jobs/" + MODEL, Http.text("async", sentence));
                 if (a.status() == 202) {

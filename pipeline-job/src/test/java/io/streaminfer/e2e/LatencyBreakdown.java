@@ -202,11 +202,12 @@ public final class LatencyBreakdown {
         }
     }
 
+    private static final java.util.regex.Pattern DURATION = java.util.regex.Pattern.compile("dur=([0-9.]+)");
+
     /** The sum of a Server-Timing header's durations (ms), in ns. */
     static long serverTimingNanos(String header) {
         double ms = 0;
-        for (java.util.regex.Matcher m = java.util.regex.Pattern.compile("dur=([0-9.]+)").matcher(header);
-                m.find(); ) {
+        for (java.util.regex.Matcher m = DURATION.matcher(header); m.find(); ) {
             ms += Double.parseDouble(m.group(1));
         }
         return (long) (ms * 1_000_000);

@@ -16,6 +16,13 @@ import org.apache.flink.core.memory.DataOutputView;
 public final class OutcomeSerializer extends RecordSerializer<Outcome> {
     private static final long serialVersionUID = 1L;
     public static final OutcomeSerializer INSTANCE = new OutcomeSerializer();
+    /** See {@link RecordSerializer#format()}. */
+    static final int FORMAT = 1;
+
+    @Override
+    int format() {
+        return FORMAT;
+    }
 
     @Override
     public Outcome createInstance() {
@@ -88,7 +95,7 @@ public final class OutcomeSerializer extends RecordSerializer<Outcome> {
 
     public static final class Snapshot extends RecordSerializerSnapshot<Outcome> {
         public Snapshot() {
-            super(() -> INSTANCE);
+            super(INSTANCE);
         }
     }
 

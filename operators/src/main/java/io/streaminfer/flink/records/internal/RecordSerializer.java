@@ -14,6 +14,13 @@ import org.apache.flink.core.memory.DataOutputView;
 abstract class RecordSerializer<T> extends TypeSerializer<T> {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * The byte layout {@code serialize} writes, recorded in every snapshot. Change the layout (a field added,
+     * removed, reordered or retyped): raise it, or state of the old layout would be read as the new one; the test
+     * that pins each layout's bytes fails until it is raised.
+     */
+    abstract int format();
+
     @Override
     public final boolean isImmutableType() {
         return false;

@@ -14,6 +14,13 @@ import org.apache.flink.core.memory.DataOutputView;
 public final class RequestEnvelopeSerializer extends RecordSerializer<RequestEnvelope> {
     private static final long serialVersionUID = 1L;
     public static final RequestEnvelopeSerializer INSTANCE = new RequestEnvelopeSerializer();
+    /** See {@link RecordSerializer#format()}; the layout includes a decided {@link OutcomeSerializer}'s. */
+    static final int FORMAT = 1;
+
+    @Override
+    int format() {
+        return FORMAT;
+    }
 
     @Override
     public RequestEnvelope createInstance() {
@@ -77,7 +84,7 @@ public final class RequestEnvelopeSerializer extends RecordSerializer<RequestEnv
 
     public static final class Snapshot extends RecordSerializerSnapshot<RequestEnvelope> {
         public Snapshot() {
-            super(() -> INSTANCE);
+            super(INSTANCE);
         }
     }
 

@@ -16,6 +16,13 @@ import org.apache.flink.core.memory.DataOutputView;
 public final class StatusUpdateSerializer extends RecordSerializer<StatusUpdate> {
     private static final long serialVersionUID = 1L;
     public static final StatusUpdateSerializer INSTANCE = new StatusUpdateSerializer();
+    /** See {@link RecordSerializer#format()}. */
+    static final int FORMAT = 1;
+
+    @Override
+    int format() {
+        return FORMAT;
+    }
 
     @Override
     public StatusUpdate createInstance() {
@@ -62,7 +69,7 @@ public final class StatusUpdateSerializer extends RecordSerializer<StatusUpdate>
 
     public static final class Snapshot extends RecordSerializerSnapshot<StatusUpdate> {
         public Snapshot() {
-            super(() -> INSTANCE);
+            super(INSTANCE);
         }
     }
 

@@ -73,6 +73,41 @@ class RecordSerializersTest {
     }
 
     @Test
+    void eachLayoutIsPinnedSoAChangeMustRaiseItsFormat() throws Exception {
+        // A changed layout read as the old one would corrupt restored state: these bytes belong to FORMAT 1. When
+        // this fails, raise the serializer's FORMAT (keeping old state readable or refused), then update the hash.
+        Map<Class<?>, String> pinned = Map.of(
+                RequestEnvelope.class, "9c3f568a3cd01447",
+                Outcome.class, "09aebe83578ff2f7",
+                StatusUpdate.class, "d7b0ac8375c4187e");
+        assertThat(RequestEnvelopeSerializer.FORMAT).isEqualTo(1);
+        assertThat(OutcomeSerializer.FORMAT).isEqualTo(1);
+        assertThat(StatusUpdateSerializer.FORMAT).isEqualTo(1);
+        org.assertj.core.api.SoftAssertions soft = new org.assertj.core.api.SoftAssertions();
+        for (Map.Entry<Class<?>, String> e : pinned.entrySet()) {
+            soft.assertThat(layoutHash(e.getKey())).as("the byte layout of %s", e.getKey().getSimpleName())
+                    .isEqualTo(e.getValue());
+        }
+        soft.assertAll();
+    }
+
+    @Test
+    void stateOfAnotherLayoutIsRefusedNotMisread() throws Exception {
+        for (TypeSerializer<?> s : new TypeSerializer<?>[] {RequestEnvelopeSerializer.INSTANCE,
+                OutcomeSerializer.INSTANCE, StatusUpdateSerializer.INSTANCE}) {
+            TypeSerializerSnapshot<?> other = s.snapshotConfiguration();
+            DataOutputSerializer format = new DataOutputSerializer(4);
+            format.writeInt(((RecordSerializer<?>) s).format() + 1);
+            other.readSnapshot(other.getCurrentVersion(), new DataInputDeserializer(format.getCopyOfBuffer()),
+                    getClass().getClassLoader());
+            assertThat(compatibility(s.snapshotConfiguration(), other).isIncompatible()).isTrue();
+            org.assertj.core.api.Assertions.assertThatThrownBy(other::restoreSerializer)
+                    .hasMessageContaining("layout " + (((RecordSerializer<?>) s).format() + 1))
+                    .hasMessageContaining("start without that state");
+        }
+    }
+
+    @Test
     @SuppressWarnings({"unchecked", "rawtypes"})
     void stateWrittenByThePojoSerializerOfEarlierVersionsIsMigrated() throws Exception {
         // StatusUpdate as Flink's POJO analysis saw it before it had a serializer of its own.
@@ -142,6 +177,19 @@ class RecordSerializersTest {
         return current.resolveSchemaCompatibility(old);
     }
 
+    /** SHA-256 (first 16 hex digits) of the bytes of a fixed instance (every field set, see {@link #filled}). */
+    private static String layoutHash(Class<?> type) throws Exception {
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        serialize(serializer(type), filled(type), out);
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(out.getCopyOfBuffer());
+        return java.util.HexFormat.of().formatHex(digest).substring(0, 16);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> void serialize(TypeSerializer<T> s, Object value, DataOutputSerializer out) throws Exception {
+        s.serialize((T) value, out);
+    }
+
     /** An instance with every public field set to a value other than its default. */
     private static Object filled(Class<?> type) throws Exception {
         Object o = type.getConstructor().newInstance();
@@ -194,6 +242,7 @@ class RecordSerializersTest {
                 out.add(f);
             }
         }
+        out.sort(java.util.Comparator.comparing(Field::getName)); // reflection's order is not specified
         return out;
     }
 }
