@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * and restore, requests are answered with their own IDs.
  */
 class BatchingInferenceFunctionTest {
-    static final long TIMEOUT_MS = 1_000;
+    static final long TIMEOUT_MS = 300;
     /** Static: the factory is serialized with the function, the latch must be shared. */
     static final ConcurrentHashMap<String, CountDownLatch> GATES = new ConcurrentHashMap<>();
     static final List<String> SEEN = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -76,10 +76,16 @@ class BatchingInferenceFunctionTest {
 
     static OneInputStreamOperatorTestHarness<RequestEnvelope, Outcome> harness(StandInReplicas factory)
             throws Exception {
+        return harness(factory, 600_000);
+    }
+
+    /** As the pipeline builds it: the operator without a timeout (0), the function with its own safety net. */
+    static OneInputStreamOperatorTestHarness<RequestEnvelope, Outcome> harness(StandInReplicas factory, long timeoutMs)
+            throws Exception {
         InferenceSettings settings = InferenceSettings.builder().modelsDir(TestModels.modelsDir().toString())
-                .models(Set.of(TestModels.TINY_MLP)).timeoutMs(TIMEOUT_MS).build();
+                .models(Set.of(TestModels.TINY_MLP)).timeoutMs(timeoutMs).retries(2).retryDelayMs(10).build();
         AsyncWaitOperatorFactory<RequestEnvelope, Outcome> operator = new AsyncWaitOperatorFactory<>(
-                new BatchingInferenceFunction(settings, factory), TIMEOUT_MS, 16, AsyncDataStream.OutputMode.UNORDERED);
+                new BatchingInferenceFunction(settings, factory), 0, 16, AsyncDataStream.OutputMode.UNORDERED);
         return new OneInputStreamOperatorTestHarness<>(operator,
                 TypeInformation.of(RequestEnvelope.class).createSerializer(new SerializerConfigImpl()));
     }
@@ -110,17 +116,16 @@ class BatchingInferenceFunctionTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60) // without the safety net endInput() would wait for ever
     void theSafetyNetTimeoutEndsInAFailedOutcomeNotAJobFailure() throws Exception {
         GATES.put("t", new CountDownLatch(1));
-        try (var h = harness(gated("t"))) {
+        try (var h = harness(gated("t"), TIMEOUT_MS)) {
             h.open();
-            h.setProcessingTime(0);
             h.processElement(new StreamRecord<>(envelope("slow"), 0));
             // The only worker is now busy with "slow", so the next request stays queued.
             org.awaitility.Awaitility.await().until(() -> SEEN.contains("slow"));
             h.processElement(new StreamRecord<>(envelope("queued-behind"), 0));
-            h.setProcessingTime(TIMEOUT_MS + 1);
-            h.endInput();
+            h.endInput(); // waits for both answers: only the safety net can give them, the gate stays shut
             List<Outcome> out = outcomes(h);
             assertThat(out).extracting(o -> o.id).containsExactlyInAnyOrder("slow", "queued-behind");
             assertThat(out).allSatisfy(o -> {
@@ -133,6 +138,52 @@ class BatchingInferenceFunctionTest {
         }
         // The request that timed out while queued was cancelled before it reached the model.
         assertThat(SEEN).containsExactly("slow");
+    }
+
+    /** Fails each request's first {@code failures} calls with INTERNAL (a fault of ours), then answers it. */
+    static StandInReplicas flaky(int failures) {
+        ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> calls = new ConcurrentHashMap<>();
+        return (v, workers) -> new FakeReplica(v) {
+            @Override
+            public List<Prediction> predictPrepared(List<PreparedRequest> batch, long maxBatchCost) {
+                List<Prediction> out = new ArrayList<>();
+                for (PreparedRequest r : batch) {
+                    SEEN.add(r.id());
+                    int call = calls.computeIfAbsent(r.id(), k -> new java.util.concurrent.atomic.AtomicInteger())
+                            .incrementAndGet();
+                    out.add(call <= failures ? Prediction.failure(ErrorCode.INTERNAL, "flaky " + call)
+                            : Prediction.success(new InferenceResponse(v.name(), v.version(), r.id(), null,
+                                    List.of())));
+                }
+                return out;
+            }
+        };
+    }
+
+    @Test
+    void transientFaultsAreTriedAgainUpToTheRetries() throws Exception {
+        try (var h = harness(flaky(2))) { // two retries: the third call answers
+            h.open();
+            h.processElement(new StreamRecord<>(envelope("recovers"), 0));
+            h.endInput();
+            assertThat(outcomes(h)).singleElement().satisfies(o -> {
+                assertThat(o.id).isEqualTo("recovers");
+                assertThat(o.state).isEqualTo(RequestState.SUCCEEDED);
+            });
+        }
+        assertThat(SEEN).containsExactly("recovers", "recovers", "recovers");
+        SEEN.clear();
+        try (var h = harness(flaky(3))) { // one failure more than the retries: the last one is the answer
+            h.open();
+            h.processElement(new StreamRecord<>(envelope("gives-up"), 0));
+            h.endInput();
+            assertThat(outcomes(h)).singleElement().satisfies(o -> {
+                assertThat(o.state).isEqualTo(RequestState.FAILED);
+                assertThat(o.errorCode).isEqualTo(ErrorCode.INTERNAL);
+                assertThat(o.reason).contains("flaky 3");
+            });
+        }
+        assertThat(SEEN).hasSize(3);
     }
 
     @Test

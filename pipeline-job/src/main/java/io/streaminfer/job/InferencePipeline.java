@@ -50,7 +50,6 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,19 +121,9 @@ public final class InferencePipeline {
             oneStep = graphStages.oneStep();
             LOG.info("Serving graphs {}", graphs);
         }
-        BatchingInferenceFunction inference = new BatchingInferenceFunction(settings, standIns);
-        long timeout = config.async.timeoutMs;
-        int capacity = config.async.capacity;
-        SingleOutputStreamOperator<Outcome> inferred;
-        if (config.async.retries > 0) {
-            inferred = AsyncDataStream.unorderedWaitWithRetry(oneStep, inference, timeout, TimeUnit.MILLISECONDS,
-                    capacity, new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<Outcome>(
-                            config.async.retries + 1, config.async.retryDelayMs)
-                            .ifResult(new AnyTransient())
-                            .build());
-        } else {
-            inferred = AsyncDataStream.unorderedWait(oneStep, inference, timeout, TimeUnit.MILLISECONDS, capacity);
-        }
+        // Timeout 0: the function keeps the safety net and the retries itself, without a timer per request.
+        SingleOutputStreamOperator<Outcome> inferred = AsyncDataStream.unorderedWait(oneStep,
+                new BatchingInferenceFunction(settings, standIns), 0, TimeUnit.MILLISECONDS, config.async.capacity);
         inferred.uid("inference").name("micro-batched inference");
 
         // The inference step keeps each record on the subtask its key went to (forward, same parallelism), so its
@@ -204,25 +193,6 @@ public final class InferencePipeline {
         return standIn.equals("gpu") ? StandInReplicas.gpu() : StandInReplicas.noOp();
     }
 
-    /** Retry when an outcome is a transient fault of ours; serializable, as the job graph is. */
-    static final class AnyTransient implements java.util.function.Predicate<java.util.Collection<Outcome>>,
-            java.io.Serializable {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public boolean test(java.util.Collection<Outcome> results) {
-            if (results == null) {
-                return false;
-            }
-            for (Outcome o : results) { // per result of the job: no stream pipeline
-                if (o.isTransient()) {
-                    return true;
-                }
-            }
-            return false;
-        }
-    }
-
     /**
      * With at-least-once delivery, what was published after the last checkpoint is read back from the status topic
      * on a restore, so that no re-run contradicts it; with exactly-once nothing after a checkpoint was visible.
@@ -270,6 +240,8 @@ public final class InferencePipeline {
                 .device(config.models.device)
                 .workers(config.models.workers)
                 .timeoutMs(config.async.timeoutMs)
+                .retries(config.async.retries)
+                .retryDelayMs(config.async.retryDelayMs)
                 .maxInFlightBytes(maxInFlightBytes)
                 .defaultBatching(knobs(config.batching.defaults));
         config.batching.perModel.forEach((model, k) -> b.batching(model, knobs(k)));

@@ -15,6 +15,7 @@ import java.util.Set;
  *         .batching("all-minilm-l6-v2", BatchingSettings.builder().maxBatchCost(2048).build())
  *         .maxInFlightBytes(256L << 20)   // what requests in flight may hold, per subtask
  *         .timeoutMs(600_000)             // the safety net: a request without a result after this fails
+ *         .retries(2).retryDelayMs(100)   // transient faults of ours (INTERNAL, OVERLOADED) are tried again
  *         .build();
  * }</pre>
  */
@@ -28,6 +29,8 @@ public final class InferenceSettings implements Serializable {
     private final String device;
     private final Integer workers;
     private final long timeoutMs;
+    private final int retries;
+    private final long retryDelayMs;
     private final long maxInFlightBytes;
 
     private InferenceSettings(Builder b) {
@@ -38,6 +41,8 @@ public final class InferenceSettings implements Serializable {
         this.device = b.device;
         this.workers = b.workers;
         this.timeoutMs = b.timeoutMs;
+        this.retries = b.retries;
+        this.retryDelayMs = b.retryDelayMs;
         this.maxInFlightBytes = b.maxInFlightBytes;
     }
 
@@ -75,6 +80,16 @@ public final class InferenceSettings implements Serializable {
         return timeoutMs;
     }
 
+    /** How many more times a request that ended with a transient fault of ours is submitted again. */
+    public int retries() {
+        return retries;
+    }
+
+    /** The wait before each further try. */
+    public long retryDelayMs() {
+        return retryDelayMs;
+    }
+
     /** Bytes that requests in flight in one subtask may hold: payloads, prepared inputs, results. */
     public long maxInFlightBytes() {
         return maxInFlightBytes;
@@ -88,6 +103,8 @@ public final class InferenceSettings implements Serializable {
         private String device;
         private Integer workers;
         private long timeoutMs = 600_000;
+        private int retries = 2;
+        private long retryDelayMs = 100;
         private long maxInFlightBytes = 256L << 20;
 
         public Builder modelsDir(String dir) {
@@ -125,6 +142,16 @@ public final class InferenceSettings implements Serializable {
             return this;
         }
 
+        public Builder retries(int retries) {
+            this.retries = retries;
+            return this;
+        }
+
+        public Builder retryDelayMs(long delayMs) {
+            this.retryDelayMs = delayMs;
+            return this;
+        }
+
         public Builder maxInFlightBytes(long bytes) {
             this.maxInFlightBytes = bytes;
             return this;
@@ -134,6 +161,10 @@ public final class InferenceSettings implements Serializable {
             Objects.requireNonNull(modelsDir, "modelsDir is required: the model repository folder");
             if (timeoutMs < 1) {
                 throw new IllegalArgumentException("timeout must be >= 1 ms, got " + timeoutMs);
+            }
+            if (retries < 0 || retryDelayMs < 0) {
+                throw new IllegalArgumentException("retries and retry delay must be >= 0, got " + retries + " and "
+                        + retryDelayMs + " ms");
             }
             if (maxInFlightBytes < 1) {
                 throw new IllegalArgumentException("max in-flight bytes must be >= 1, got " + maxInFlightBytes);
