@@ -276,4 +276,58 @@ class OutcomeRecorderTest {
             assertThat(out.get(1).resultHeaderLength).isEqualTo(-1);
         }
     }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, Outcome, Outcome> holdingAccepted(long delayMs)
+            throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
+                new OutcomeRecorder(TTL, null, delayMs)), o -> o.id, Types.STRING);
+    }
+
+    static List<String> published(KeyedOneInputStreamOperatorTestHarness<String, Outcome, Outcome> h) {
+        return statuses(h).stream().map(u -> u.id + " " + u.state + (u.step == null ? "" : " " + u.step)).toList();
+    }
+
+    @Test
+    void acceptedHeldBackIsLeftOutWhenTheFinalComesInTimeAndPublishedOnceDue() throws Exception {
+        try (var h = holdingAccepted(100)) { // accepted(...) is stamped 2,100: due at 2,200
+            h.open();
+            h.setProcessingTime(2_100);
+            h.processElement(accepted("fast"), 0);
+            h.processElement(accepted("slow"), 0);
+            assertThat(statuses(h)).as("nothing due yet").isEmpty();
+            h.setProcessingTime(2_150);
+            h.processElement(succeeded("fast", 1f), 0);
+            assertThat(published(h)).containsExactly("fast SUCCEEDED");
+            assertThat(statuses(h).get(0).acceptedAt).as("the final status says when it was accepted")
+                    .isEqualTo(2_000);
+            h.setProcessingTime(2_200); // the one timer fires
+            assertThat(published(h)).containsExactly("fast SUCCEEDED", "slow ACCEPTED");
+            h.processElement(failed("slow"), 0);
+            assertThat(published(h)).containsExactly("fast SUCCEEDED", "slow ACCEPTED", "slow FAILED");
+        }
+    }
+
+    @Test
+    void aHeldAcceptedGoesOutBeforeAnyRunningAndSurvivesASnapshot() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = holdingAccepted(100)) {
+            h.open();
+            h.setProcessingTime(2_100);
+            h.processElement(accepted("graph"), 0);
+            Outcome running = accepted("graph");
+            running.state = RequestState.RUNNING;
+            running.step = "embed";
+            h.processElement(running, 0);
+            assertThat(published(h)).containsExactly("graph ACCEPTED", "graph RUNNING embed");
+            h.processElement(accepted("waiting"), 0);
+            snapshot = h.snapshot(1, 1);
+        }
+        try (var restored = holdingAccepted(100)) {
+            restored.setup();
+            restored.initializeState(snapshot);
+            restored.open();
+            restored.setProcessingTime(2_300);
+            assertThat(published(restored)).containsExactly("waiting ACCEPTED");
+        }
+    }
 }

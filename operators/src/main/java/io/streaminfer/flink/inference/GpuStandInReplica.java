@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * in shared/notes/platform-facts.md), parked, as a thread waiting on a GPU is. Its rows are sorted and cut into passes
  * within the token budget as the real text replica's are, and it answers with zero embeddings of the model's size, so
  * that everything around the model (Kafka, Flink, tokenizing, batching, results) costs what it would with a GPU.
- * {@link #busyNanos()} tells how long the "GPU" was busy.
+ * {@link #busyNanos()} tells how long the "GPU" was busy. A replica is one device: its workers' passes take turns.
  */
 public final class GpuStandInReplica implements ModelReplica {
     /** Rows of the measured batches, and their times in ms at padded lengths 16 and 128 (fp16). */
@@ -36,6 +36,7 @@ public final class GpuStandInReplica implements ModelReplica {
     private final int dim;
     private final String outputName;
     private final RequestPreparer preparer;
+    private final java.util.concurrent.locks.ReentrantLock device = new java.util.concurrent.locks.ReentrantLock(true);
 
     GpuStandInReplica(ModelVersion version, int workers) {
         this.version = version;
@@ -103,8 +104,17 @@ public final class GpuStandInReplica implements ModelReplica {
             nanos += (long) (batchMillis(end - start, lengths[end - 1]) * 1e6);
             start = end;
         }
-        LockSupport.parkNanos(nanos);
-        BUSY_NANOS.addAndGet(nanos);
+        // One device: the workers' passes take turns on it, as compute-bound kernels of two streams do.
+        device.lock();
+        try {
+            long until = System.nanoTime() + nanos;
+            for (long left = nanos; left > 0; left = until - System.nanoTime()) {
+                LockSupport.parkNanos(left);
+            }
+            BUSY_NANOS.addAndGet(nanos);
+        } finally {
+            device.unlock();
+        }
         List<Prediction> out = new ArrayList<>(requests.size());
         for (PreparedRequest r : requests) {
             out.add(Prediction.success(new InferenceResponse(version.name(), version.version(), r.id(), null,

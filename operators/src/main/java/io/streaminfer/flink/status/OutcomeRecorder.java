@@ -9,6 +9,7 @@ import io.streaminfer.flink.records.StatusUpdate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -36,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * A replay publishes the stored result again (never a status), or nothing while the request is still running: its
  * own result will carry the ID. Every status record of a request leaves from here, in order: ACCEPTED, then the
  * final one.
+ *
+ * <p><b>ACCEPTED held back</b> (optional, {@code acceptedDelayMs} &gt; 0): a request's ACCEPTED is published only once
+ * it is that old and nothing newer of the request has come; a request that ends sooner publishes its final status
+ * alone (which carries {@code accepted_at}). That is a status record fewer per request, in the job and in the
+ * broker; the price is a later ACCEPTED for requests that wait. Held records are flushed by the next record after
+ * their time or by one processing-time timer per delay, not one per request, and are kept in operator state across
+ * a checkpoint.
  *
  * <p><b>One final state across a failover.</b> With at-least-once delivery, what was decided after the last
  * checkpoint has been published but is in no state, and its requests run again after the restore. A decision that
@@ -70,6 +78,12 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
     private transient ListState<Long> snapshotTimes;
     private transient ListState<StatusUpdate> carried;
     private transient int loggedKept;
+    private final long acceptedDelayMs;
+    /** ACCEPTED records held back, oldest first, by ID: published at {@code updatedAt + acceptedDelayMs}. */
+    private transient LinkedHashMap<String, StatusUpdate> held;
+    private transient ListState<StatusUpdate> heldState;
+    private transient long timerAt;
+    private transient Counter acceptedLeftOut;
 
     public OutcomeRecorder(Duration stateTtl) {
         this(stateTtl, null);
@@ -77,8 +91,20 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
 
     /** @param publishedFinals reads back published final states on a restore; null: none (exactly-once, tests) */
     public OutcomeRecorder(Duration stateTtl, PublishedFinals publishedFinals) {
+        this(stateTtl, publishedFinals, 0);
+    }
+
+    /**
+     * @param acceptedDelayMs ACCEPTED is published only for requests without a newer status after this long; 0:
+     *     at once
+     */
+    public OutcomeRecorder(Duration stateTtl, PublishedFinals publishedFinals, long acceptedDelayMs) {
+        if (acceptedDelayMs < 0) {
+            throw new IllegalArgumentException("accepted delay must be >= 0 ms, got " + acceptedDelayMs);
+        }
         this.stateTtl = stateTtl;
         this.publishedFinals = publishedFinals;
+        this.acceptedDelayMs = acceptedDelayMs;
     }
 
     @Override
@@ -88,8 +114,16 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
                 new ListStateDescriptor<>("snapshot-times", Long.class));
         carried = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("published-finals", StatusUpdate.class));
+        held = new LinkedHashMap<>();
+        heldState = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("held-accepted", StatusUpdate.class));
         if (!context.isRestored()) {
             return;
+        }
+        for (StatusUpdate a : heldState.get()) {
+            if (mine(a.id)) {
+                held.put(a.id, a); // their timer is restored with the keyed state, or the next record flushes them
+            }
         }
         for (StatusUpdate p : carried.get()) {
             if (mine(p.id)) {
@@ -131,6 +165,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         // state TTL bounds how long.
         published.values().removeIf(p -> p.updatedAt + stateTtl.toMillis() < now);
         carried.update(new ArrayList<>(published.values()));
+        heldState.update(new ArrayList<>(held.values()));
     }
 
     @Override
@@ -146,18 +181,38 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         duplicateFinals = g.counter("duplicateFinalOutcomesDropped");
         keptAcrossFailover = g.counter("finalStatesKeptAcrossFailover");
         contradictionsDropped = g.counter("contradictingFinalStatesDropped");
+        acceptedLeftOut = g.counter("acceptedLeftOut");
         if (published == null) {
             published = new HashMap<>(); // not restored through initializeState (e.g. some test harnesses)
+        }
+        if (held == null) {
+            held = new LinkedHashMap<>();
         }
     }
 
     @Override
     public void processElement(Outcome o, Context ctx, Collector<Outcome> out) throws Exception {
+        if (!held.isEmpty()) {
+            flushHeld(ctx, ctx.timerService().currentProcessingTime());
+            if (timerAt == 0 && !held.isEmpty()) { // restored ones, whose timer may be another subtask's now
+                timerAt = held.values().iterator().next().updatedAt + acceptedDelayMs;
+                ctx.timerService().registerProcessingTimeTimer(timerAt);
+            }
+        }
         Outcome stored = finalOutcome.value();
         if (o.isProgress()) {
             // Published only while nothing is final, so no progress record can land after the final one.
             if (stored == null && !published.containsKey(o.id)) {
-                ctx.output(STATUS, StatusUpdate.of(o));
+                StatusUpdate progress = StatusUpdate.of(o);
+                if (acceptedDelayMs > 0 && o.state == RequestState.ACCEPTED) {
+                    hold(progress, ctx);
+                } else {
+                    StatusUpdate accepted = held.isEmpty() ? null : held.remove(o.id);
+                    if (accepted != null) {
+                        ctx.output(STATUS, accepted); // ACCEPTED comes first, before any RUNNING
+                    }
+                    ctx.output(STATUS, progress);
+                }
             }
             return;
         }
@@ -200,8 +255,44 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         }
         finalOutcome.update(Outcomes.forState(decided));
         out.collect(decided);
+        if (!held.isEmpty() && held.remove(o.id) != null) {
+            acceptedLeftOut.inc(); // ended before its ACCEPTED was due: the final status alone says it all
+        }
         ctx.output(STATUS, StatusUpdate.of(decided));
         count(decided);
+    }
+
+    private void hold(StatusUpdate accepted, Context ctx) {
+        held.put(accepted.id, accepted);
+        if (timerAt == 0) { // one timer at a time, on whichever key is current: it flushes every key's
+            timerAt = accepted.updatedAt + acceptedDelayMs;
+            ctx.timerService().registerProcessingTimeTimer(timerAt);
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Outcome> out) {
+        if (timestamp != timerAt && timerAt != 0) {
+            return; // a timer restored from before a failover; the current one flushes
+        }
+        timerAt = 0;
+        flushHeld(ctx, Math.max(timestamp, ctx.timerService().currentProcessingTime()));
+        if (!held.isEmpty()) {
+            timerAt = held.values().iterator().next().updatedAt + acceptedDelayMs;
+            ctx.timerService().registerProcessingTimeTimer(timerAt);
+        }
+    }
+
+    /** Publishes the held ACCEPTED records that are due, oldest first. */
+    private void flushHeld(Context ctx, long now) {
+        for (var it = held.values().iterator(); it.hasNext(); ) {
+            StatusUpdate a = it.next();
+            if (a.updatedAt + acceptedDelayMs > now) {
+                return;
+            }
+            ctx.output(STATUS, a);
+            it.remove();
+        }
     }
 
     /** The published failure again, routed as the re-run is (the caller may be another bridge replica now). */

@@ -42,6 +42,7 @@ public final class JobConfig implements Serializable {
     public State state = new State();
     public Execution execution = new Execution();
     public Graphs graphs = new Graphs();
+    public Statuses statuses = new Statuses();
     /** Any other Flink setting, passed to the job's configuration as is (e.g. RocksDB tuning). */
     public Map<String, String> flink = new LinkedHashMap<>();
 
@@ -178,6 +179,17 @@ public final class JobConfig implements Serializable {
         private static final long serialVersionUID = 1L;
         /** RUNNING status records naming the step a graph request is at (one per step); one-step models never. */
         public boolean progress = true;
+    }
+
+    /** What the job publishes on the status topic. */
+    public static final class Statuses implements Serializable {
+        private static final long serialVersionUID = 1L;
+        /**
+         * 0: ACCEPTED is published as a request enters. Above 0: only for requests without a newer status after
+         * this long, so a request that ends sooner publishes its final status alone (a record fewer per request;
+         * README, "Statuses published").
+         */
+        public long acceptedDelayMs = 0;
     }
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
@@ -325,6 +337,10 @@ public final class JobConfig implements Serializable {
         if (execution.bufferTimeoutMs < 0) {
             p.add("execution.buffer-timeout-ms must be >= 0 (0 flushes every record), got "
                     + execution.bufferTimeoutMs);
+        }
+        if (statuses.acceptedDelayMs < 0 || statuses.acceptedDelayMs > 60_000) {
+            p.add("statuses.accepted-delay-ms must be within 0..60000 (0 publishes ACCEPTED at once; longer only "
+                    + "hides waiting requests), got " + statuses.acceptedDelayMs);
         }
         if (execution.restartAttempts < 0 || execution.restartDelayMs < 0) {
             p.add("execution.restart-attempts and execution.restart-delay-ms must be >= 0");

@@ -62,6 +62,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
             + "key=value; repeatable (e.g. --kafka linger.ms=5: the sinks' linger, default 1).")
     Map<String, String> kafkaSettings;
 
+    @Option(names = "--accepted-delay-ms", description = "The job's statuses.accepted-delay-ms (default: the "
+            + "job's own, 0): ACCEPTED only for requests not ended within it, a status record fewer per request.")
+    Long acceptedDelayMs;
+
     @Option(names = "--model", defaultValue = "all-minilm-l6-v2")
     String model;
 
@@ -117,6 +121,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
     private double lastCpuMicrosPerRequest;
     private long lastModelNanos;
     private long lastPrepareNanos;
+    private long lastGpuBusyNanos;
     private final List<String> largeReport = new ArrayList<>();
     private List<String> corpus;
     private Path modelsDir;
@@ -168,10 +173,12 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 Files.readString(Path.of("/proc/loadavg")).trim(), othersBefore);
         System.out.printf("model: %s, batches of <= %d rows and <= %d padded tokens, %d worker(s) x %d intra-op "
                 + "thread(s); %d real texts (deploy/data/sotu-texts.txt: 2 to 875 words, median 23); broker %s; "
-                + "buffer timeout %s%n",
+                + "buffer timeout %s; ACCEPTED %s; Kafka client settings %s%n",
                 model, maxRows, budget, w, modelConfig.threads().intraOp(), n,
                 broker.equals("process") ? "in a JVM of its own" : "in this JVM",
-                bufferTimeoutMs == null ? "the job's default" : bufferTimeoutMs + " ms");
+                bufferTimeoutMs == null ? "the job's default" : bufferTimeoutMs + " ms",
+                acceptedDelayMs == null || acceptedDelayMs == 0 ? "at once" : "held " + acceptedDelayMs + " ms",
+                kafkaSettings == null ? "the job's" : kafkaSettings);
         System.out.flush();
 
         double raw = variants.contains("raw") ? raw(w) : Double.NaN;
@@ -322,11 +329,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
             }
         }
         List<String> shortTexts = all.stream().filter(t -> t.split(" ").length <= 25).toList();
-        long busy0 = io.streaminfer.flink.inference.GpuStandInReplica.busyNanos();
         pipeline(kafka, "gpu", "GPU stand-in, short texts", "max-delay-ms: 2", gpuRequests, Double.NaN, repo,
                 shortTexts);
         Row r = rows.get(rows.size() - 1);
-        double busy = (io.streaminfer.flink.inference.GpuStandInReplica.busyNanos() - busy0) / 1e9 / r.seconds();
+        double busy = lastGpuBusyNanos / 1e9 / r.seconds(); // the burst's, not the warm-up's
         double cpuPerRequest = lastCpuMicrosPerRequest;
         // What one GPU can take of these texts: the curve at 512 rows of their typical padded length.
         double gpuMax = 512 / (io.streaminfer.flink.inference.GpuStandInReplica.batchMillis(512, 32) / 1e3);
@@ -434,6 +440,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
         if (kafkaSettings != null) {
             config.kafka.properties.putAll(kafkaSettings);
         }
+        if (acceptedDelayMs != null) {
+            config.statuses.acceptedDelayMs = acceptedDelayMs;
+        }
         if (bufferTimeoutMs != null) {
             config.execution.bufferTimeoutMs = bufferTimeoutMs;
         }
@@ -476,6 +485,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
             long padded0 = CapturingReporter.sum("paddedTokens");
             long model0 = CapturingReporter.sum("modelNanos");
             long prepare0 = CapturingReporter.sum("prepareNanos");
+            long leftOut0 = CapturingReporter.sum("acceptedLeftOut");
+            long busy0 = io.streaminfer.flink.inference.GpuStandInReplica.busyNanos();
             CpuMeter meter = new CpuMeter();
             long broker0 = kafka.brokerProcessCpuNanos();
             long[] sent = burst.send(producer, config, watcher, 0);
@@ -497,11 +508,17 @@ public final class PipelineBenchmark implements Callable<Integer> {
             lastCpuMicrosPerRequest = (cpu.processNanos() + brokerNanos) / 1e3 / n;
             lastModelNanos = CapturingReporter.sum("modelNanos") - model0;
             lastPrepareNanos = CapturingReporter.sum("prepareNanos") - prepare0;
+            lastGpuBusyNanos = io.streaminfer.flink.inference.GpuStandInReplica.busyNanos() - busy0;
             cpuReport.add(String.format("%s burst: %.1f µs CPU/text (broker + Flink + clients%s); %s; this JVM's "
                     + "CPU by thread:", label, lastCpuMicrosPerRequest, kafka.inOwnProcess()
                     ? String.format(", of which the broker's own process %.1f", brokerNanos / 1e3 / n)
                     : ", all in this JVM", cpu.summary()));
             cpu.top(8).forEach(line -> cpuReport.add("    " + line));
+            long leftOut = CapturingReporter.sum("acceptedLeftOut") - leftOut0;
+            if (leftOut > 0) {
+                cpuReport.add(String.format("    ACCEPTED left out for %.0f%% of the requests (ended within "
+                        + "statuses.accepted-delay-ms)", 100.0 * leftOut / n));
+            }
 
             if (!Double.isNaN(raw)) {
                 double offered = raw * LOAD_FRACTION;

@@ -24,6 +24,7 @@ class JobConfigTest {
         assertThat(c.async.capacity).isEqualTo(d.async.capacity);
         assertThat(c.batching.defaults.maxDelayMs).isEqualTo(d.batching.defaults.maxDelayMs);
         assertThat(c.execution.bufferTimeoutMs).isEqualTo(d.execution.bufferTimeoutMs).isEqualTo(0);
+        assertThat(c.statuses.acceptedDelayMs).isEqualTo(d.statuses.acceptedDelayMs).isEqualTo(0);
         assertThat(c.exactlyOnce()).isFalse();
         assertThat(c.servedModels()).isNull();
     }
@@ -33,7 +34,7 @@ class JobConfigTest {
         JobConfig c = JobConfig.parse("kafka:\n  bootstrap-servers: b1:9092,b2:9092\n  properties:\n"
                 + "    security.protocol: SASL_SSL\nmodels:\n  serve: [tiny-mlp]\nbatching:\n  per-model:\n"
                 + "    tiny-mlp: {max-batch-size: 8, max-delay-ms: 2, grouping: true, max-batch-elements: 64}\n"
-                + "delivery:\n  guarantee: exactly-once\n"
+                + "delivery:\n  guarantee: exactly-once\nstatuses: {accepted-delay-ms: 50}\n"
                 + "flink:\n  state.backend.rocksdb.compaction.style: UNIVERSAL\n");
         assertThat(c.kafka.bootstrapServers).isEqualTo("b1:9092,b2:9092");
         assertThat(c.kafka.properties).containsEntry("security.protocol", "SASL_SSL");
@@ -44,6 +45,7 @@ class JobConfigTest {
         assertThat(c.batching.defaults.grouping).as("by kind unless set").isNull();
         assertThat(c.exactlyOnce()).isTrue();
         assertThat(c.flink).containsEntry("state.backend.rocksdb.compaction.style", "UNIVERSAL");
+        assertThat(c.statuses.acceptedDelayMs).isEqualTo(50);
     }
 
     @Test
@@ -57,7 +59,7 @@ class JobConfigTest {
         assertThatThrownBy(() -> JobConfig.parse("kafka:\n  bootstrap-servers: ''\n  starting-offsets: newest\n"
                 + "topics:\n  results: inference.requests\nasync:\n  capacity: 0\ndelivery:\n"
                 + "  guarantee: exactly-once\n  transaction-timeout-ms: 3600000\nexecution:\n  parallelism: 0\n"
-                + "models:\n  device: tpu\n"))
+                + "models:\n  device: tpu\nstatuses:\n  accepted-delay-ms: -1\n"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("kafka.bootstrap-servers is empty")
                 .hasMessageContaining("kafka.starting-offsets must be committed, earliest or latest")
@@ -66,7 +68,8 @@ class JobConfigTest {
                 .hasMessageContaining("transaction.max.timeout.ms")
                 .hasMessageContaining("execution.parallelism")
                 .hasMessageContaining("models.device")
-                .hasMessageContaining("7 problem(s)");
+                .hasMessageContaining("statuses.accepted-delay-ms must be within 0..60000")
+                .hasMessageContaining("8 problem(s)");
     }
 
     @Test
