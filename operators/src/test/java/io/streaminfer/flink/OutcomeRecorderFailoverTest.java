@@ -174,4 +174,28 @@ class OutcomeRecorderFailoverTest {
         }
         assertThat(ASKED_SINCE.get()).isEqualTo(-1);
     }
+
+    @Test
+    void anAcceptedHeldAtTheCheckpointIsNotPublishedAfterItsFinalState() throws Exception {
+        OperatorSubtaskState checkpoint;
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
+                new OutcomeRecorder(OutcomeRecorderTest.TTL, READER, 100)), (Outcome o) -> o.id, Types.STRING)) {
+            h.open();
+            h.setProcessingTime(2_100);
+            h.processElement(OutcomeRecorderTest.accepted("done-after-checkpoint"), 0); // held until 2,200
+            h.processElement(OutcomeRecorderTest.accepted("still-waiting"), 0);
+            checkpoint = h.snapshot(1L, 1L);
+        }
+        // After the checkpoint the first ended and its final state was published; then the job failed.
+        published("done-after-checkpoint", RequestState.SUCCEEDED, null, null);
+        try (var restored = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
+                new OutcomeRecorder(OutcomeRecorderTest.TTL, READER, 100)), (Outcome o) -> o.id, Types.STRING)) {
+            restored.setup();
+            restored.initializeState(checkpoint);
+            restored.open();
+            restored.setProcessingTime(2_300);
+            assertThat(OutcomeRecorderTest.published(restored)).as("ACCEPTED after SUCCEEDED would be the last "
+                    + "record of the compacted topic").containsExactly("still-waiting ACCEPTED");
+        }
+    }
 }

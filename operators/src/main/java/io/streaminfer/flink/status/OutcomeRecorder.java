@@ -25,6 +25,7 @@ import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -194,10 +195,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
     public void processElement(Outcome o, Context ctx, Collector<Outcome> out) throws Exception {
         if (!held.isEmpty()) {
             flushHeld(ctx, ctx.timerService().currentProcessingTime());
-            if (timerAt == 0 && !held.isEmpty()) { // restored ones, whose timer may be another subtask's now
-                timerAt = held.values().iterator().next().updatedAt + acceptedDelayMs;
-                ctx.timerService().registerProcessingTimeTimer(timerAt);
-            }
+            armTimer(ctx.timerService()); // restored ones, whose timer may be another subtask's now
         }
         Outcome stored = finalOutcome.value();
         if (o.isProgress()) {
@@ -234,6 +232,9 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
             duplicateFinals.inc();
             return;
         }
+        if (!held.isEmpty() && held.remove(o.id) != null) {
+            acceptedLeftOut.inc(); // ended before its ACCEPTED was due: the final status alone says it all
+        }
         Outcome decided = o;
         StatusUpdate before = published.isEmpty() ? null : published.remove(o.id);
         if (before != null && (before.state != o.state || before.errorCode != o.errorCode)) {
@@ -255,18 +256,20 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         }
         finalOutcome.update(Outcomes.forState(decided));
         out.collect(decided);
-        if (!held.isEmpty() && held.remove(o.id) != null) {
-            acceptedLeftOut.inc(); // ended before its ACCEPTED was due: the final status alone says it all
-        }
         ctx.output(STATUS, StatusUpdate.of(decided));
         count(decided);
     }
 
     private void hold(StatusUpdate accepted, Context ctx) {
         held.put(accepted.id, accepted);
-        if (timerAt == 0) { // one timer at a time, on whichever key is current: it flushes every key's
-            timerAt = accepted.updatedAt + acceptedDelayMs;
-            ctx.timerService().registerProcessingTimeTimer(timerAt);
+        armTimer(ctx.timerService());
+    }
+
+    /** One timer at a time, for the oldest held record, on whichever key is current: it flushes every key's. */
+    private void armTimer(TimerService timers) {
+        if (timerAt == 0 && !held.isEmpty()) {
+            timerAt = held.values().iterator().next().updatedAt + acceptedDelayMs;
+            timers.registerProcessingTimeTimer(timerAt);
         }
     }
 
@@ -277,20 +280,22 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         }
         timerAt = 0;
         flushHeld(ctx, Math.max(timestamp, ctx.timerService().currentProcessingTime()));
-        if (!held.isEmpty()) {
-            timerAt = held.values().iterator().next().updatedAt + acceptedDelayMs;
-            ctx.timerService().registerProcessingTimeTimer(timerAt);
-        }
+        armTimer(ctx.timerService());
     }
 
-    /** Publishes the held ACCEPTED records that are due, oldest first. */
+    /**
+     * Publishes the held ACCEPTED records that are due, oldest first; one whose final state was published before a
+     * restore (held at the checkpoint, final after it) is dropped, so no ACCEPTED lands after its final state.
+     */
     private void flushHeld(Context ctx, long now) {
         for (var it = held.values().iterator(); it.hasNext(); ) {
             StatusUpdate a = it.next();
             if (a.updatedAt + acceptedDelayMs > now) {
                 return;
             }
-            ctx.output(STATUS, a);
+            if (published.isEmpty() || !published.containsKey(a.id)) {
+                ctx.output(STATUS, a);
+            }
             it.remove();
         }
     }
