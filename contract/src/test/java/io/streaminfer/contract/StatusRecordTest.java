@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -75,7 +76,7 @@ class StatusRecordTest {
 
         for (StatusRecord r : records) {
             // What the annotations would have Jackson write: readers parse the same record either way.
-            assertThat(new String(r.toJson(), java.nio.charset.StandardCharsets.UTF_8)).as(r.toString())
+            assertThat(new String(r.toJson(), StandardCharsets.UTF_8)).as(r.toString())
                     .isEqualTo(OipJson.MAPPER.writeValueAsString(r));
         }
     }
