@@ -1,8 +1,8 @@
 package io.streaminfer.deploy;
 
+import io.streaminfer.job.testing.TestPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +37,7 @@ final class LocalStack implements AutoCloseable {
     LocalStack(Path data) throws IOException {
         this.repoRoot = Path.of(System.getProperty("streaminfer.repo.root", "..")).toAbsolutePath().normalize();
         this.data = data.toAbsolutePath();
-        int[] ports = freePorts(5);
+        int[] ports = TestPorts.distinct(5);
         this.kafkaPort = ports[0];
         this.flinkPort = ports[1];
         this.bridgePort = ports[2];
@@ -166,23 +166,5 @@ final class LocalStack implements AutoCloseable {
     static String tail(String text, int lines) {
         List<String> all = text.lines().toList();
         return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    }
-
-    /** Distinct free ports: all held open until all are chosen. */
-    private static int[] freePorts(int n) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[n];
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0);
-                held.add(s);
-                ports[i] = s.getLocalPort();
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
     }
 }

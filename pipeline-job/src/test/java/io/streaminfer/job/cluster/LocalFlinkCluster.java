@@ -1,10 +1,10 @@
 package io.streaminfer.job.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.streaminfer.job.testing.TestPorts;
 import io.streaminfer.job.tools.FlinkRestClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,15 +47,29 @@ final class LocalFlinkCluster implements AutoCloseable {
         Path repoRoot = Path.of(System.getProperty("streaminfer.repo.root", "..")).toAbsolutePath().normalize();
         Path runDir = Path.of(System.getProperty("streaminfer.cluster.dir", "target/cluster-it")).toAbsolutePath();
         Files.createDirectories(runDir);
-        int restPort = freePort();
-        int rpcPort = freePort();
-        LocalFlinkCluster cluster = new LocalFlinkCluster(repoRoot, runDir, restPort);
-        long t0 = System.nanoTime();
-        cluster.script("start", "--taskmanagers", Integer.toString(taskManagers), "--slots", Integer.toString(slots),
-                "--rest-port", Integer.toString(restPort), "--rpc-port", Integer.toString(rpcPort));
-        LOG.info("Flink cluster (1 JobManager + {} TaskManagers x {} slots, separate JVMs) up in {} ms at {}",
-                taskManagers, slots, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), cluster.rest.base());
-        return cluster;
+        // A port can still be taken between the probe and the JobManager's bind (by a process that did not ask
+        // TestPorts): that start fails with a BindException and is retried on other ports; any other failure is not.
+        for (int attempt = 1; ; attempt++) {
+            int[] ports = TestPorts.distinct(2);
+            LocalFlinkCluster cluster = new LocalFlinkCluster(repoRoot, runDir, ports[0]);
+            long t0 = System.nanoTime();
+            try {
+                cluster.script("start", "--taskmanagers", Integer.toString(taskManagers), "--slots",
+                        Integer.toString(slots), "--rest-port", Integer.toString(ports[0]), "--rpc-port",
+                        Integer.toString(ports[1]));
+            } catch (IOException e) {
+                cluster.forgetShutdownHook(); // the script has stopped what it started
+                if (attempt < 3 && e.getMessage() != null && e.getMessage().contains("BindException")) {
+                    LOG.warn("Ports {} and {} were taken before the cluster bound them; retrying on others",
+                            ports[0], ports[1]);
+                    continue;
+                }
+                throw e;
+            }
+            LOG.info("Flink cluster (1 JobManager + {} TaskManagers x {} slots, separate JVMs) up in {} ms at {}",
+                    taskManagers, slots, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), cluster.rest.base());
+            return cluster;
+        }
     }
 
     /** The pid of a task manager ("tm1", ...), from its pid file. */
@@ -178,16 +192,14 @@ final class LocalFlinkCluster implements AutoCloseable {
     @Override
     public void close() {
         stopQuietly();
+        forgetShutdownHook();
+    }
+
+    private void forgetShutdownHook() {
         try {
             Runtime.getRuntime().removeShutdownHook(stopOnExit);
         } catch (IllegalStateException shuttingDown) {
             // the hook runs anyway
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }
