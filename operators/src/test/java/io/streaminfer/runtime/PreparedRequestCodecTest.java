@@ -91,4 +91,53 @@ class PreparedRequestCodecTest {
         assertThatThrownBy(() -> PreparedRequestCodec.decode(foreign))
                 .hasMessage("prepared request of encoding version 9; this build reads 1");
     }
+
+    @Test
+    void stringsBeyondAsciiAndEmptyOnesRoundTrip() {
+        InferenceRequest r = new InferenceRequest("id-é-\u0000-😀", null, List.of(),
+                List.of(new RequestedOutput("ausgabe-ü", null), new RequestedOutput("", null)));
+        PreparedRequest back = PreparedRequestCodec.decode(PreparedRequestCodec.encode(
+                new PreparedRequest("modèle:1", r, 1, 1, 1, 1, null)));
+        assertThat(back.modelKey()).isEqualTo("modèle:1");
+        assertThat(back.id()).isEqualTo("id-é-\u0000-😀");
+        assertThat(back.request().outputs()).extracting(RequestedOutput::name).containsExactly("ausgabe-ü", "");
+    }
+
+    @Test
+    void aModelKeyAndOutputNamesThatRepeatAreTheSameInstancesButNeverAnotherString() {
+        PreparedRequest a = new PreparedRequest("all-minilm-l6-v2:1", new InferenceRequest("a", null, List.of(),
+                List.of(new RequestedOutput("embedding", null))), 1, 1, 1, 1, null);
+        // Same length, same first and last byte: the same slot, so the content decides.
+        PreparedRequest b = new PreparedRequest("all-minilm-x6-v2:1", new InferenceRequest("b", null, List.of(),
+                List.of(new RequestedOutput("embedding", null))), 1, 1, 1, 1, null);
+        PreparedRequest first = PreparedRequestCodec.decode(PreparedRequestCodec.encode(a));
+        PreparedRequest second = PreparedRequestCodec.decode(PreparedRequestCodec.encode(a));
+        PreparedRequest other = PreparedRequestCodec.decode(PreparedRequestCodec.encode(b));
+        PreparedRequest third = PreparedRequestCodec.decode(PreparedRequestCodec.encode(a));
+
+        assertThat(second.modelKey()).isSameAs(first.modelKey());
+        assertThat(second.request().outputs().get(0).name()).isSameAs(first.request().outputs().get(0).name());
+        assertThat(other.modelKey()).isEqualTo("all-minilm-x6-v2:1");
+        assertThat(third.modelKey()).isEqualTo("all-minilm-l6-v2:1");
+        assertThat(other.id()).isEqualTo("b");
+        assertThat(third.id()).isEqualTo("a");
+    }
+
+    @Test
+    void everyTruncationIsRefusedAsTruncatedNeverAsAnotherError() {
+        List<Tensor> inputs = List.of(Tensor.ofFloats("f", new long[] {1, 2}, new float[] {1, 2}));
+        InferenceRequest r = new InferenceRequest("some-id", null, inputs,
+                List.of(new RequestedOutput("out", null)));
+        byte[] tensors = PreparedRequestCodec.encode(new PreparedRequest("m:1", r, 1, 1, 1, 1, r));
+        byte[] text = PreparedRequestCodec.encode(new PreparedRequest("m:1", r, 1, 3, 3, 1,
+                new TextRows(new long[][] {{101, 300_000, 102}}, null)));
+        for (byte[] whole : List.of(tensors, text)) {
+            for (int n = 1; n < whole.length; n++) {
+                byte[] cut = Arrays.copyOf(whole, n);
+                assertThatThrownBy(() -> PreparedRequestCodec.decode(cut)).as("cut at %d of %d", n, whole.length)
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageStartingWith("truncated prepared request");
+            }
+        }
+    }
 }

@@ -110,7 +110,18 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
             resultFuture.complete(List.of(r.decided)); // decided before the model: passes through
             return;
         }
-        ServedModel s = served.get(r.model + ":" + r.modelVersion);
+        PreparedRequest prepared;
+        try {
+            prepared = PreparedRequestCodec.decode(r.prepared); // prepared where it was parsed, once
+        } catch (RuntimeException e) {
+            LOG.error("Request {} arrived without a readable prepared form", r.id, e);
+            resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.INTERNAL, "the prepared request could not "
+                    + "be read: " + e.getMessage(), System.currentTimeMillis())));
+            return;
+        }
+        // The prepared form's key is the model version it was checked for (the codec hands out one instance per
+        // key, its hash cached), so the lookup costs no string building per request; the envelope still decides.
+        ServedModel s = isKeyOf(prepared.modelKey(), r) ? served.get(prepared.modelKey()) : null;
         if (s == null) {
             resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.UNKNOWN_MODEL, "model '" + r.model + ":"
                     + r.modelVersion + "' is not served by this job", System.currentTimeMillis())));
@@ -120,15 +131,6 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
         if (broken != null) {
             // Failing the task restarts it from the last checkpoint with fresh replicas; this request is re-run.
             throw new IllegalStateException("model " + r.model + ":" + r.modelVersion + " cannot serve: " + broken);
-        }
-        PreparedRequest prepared;
-        try {
-            prepared = PreparedRequestCodec.decode(r.prepared); // prepared where it was parsed, once
-        } catch (RuntimeException e) {
-            LOG.error("Request {} arrived without a readable prepared form", r.id, e);
-            resultFuture.complete(List.of(Outcomes.failure(r, ErrorCode.INTERNAL, "the prepared request could not "
-                    + "be read: " + e.getMessage(), System.currentTimeMillis())));
-            return;
         }
         Work work = Work.of(prepared.rows(), prepared.maxRowCost(), prepared.realCost());
         long held = r.prepared.length + prepared.bytes();
@@ -142,6 +144,14 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
         Call c = new Call(r, resultFuture, s, prepared, work, held);
         calls.add(c);
         submit(c);
+    }
+
+    /** Whether {@code key} is {@code model:version} of the envelope, without building that string. */
+    private static boolean isKeyOf(String key, RequestEnvelope r) {
+        String m = r.model;
+        String v = r.modelVersion;
+        return m != null && v != null && key.length() == m.length() + 1 + v.length() && key.startsWith(m)
+                && key.charAt(m.length()) == ':' && key.endsWith(v);
     }
 
     private void submit(Call c) {
