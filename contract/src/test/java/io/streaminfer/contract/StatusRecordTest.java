@@ -72,13 +72,32 @@ class StatusRecordTest {
                 new StatusRecord(1, "g-\u00e9\"quoted\"\n", "graph", "3", RequestState.RUNNING, null, null, 7L, 9L,
                         "embed"),
                 new StatusRecord(1, "x", "m", null, RequestState.EXPIRED, ErrorCode.DEADLINE_EXCEEDED,
-                        "deadline passed 3 ms before \u2028 the model ran", Long.MAX_VALUE, -1L, null));
+                        "deadline passed 3 ms before \u2028 the model ran", Long.MAX_VALUE, -1L, null),
+                new StatusRecord(1, everyAsciiCharacter(), "m\u007f", "", RequestState.FAILED, ErrorCode.INTERNAL,
+                        "\u00e9\u07ff\u0800\u20ac\uffff\ud83d\ude00 " + "long ".repeat(2_000), Long.MIN_VALUE, 0L, "\t"),
+                // Six bytes out for each char in: more than the writer's first guess at the size.
+                new StatusRecord(1, "c", null, null, RequestState.FAILED, ErrorCode.INTERNAL,
+                        "\u0001".repeat(1_000), 1L, 2L, "\u20ac".repeat(500)));
 
         for (StatusRecord r : records) {
             // What the annotations would have Jackson write: readers parse the same record either way.
             assertThat(new String(r.toJson(), StandardCharsets.UTF_8)).as(r.toString())
                     .isEqualTo(OipJson.MAPPER.writeValueAsString(r));
         }
+    }
+
+    @Test
+    void aLoneSurrogateIsWrittenAsAQuestionMarkAndTheRecordStillParses() {
+        StatusRecord r = StatusRecord.of("half-\ud83d-of-a-pair", null, null, RequestState.ACCEPTED, 5L, 5L);
+        assertThat(StatusRecord.fromJson(r.toJson()).id()).isEqualTo("half-?-of-a-pair");
+    }
+
+    private static String everyAsciiCharacter() {
+        StringBuilder all = new StringBuilder();
+        for (char c = 0; c < 0x80; c++) {
+            all.append(c);
+        }
+        return all.toString();
     }
 
     @Test
