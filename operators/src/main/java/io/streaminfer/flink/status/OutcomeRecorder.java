@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>One final state across a failover.</b> With at-least-once delivery, what was decided after the last
  * checkpoint has been published but is in no state, and its requests run again after the restore. A decision that
  * depends on time (a deadline, the watchdog) may come out differently the second time. So on a restore this reads
- * back the final states published since that checkpoint ({@link PublishedFinals}, from the status topic) and keeps
+ * back the final states published since that checkpoint ({@link PublishedFinals}, from the status topic; after a
+ * restart that has no checkpoint yet, those of the last {@link #NO_CHECKPOINT_READ_BACK_MS} at most) and keeps
  * them: an ID published as FAILED or EXPIRED gets the same state again (with the same reason); an ID published as
  * SUCCEEDED whose replay fails is not published again (its result is out there; its state here stays empty, so a
  * later duplicate runs it again rather than contradicting it). With exactly-once, nothing after a checkpoint was
@@ -61,6 +62,11 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
     public static final OutputTag<StatusUpdate> STATUS = new OutputTag<>("final-status") {};
     /** Read back from this long before the last checkpoint's snapshot: clocks of task managers differ a little. */
     static final long READ_BACK_MARGIN_MS = 10_000;
+    /**
+     * How far back a restart that has no checkpoint to restore reads (the state TTL if shorter): such a job fails
+     * within its first checkpoint interval, unless its checkpoints never complete, which this cannot mend.
+     */
+    static final long NO_CHECKPOINT_READ_BACK_MS = 10 * 60_000;
     /** After a failover with a backlog these can be thousands: a few are logged, the counters have the rest. */
     private static final int LOGGED_PER_RESTORE = 5;
 
@@ -119,6 +125,14 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         heldState = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("held-accepted", StatusUpdate.class));
         if (!context.isRestored()) {
+            // A restart before the first checkpoint re-reads its input from where the job began, and what it
+            // published meanwhile is in no state either: read it back like after a restore. A fresh start (attempt
+            // 0) has published nothing.
+            if (publishedFinals != null && getRuntimeContext().getTaskInfo().getAttemptNumber() > 0) {
+                long window = Math.min(stateTtl.toMillis(), NO_CHECKPOINT_READ_BACK_MS);
+                readBack(System.currentTimeMillis() - window, "restarted without a checkpoint to restore: final "
+                        + "state(s) published in the last " + window / 1000 + " s");
+            }
             return;
         }
         for (StatusUpdate a : heldState.get()) {
@@ -138,8 +152,12 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         if (publishedFinals == null || since == Long.MAX_VALUE) {
             return;
         }
+        readBack(since - READ_BACK_MARGIN_MS, "restored: final state(s) published since the last checkpoint");
+    }
+
+    private void readBack(long since, String what) {
         long start = System.nanoTime();
-        Map<String, StatusUpdate> read = publishedFinals.since(since - READ_BACK_MARGIN_MS);
+        Map<String, StatusUpdate> read = publishedFinals.since(since);
         int mine = 0;
         for (StatusUpdate p : read.values()) {
             if (mine(p.id)) {
@@ -147,8 +165,8 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
                 mine++;
             }
         }
-        LOG.info("Restored: {} final state(s) published since the last checkpoint ({} of this subtask) read back in "
-                + "{} ms; they will be kept", read.size(), mine, (System.nanoTime() - start) / 1_000_000);
+        LOG.info("{}: {} ({} of this subtask) read back in {} ms; they will be kept", what, read.size(), mine,
+                (System.nanoTime() - start) / 1_000_000);
     }
 
     /** Whether {@code id} is a key of this subtask (restored lists hold every subtask's). */
