@@ -57,19 +57,26 @@ class FailoverIT {
     }
 
     /**
-     * {@code <guarantee>[/held-accepted]}: the latter holds each ACCEPTED back for 200 ms
-     * ({@code statuses.accepted-delay-ms}), so the checkpoints carry held records and the restore must neither lose
-     * one for a request still running nor publish one after its request's final state.
+     * {@code <guarantee>[/variant]}. The task manager dies after a checkpoint that holds some of the requests, except
+     * with {@code /before-first-checkpoint}: then no checkpoint has completed, and the restarted job reads its input
+     * from the start. {@code /held-accepted} holds each ACCEPTED back for 200 ms ({@code statuses.accepted-delay-ms}),
+     * so the checkpoint carries held records and the restore must neither lose one for a request still running nor
+     * publish one after its request's final state.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"at-least-once", "exactly-once", "at-least-once/held-accepted"})
+    @ValueSource(strings = {"at-least-once", "exactly-once", "at-least-once/held-accepted",
+            "at-least-once/before-first-checkpoint"})
     void taskManagerLossLosesNoRequest(String mode, @InjectMiniCluster MiniCluster cluster) throws Exception {
         String guarantee = mode.split("/")[0];
         long acceptedDelayMs = mode.endsWith("/held-accepted") ? 200 : 0;
+        boolean beforeFirstCheckpoint = mode.endsWith("/before-first-checkpoint");
         String prefix = "failover-" + mode.replace('/', '-');
         try (PipelineHarness pipeline = new PipelineHarness(kafka, prefix, guarantee, c -> {
             c.models.serve = List.of("tiny-mlp");
             c.statuses.acceptedDelayMs = acceptedDelayMs;
+            if (beforeFirstCheckpoint) {
+                c.checkpointing.intervalMs = 3_600_000;
+            }
         })) {
             pipeline.startJob();
             List<String> ids = new ArrayList<>();
@@ -82,10 +89,19 @@ class FailoverIT {
             }
             pipeline.flush();
             await().atMost(Duration.ofSeconds(120)).until(() -> pipeline.results.countPresent(ids) > REQUESTS / 6);
+            long checkpointsBefore = completedCheckpoints(cluster, pipeline);
+            if (!beforeFirstCheckpoint) {
+                // One taken after those results: the restore starts from a checkpoint that holds requests.
+                await().atMost(Duration.ofSeconds(120))
+                        .until(() -> completedCheckpoints(cluster, pipeline) > checkpointsBefore);
+            }
             for (int i = REQUESTS / 3; i < 2 * REQUESTS / 3; i++) {
                 pipeline.send(ids.get(i), "tiny-mlp", features(ids.get(i), i % 7, 1, 2, 3));
             }
             pipeline.flush();
+            if (beforeFirstCheckpoint) {
+                assertThat(completedCheckpoints(cluster, pipeline)).as("checkpoints before the kill").isZero();
+            }
             long killedAt = System.nanoTime();
             cluster.terminateTaskManager(liveTaskManager++).get();
             cluster.startTaskManager();
@@ -127,5 +143,10 @@ class FailoverIT {
                 assertThat(accepted).as("requests with ACCEPTED published at once").isEqualTo(REQUESTS);
             }
         }
+    }
+
+    private static long completedCheckpoints(MiniCluster cluster, PipelineHarness pipeline) throws Exception {
+        return cluster.getExecutionGraph(pipeline.job.getJobID()).get().getCheckpointStatsSnapshot().getCounts()
+                .getNumberOfCompletedCheckpoints();
     }
 }
