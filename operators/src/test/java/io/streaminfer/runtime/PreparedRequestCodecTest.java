@@ -9,6 +9,7 @@ import io.streaminfer.contract.RequestedOutput;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.runtime.internal.TextRows;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -139,5 +140,51 @@ class PreparedRequestCodecTest {
                         .hasMessageStartingWith("truncated prepared request");
             }
         }
+    }
+
+    /**
+     * The bytes of this build's encoder, as the DataOutputStream-based encoder before it wrote them: prepared requests
+     * sit in checkpoints (the async operator's in-flight queue), so the layout may not change under them.
+     */
+    @Test
+    void theEncodingIsByteForByteTheOneCheckpointsHold() {
+        InferenceRequest slim = new InferenceRequest("id-\u00e9-1", null, List.of(),
+                List.of(new RequestedOutput("embedding", null), new RequestedOutput("\u00fc", null)));
+        long[][] ids = {{101, 300_000, 1_999_999, 102}, {101, 0, 102}};
+        long[][] types = {null, {0, 1, 1}};
+        assertThat(HexFormat.of().formatHex(PreparedRequestCodec.encode(new PreparedRequest("mod\u00e8le:1", slim, 2,
+                4, 7, 4_000, new TextRows(ids, types)))))
+                .isEqualTo("0100096d6f64c3a86c653a3101000769642dc3a92d31020009656d62656464696e670002c3bc020407a01f0102"
+                        + "0465e0a712ff887a6600036500660103000101");
+        List<Tensor> inputs = List.of(Tensor.ofFloats("f", new long[] {1, 2}, new float[] {1.5f, -2}),
+                new Tensor("s", Datatype.BYTES, new long[] {1, 1}, new String[] {"x"}));
+        InferenceRequest r = new InferenceRequest(null, null, inputs, List.of());
+        assertThat(HexFormat.of().formatHex(PreparedRequestCodec.encode(new PreparedRequest("tiny-mlp:1", r, 1, 1, 1,
+                100, r))))
+                .isEqualTo("01000a74696e792d6d6c703a3100000101016402020001660a020102080000c03f000000c00001730c0201010501"
+                        + "00000078");
+    }
+
+    @Test
+    void aNulAndAStringTooLongForWriteUtfAreHandledAsTheJdkDoes() {
+        InferenceRequest withNul = new InferenceRequest("a\u0000b", null, List.of(), List.of());
+        byte[] bytes = PreparedRequestCodec.encode(new PreparedRequest("m:1", withNul, 1, 1, 1, 1, null));
+        assertThat(HexFormat.of().formatHex(bytes)).contains("000461c08062"); // writeUTF's two-byte NUL
+        assertThat(PreparedRequestCodec.decode(bytes).id()).isEqualTo("a\u0000b");
+        InferenceRequest huge = new InferenceRequest("x".repeat(70_000), null, List.of(), List.of());
+        assertThatThrownBy(() -> PreparedRequestCodec.encode(new PreparedRequest("m:1", huge, 1, 1, 1, 1, null)))
+                .hasRootCauseInstanceOf(java.io.UTFDataFormatException.class);
+    }
+
+    @Test
+    void manyLongRowsGrowTheBuffer() {
+        long[][] ids = new long[64][512];
+        for (long[] row : ids) {
+            Arrays.fill(row, Long.MAX_VALUE); // ten bytes each
+        }
+        PreparedRequest p = new PreparedRequest("m:1", new InferenceRequest("x", List.of()), 64, 512, 1, 1,
+                new TextRows(ids, null));
+        assertThat(((TextRows) PreparedRequestCodec.decode(PreparedRequestCodec.encode(p)).payload()).ids())
+                .isDeepEqualTo(ids);
     }
 }
