@@ -1,5 +1,6 @@
 package io.streaminfer.contract;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -15,10 +16,10 @@ import java.util.Arrays;
  * }</pre>
  */
 final class JsonObjectBytes {
-    private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
     /** Per ASCII character: 0 as it is, 'u' for the six-character escape, else the character after the backslash. */
     private static final byte[] ESCAPES = new byte[128];
-    private static final byte[] LONG_MIN = Long.toString(Long.MIN_VALUE).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] LONG_MIN = Long.toString(Long.MIN_VALUE).getBytes(StandardCharsets.US_ASCII);
 
     static {
         for (int c = 0; c < 0x20; c++) {

@@ -74,7 +74,8 @@ class StatusRecordTest {
                 new StatusRecord(1, "x", "m", null, RequestState.EXPIRED, ErrorCode.DEADLINE_EXCEEDED,
                         "deadline passed 3 ms before \u2028 the model ran", Long.MAX_VALUE, -1L, null),
                 new StatusRecord(1, everyAsciiCharacter(), "m\u007f", "", RequestState.FAILED, ErrorCode.INTERNAL,
-                        "\u00e9\u07ff\u0800\u20ac\uffff\ud83d\ude00 " + "long ".repeat(2_000), Long.MIN_VALUE, 0L, "\t"),
+                        "\u00e9\u07ff\u0800\u20ac\uffff\ud83d\ude00 " + "long ".repeat(2_000), Long.MIN_VALUE, 0L,
+                        "\t"),
                 // Six bytes out for each char in: more than the writer's first guess at the size.
                 new StatusRecord(1, "c", null, null, RequestState.FAILED, ErrorCode.INTERNAL,
                         "\u0001".repeat(1_000), 1L, 2L, "\u20ac".repeat(500)));

@@ -161,8 +161,8 @@ class PreparedRequestCodecTest {
         InferenceRequest r = new InferenceRequest(null, null, inputs, List.of());
         assertThat(HexFormat.of().formatHex(PreparedRequestCodec.encode(new PreparedRequest("tiny-mlp:1", r, 1, 1, 1,
                 100, r))))
-                .isEqualTo("01000a74696e792d6d6c703a3100000101016402020001660a020102080000c03f000000c00001730c0201010501"
-                        + "00000078");
+                .isEqualTo("01000a74696e792d6d6c703a3100000101016402020001660a020102080000c03f000000c00001730c0201"
+                        + "01050100000078");
     }
 
     @Test

@@ -26,7 +26,7 @@ public final class TestPorts {
 
     private TestPorts() {}
 
-    /** {@code n} distinct ports that were bindable on all interfaces a moment ago; each probe is held until all are chosen. */
+    /** {@code n} distinct ports, bindable on all interfaces a moment ago; each probe is held until all are chosen. */
     public static int[] distinct(int n) throws IOException {
         return distinct(n, LOW, HIGH);
     }
