@@ -135,14 +135,25 @@ class OutcomeRecorderTest {
     }
 
     @Test
-    void secondFinalForTheSameIdIsDropped() throws Exception {
+    void aSecondFinalIsNotPublishedButItsCallerIsAnsweredFromState() throws Exception {
         try (var h = harness()) {
             Outcome first = succeeded("a", 1f);
             h.processElement(first, 0);
-            h.processElement(succeeded("a", 2f), 0);
-            h.processElement(failed("a"), 0);
-            assertThat(h.extractOutputValues()).singleElement()
-                    .satisfies(o -> assertThat(o.result).isEqualTo(first.result));
+            // Run again (its admission expired before its final state did): its own result must not win, but its
+            // caller gets the stored one.
+            Outcome second = succeeded("a", 2f);
+            second.replyTo = "bridge-2";
+            h.processElement(second, 0);
+            Outcome third = failed("a");
+            third.replyTo = "bridge-3";
+            h.processElement(third, 0);
+            List<Outcome> out = h.extractOutputValues();
+            assertThat(out).extracting(o -> o.replyTo).containsExactly("bridge-1", "bridge-2", "bridge-3");
+            assertThat(out).allSatisfy(o -> {
+                assertThat(o.result).isEqualTo(first.result);
+                assertThat(o.state).isEqualTo(RequestState.SUCCEEDED);
+            });
+            assertThat(out).extracting(o -> o.replay).containsExactly(false, true, true);
             assertThat(statuses(h)).extracting(s -> s.state).containsExactly(RequestState.SUCCEEDED);
         }
     }
@@ -159,15 +170,52 @@ class OutcomeRecorderTest {
     }
 
     @Test
-    void replayBeforeAnyFinalPublishesNothing() throws Exception {
+    void replayWhileRunningIsAnsweredWhenTheFinalComes() throws Exception {
         try (var h = harness()) {
             h.processElement(accepted("a"), 0);
             h.processElement(replay("a", "bridge-2"), 0);
+            h.processElement(replay("a", "bridge-2"), 0); // the same caller again: answered once
+            h.processElement(replay("a", "bridge-3"), 0);
+            h.processElement(replay("a", "bridge-1"), 0); // the original's own route: its result goes there anyway
             assertThat(h.extractOutputValues()).isEmpty();
             assertThat(statuses(h)).extracting(s -> s.state).containsExactly(RequestState.ACCEPTED);
-            // The replay left no mark: the real final outcome is still published once.
-            h.processElement(succeeded("a", 1f), 0);
-            assertThat(h.extractOutputValues()).singleElement().satisfies(o -> assertThat(o.replay).isFalse());
+            Outcome ok = succeeded("a", 1f);
+            ok.callbackUrl = "http://hooks.example/done";
+            h.processElement(ok, 0);
+            List<Outcome> out = h.extractOutputValues();
+            assertThat(out).extracting(o -> o.replyTo).containsExactly("bridge-1", "bridge-2", "bridge-3");
+            assertThat(out).extracting(o -> o.replay).containsExactly(false, true, true);
+            assertThat(out).allSatisfy(o -> assertThat(o.result).isEqualTo(ok.result));
+            assertThat(out).extracting(o -> o.callbackUrl).containsExactly("http://hooks.example/done", null, null);
+            // One final status; the marker the waiting replays left is neither published nor a final state.
+            assertThat(statuses(h)).extracting(s -> s.state)
+                    .containsExactly(RequestState.ACCEPTED, RequestState.SUCCEEDED);
+            // Answered once: a later replay comes from the stored final, a later final is a duplicate.
+            h.processElement(replay("a", "bridge-4"), 0);
+            assertThat(h.extractOutputValues()).hasSize(4).last()
+                    .satisfies(o -> assertThat(o.replyTo).isEqualTo("bridge-4"));
+            h.processElement(succeeded("a", 2f), 0);
+            assertThat(h.extractOutputValues()).hasSize(5).allSatisfy(o -> assertThat(o.result)
+                    .isEqualTo(ok.result));
+        }
+    }
+
+    @Test
+    void waitingReplaysLeaveProgressAloneAndSurviveSnapshotAndRestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.processElement(replay("a", "bridge-2"), 0);
+            // An ACCEPTED after the replay (re-run after a restore): still published, no final state exists yet.
+            h.processElement(accepted("a"), 0);
+            assertThat(statuses(h)).extracting(s -> s.state).containsExactly(RequestState.ACCEPTED);
+            snapshot = h.snapshot(1, 10);
+        }
+        try (var h = unopened()) {
+            h.initializeState(snapshot);
+            h.open();
+            h.processElement(failed("a"), 0);
+            assertThat(h.extractOutputValues()).extracting(o -> o.replyTo + ":" + o.replay + ":" + o.state)
+                    .containsExactly("bridge-1:false:FAILED", "bridge-2:true:FAILED");
         }
     }
 
@@ -246,9 +294,11 @@ class OutcomeRecorderTest {
             restored.processElement(accepted("a"), 0);
             restored.processElement(succeeded("pending", 3f), 0);
             List<Outcome> out = restored.extractOutputValues();
-            assertThat(out).extracting(o -> o.id + ":" + o.replay).containsExactly("a:true", "pending:false");
+            // The second final of "a" is not published: its caller gets the stored result, as the replay's does.
+            assertThat(out).extracting(o -> o.id + ":" + o.replay + ":" + o.replyTo)
+                    .containsExactly("a:true:bridge-9", "a:true:bridge-1", "pending:false:bridge-1");
             assertThat(out.get(0).result).isEqualTo(ok.result);
-            assertThat(out.get(0).replyTo).isEqualTo("bridge-9");
+            assertThat(out.get(1).result).isEqualTo(ok.result);
             assertThat(statuses(restored)).extracting(s -> s.id + ":" + s.state)
                     .containsExactly("pending:SUCCEEDED");
         }

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -35,9 +36,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Keyed by request ID: records each request's final outcome once. The first final outcome of an ID is stored,
  * published as the result and as the one final status; a later one (possible only through a duplicate) is dropped.
- * A replay publishes the stored result again (never a status), or nothing while the request is still running: its
- * own result will carry the ID. Every status record of a request leaves from here, in order: ACCEPTED, then the
- * final one.
+ * A replay publishes the stored result again (never a status), routed to the replay's caller; while the request is
+ * still running, the replay's route is kept (state {@code waiting-replays}, only for IDs that have one) and answered
+ * when the final outcome comes, so a caller that retries through another bridge replica gets its reply too. A final
+ * outcome for an ID that already has one (a request run twice because its admission had expired before its final
+ * state did, at the state TTL's edge) answers its caller from state in the same way. Every status record of a
+ * request leaves from here, in order: ACCEPTED, then the final one.
  *
  * <p><b>ACCEPTED held back</b> (optional, {@code acceptedDelayMs} &gt; 0): a request's ACCEPTED is published only once
  * it is that old and nothing newer of the request has come; a request that ends sooner publishes its final status
@@ -72,7 +76,13 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
 
     private final Duration stateTtl;
     private final PublishedFinals publishedFinals;
+    /**
+     * The final outcome, as kept; before there is one, a marker ({@link #awaitedMarker}) when replays wait for it, so
+     * that only such IDs pay for reading {@link #waitingReplays}.
+     */
     private transient ValueState<Outcome> finalOutcome;
+    /** Replays that came while their request was running, one per route: answered with its final outcome. */
+    private transient ListState<Outcome> waitingReplays;
     private transient Map<String, Map<RequestState, Counter>> finalCounts;
     private transient Map<String, Histogram> latency;
     private transient Counter replaysAnswered;
@@ -192,6 +202,9 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         ValueStateDescriptor<Outcome> d = new ValueStateDescriptor<>("final-outcome", Outcome.class);
         d.enableTimeToLive(AdmissionTracker.StatusTtl.config(stateTtl));
         finalOutcome = getRuntimeContext().getState(d);
+        ListStateDescriptor<Outcome> w = new ListStateDescriptor<>("waiting-replays", Outcome.class);
+        w.enableTimeToLive(AdmissionTracker.StatusTtl.config(stateTtl));
+        waitingReplays = getRuntimeContext().getListState(w);
         finalCounts = new HashMap<>();
         latency = new HashMap<>();
         MetricGroup g = getRuntimeContext().getMetricGroup();
@@ -215,7 +228,9 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
             flushHeld(ctx, ctx.timerService().currentProcessingTime());
             armTimer(ctx.timerService()); // restored ones, whose timer may be another subtask's now
         }
-        Outcome stored = finalOutcome.value();
+        Outcome kept = finalOutcome.value();
+        boolean awaited = kept != null && kept.replay;
+        Outcome stored = awaited ? null : kept;
         if (o.isProgress()) {
             // Published only while nothing is final, so no progress record can land after the final one.
             if (stored == null && !published.containsKey(o.id)) {
@@ -235,19 +250,17 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         if (o.replay) {
             if (stored == null) {
                 replaysInFlight.inc();
+                await(o, awaited);
                 return;
             }
             replaysAnswered.inc();
-            Outcome again = Outcomes.fromState(stored);
-            again.replay = true;
-            again.replyTo = o.replyTo;
-            again.replyPartition = o.replyPartition;
-            again.callbackUrl = null;
-            out.collect(again);
+            out.collect(answer(Outcomes.fromState(stored), o));
             return;
         }
         if (stored != null) {
+            // Run twice (admitted again once its admission had expired): its caller is answered as a replay's.
             duplicateFinals.inc();
+            out.collect(answer(Outcomes.fromState(stored), o));
             return;
         }
         if (!held.isEmpty() && held.remove(o.id) != null) {
@@ -276,6 +289,60 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         out.collect(decided);
         ctx.output(STATUS, StatusUpdate.of(decided));
         count(decided);
+        if (awaited) {
+            answerWaiting(decided, out);
+        }
+    }
+
+    /** Keeps a replay's route until its request's final outcome; a route already waiting is not kept twice. */
+    private void await(Outcome replay, boolean awaited) throws Exception {
+        if (awaited) {
+            for (Outcome w : waitingReplays.get()) {
+                if (sameRoute(w, replay)) {
+                    return;
+                }
+            }
+        } else {
+            finalOutcome.update(awaitedMarker(replay.id));
+        }
+        Outcome route = new Outcome();
+        route.id = replay.id;
+        route.replyTo = replay.replyTo;
+        route.replyPartition = replay.replyPartition;
+        route.replay = true;
+        waitingReplays.add(route);
+    }
+
+    /** The final outcome again for each caller that waits on another route than the final's own. */
+    private void answerWaiting(Outcome decided, Collector<Outcome> out) throws Exception {
+        for (Outcome w : waitingReplays.get()) {
+            if (!sameRoute(w, decided)) {
+                replaysAnswered.inc();
+                out.collect(answer(decided.copy(), w));
+            }
+        }
+        waitingReplays.clear();
+    }
+
+    /** {@code result} (a copy of a final outcome) as a replay, routed to {@code caller}; callbacks fire once. */
+    private static Outcome answer(Outcome result, Outcome caller) {
+        result.replay = true;
+        result.replyTo = caller.replyTo;
+        result.replyPartition = caller.replyPartition;
+        result.callbackUrl = null;
+        return result;
+    }
+
+    private static boolean sameRoute(Outcome a, Outcome b) {
+        return Objects.equals(a.replyTo, b.replyTo) && a.replyPartition == b.replyPartition;
+    }
+
+    /** Stands for "no final outcome yet, and replays wait for it"; no final outcome is ever a replay. */
+    private static Outcome awaitedMarker(String id) {
+        Outcome m = new Outcome();
+        m.id = id;
+        m.replay = true;
+        return m;
     }
 
     private void hold(StatusUpdate accepted, Context ctx) {

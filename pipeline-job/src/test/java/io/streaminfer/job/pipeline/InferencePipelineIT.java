@@ -228,6 +228,34 @@ class InferencePipelineIT {
         assertThat(pipeline.finalStatuses("dup-1")).hasSize(1);
     }
 
+    /**
+     * A client that retries through another bridge replica while its request still runs: the retry (same ID, its
+     * own reply route) is not run again, and both routes get the one result.
+     */
+    @Test
+    void duplicateWhileRunningIsAnsweredOnItsOwnRoute() {
+        // Ten long texts, the last of them the one retried: it is still queued or running when its retry arrives.
+        List<String> texts = RealTexts.load(java.nio.file.Path.of(System.getProperty("streaminfer.models.dir")));
+        String longest = texts.stream().max(java.util.Comparator.comparingInt(String::length)).orElseThrow();
+        for (int i = 0; i < 9; i++) {
+            pipeline.send("dup-run-pad-" + i, "all-minilm-l6-v2", text("dup-run-pad-" + i, longest));
+        }
+        pipeline.send("dup-run-1", "all-minilm-l6-v2", text("dup-run-1", longest),
+                KafkaContract.HEADER_REPLY_TO, "replica-a");
+        pipeline.send("dup-run-1", "all-minilm-l6-v2", text("dup-run-1", "A retry with other text."),
+                KafkaContract.HEADER_REPLY_TO, "replica-b");
+        pipeline.flush();
+        await().atMost(WAIT).until(() -> pipeline.results.get("dup-run-1").size() >= 2);
+        List<ConsumerRecord<byte[], byte[]>> results = pipeline.results.get("dup-run-1");
+        assertThat(results).extracting(r -> TopicCollector.header(r, KafkaContract.HEADER_REPLY_TO))
+                .containsExactlyInAnyOrder("replica-a", "replica-b");
+        assertThat(results.get(1).value()).isEqualTo(results.get(0).value());
+        assertThat(OipJson.isError(results.get(0).value())).isFalse();
+        await().atMost(WAIT).until(() -> pipeline.finalStatuses("dup-run-1").size() == 1);
+        assertThat(pipeline.finalStatuses("dup-run-1")).singleElement()
+                .satisfies(s -> assertThat(s.state()).isEqualTo(RequestState.SUCCEEDED));
+    }
+
     @Test
     void requestPastItsDeadlineExpiresWithoutRunning() {
         long past = System.currentTimeMillis() - 60_000;
