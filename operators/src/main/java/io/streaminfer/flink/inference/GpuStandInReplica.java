@@ -12,6 +12,7 @@ import io.streaminfer.runtime.RequestPreparer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -19,8 +20,10 @@ import java.util.concurrent.locks.LockSupport;
  * For benchmarks only: a text model's replica that runs no model and uses no GPU, but takes, per forward pass, the
  * time an H100 takes for a MiniLM-sized encoder in fp16 at that many rows and that padded length (the curve measured
  * in shared/notes/platform-facts.md), parked, as a thread waiting on a GPU is. Its rows are sorted and cut into passes
- * within the token budget as the real text replica's are, and it answers with zero embeddings of the model's size, so
- * that everything around the model (Kafka, Flink, tokenizing, batching, results) costs what it would with a GPU.
+ * within the token budget as the real text replica's are, and it answers with embeddings of the model's size whose
+ * values are like a real model's (a unit vector's components, ~N(0, 1/dim), written with 8-9 digits each; zeros
+ * would write as "0.0" and hide most of a result's cost), so that everything around the model (Kafka, Flink,
+ * tokenizing, batching, results) costs what it would with a GPU.
  * {@link #busyNanos()} tells how long the "GPU" was busy. A replica is one device: its workers' passes take turns.
  */
 public final class GpuStandInReplica implements ModelReplica {
@@ -30,6 +33,11 @@ public final class GpuStandInReplica implements ModelReplica {
     private static final double[] MS_AT_128 = {2.81, 2.83, 2.02, 2.12, 7.46, 28.05};
 
     private static final AtomicLong BUSY_NANOS = new AtomicLong();
+    private static final int POOL = 1 << 16;
+
+    /** What rows are cut from: a unit vector's components are ~N(0, 1/dim). */
+    private final float[] values;
+    private final AtomicLong nextRow = new AtomicLong();
 
     private final ModelVersion version;
     private final int workers;
@@ -42,6 +50,7 @@ public final class GpuStandInReplica implements ModelReplica {
         this.version = version;
         this.workers = workers;
         this.dim = (int) version.config().outputs().get(0).dim(1);
+        this.values = values(Math.max(POOL, 2 * dim), dim);
         this.outputName = version.config().outputs().get(0).name();
         this.preparer = Preparers.load(version);
     }
@@ -118,9 +127,28 @@ public final class GpuStandInReplica implements ModelReplica {
         List<Prediction> out = new ArrayList<>(requests.size());
         for (PreparedRequest r : requests) {
             out.add(Prediction.success(new InferenceResponse(version.name(), version.version(), r.id(), null,
-                    List.of(Tensor.ofFloats(outputName, new long[] {r.rows(), dim}, new float[r.rows() * dim])))));
+                    List.of(Tensor.ofFloats(outputName, new long[] {r.rows(), dim}, embeddings(r.rows()))))));
         }
         return out;
+    }
+
+    /** Rows of values like a real embedding's, taken from a fixed pool at a varying offset (no two alike). */
+    private float[] embeddings(int rows) {
+        float[] out = new float[rows * dim];
+        for (int row = 0; row < rows; row++) {
+            int from = (int) ((nextRow.getAndIncrement() * 7919L) % (values.length - dim));
+            System.arraycopy(values, from, out, row * dim, dim);
+        }
+        return out;
+    }
+
+    private static float[] values(int n, int dim) {
+        SplittableRandom random = new SplittableRandom(dim);
+        float[] v = new float[n];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (random.nextGaussian() / Math.sqrt(dim));
+        }
+        return v;
     }
 
     private static int[] rowLengths(List<PreparedRequest> requests) {
