@@ -24,6 +24,8 @@ final class BoundedTokenizer implements AutoCloseable {
     }
 
     private final HuggingFaceTokenizer tokenizer;
+    /** The same ids for plain ASCII text, without the native call; null when the file is not BERT's WordPiece. */
+    private final AsciiWordPiece ascii;
     private final int maxLength;
 
     BoundedTokenizer(Path file, int maxLength) throws IOException {
@@ -35,6 +37,7 @@ final class BoundedTokenizer implements AutoCloseable {
                 .optPadding(false)
                 .optMaxLength(maxLength)
                 .build();
+        this.ascii = AsciiWordPiece.load(file);
     }
 
     /** Tokenizes {@code text}, truncated to {@code maxLength} tokens; {@link Tokens#truncated()} says if it was. */
@@ -51,11 +54,24 @@ final class BoundedTokenizer implements AutoCloseable {
     }
 
     /**
-     * The ids of one single-segment text, and whether truncation cut it. Straight through the native library: the
-     * full {@link Encoding} also builds every token's string and character span (nine native calls and an object
-     * per token), which the model never needs. A single segment's type ids are all zero.
+     * The ids of one single-segment text, and whether truncation cut it: plain ASCII for a BERT WordPiece file in
+     * Java ({@link AsciiWordPiece}, the same ids), anything else by the native library. A single segment's type ids
+     * are all zero.
      */
     private Tokens ids(String text) {
+        Tokens fast = ascii == null ? null : ascii.encode(text, maxLength);
+        if (fast != null) {
+            return fast;
+        }
+        return nativeIds(text);
+    }
+
+    /**
+     * {@link #ids} by the native tokenizer alone. Straight through the native library: the full {@link Encoding}
+     * also builds every token's string and character span (nine native calls and an object per token), which the
+     * model never needs.
+     */
+    Tokens nativeIds(String text) {
         long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, true);
         try {
             return new Tokens(TokenizersLibrary.LIB.getTokenIds(encoding), null,
@@ -80,6 +96,11 @@ final class BoundedTokenizer implements AutoCloseable {
             end--; // never split a surrogate pair
         }
         return text.substring(0, end);
+    }
+
+    /** Whether plain ASCII text skips the native tokenizer ({@link AsciiWordPiece}). */
+    boolean hasAsciiPath() {
+        return ascii != null;
     }
 
     int maxLength() {
