@@ -33,8 +33,8 @@ import picocli.CommandLine.Option;
 /**
  * What each step of our own code costs per request, one thread, one warm JVM: the steps a request takes on the
  * parse thread (read the OIP JSON, validate and tokenize, encode the prepared form, serialize the envelope for the
- * shuffle) and on the inference task's thread (read the envelope and the prepared form, write the 384-float result,
- * keep it in state, write two status records). Each step runs over the real texts of {@code deploy/data} (the GPU
+ * shuffle) and after it (read the envelope and the prepared form; on the batcher's thread write the 384-float result;
+ * keep it in state and write two status records on the inference task's). Each step runs over the real texts of {@code deploy/data} (the GPU
  * stand-in's short ones, up to 25 words, and the whole mix, 2 to 875 words), beside the naive way where the
  * dependencies offer one (DJL's full tokenizer encoding, Jackson's bean writer). The sum is what the pipeline's
  * measured CPU per request ({@code deploy/bin/bench-pipeline}) holds of our code; the rest is Kafka, Flink and
@@ -97,7 +97,7 @@ public final class StageBenchmark implements Callable<Integer> {
                     return buffer.length();
                 }, null);
                 System.out.printf(Locale.ROOT, "%-58s %12.0f%n", "parse thread, our code", sum);
-                System.out.printf("-- %s: inference task's thread%n", mix);
+                System.out.printf("-- %s: after the model (its batcher's and the inference task's threads)%n", mix);
                 double task = 0;
                 DataInputDeserializer reader = new DataInputDeserializer();
                 task += row("read the envelope", in.n, i -> {
@@ -106,10 +106,10 @@ public final class StageBenchmark implements Callable<Integer> {
                 }, null);
                 task += row("decode the prepared form", in.n,
                         i -> PreparedRequestCodec.decode(in.envelope[i].prepared).rows(), null);
-                task += row("result: 384 floats as OIP JSON | Jackson's writer, a Map", in.n,
+                row("  of which the result: 384 floats as OIP JSON | Jackson's writer, a Map", in.n,
                         i -> OipJson.writeResponse(in.response[i]).length,
                         i -> OipJson.MAPPER.writeValueAsBytes(in.responseMap[i]).length);
-                task += row("the outcome: that JSON and the compact form state keeps", in.n,
+                task += row("the outcome: the result's JSON and the compact form state keeps", in.n,
                         i -> Outcomes.success(in.envelope[i], in.response[i], 1L).result.length, null);
                 task += row("keep the outcome in state (serialize) | and read it back", in.n, i -> {
                     buffer.clear();
@@ -123,7 +123,7 @@ public final class StageBenchmark implements Callable<Integer> {
                         i -> in.accepted[i].toJson().length + in.succeeded[i].toJson().length,
                         i -> OipJson.MAPPER.writeValueAsBytes(in.accepted[i]).length
                                 + OipJson.MAPPER.writeValueAsBytes(in.succeeded[i]).length);
-                System.out.printf(Locale.ROOT, "%-58s %12.0f%n", "inference task's thread, our code", task);
+                System.out.printf(Locale.ROOT, "%-58s %12.0f%n", "after the model, our code", task);
                 System.out.printf(Locale.ROOT, "%-58s %12.0f%n", "our code per request, " + mix, sum + task);
             }
         }
