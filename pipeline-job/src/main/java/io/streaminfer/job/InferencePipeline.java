@@ -290,13 +290,22 @@ public final class InferencePipeline {
                 .build();
     }
 
-    private static <T> KafkaSink<T> sink(JobConfig config, String name, KafkaRecordSerializationSchema<T> schema) {
+    /** The producer settings of the sink {@code name}: the job's defaults under whatever kafka.properties sets. */
+    static Properties sinkProperties(JobConfig config, String name) {
         Properties props = clientProperties(config);
         // Results are small and latency matters more than a few percent of throughput.
         props.putIfAbsent("linger.ms", "1");
         props.putIfAbsent("buffer.memory", Long.toString(MemoryBudget.DEFAULT_BUFFER_MEMORY));
+        if (name.equals("results")) {
+            props.putIfAbsent("batch.size", Integer.toString(MemoryBudget.DEFAULT_RESULTS_BATCH_BYTES));
+        }
         // Dead letters carry whole requests, results may be large tensors: as large as the topics take.
         props.putIfAbsent("max.request.size", Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        return props;
+    }
+
+    private static <T> KafkaSink<T> sink(JobConfig config, String name, KafkaRecordSerializationSchema<T> schema) {
+        Properties props = sinkProperties(config, name);
         var builder = KafkaSink.<T>builder()
                 .setBootstrapServers(config.kafka.bootstrapServers)
                 .setRecordSerializer(schema)

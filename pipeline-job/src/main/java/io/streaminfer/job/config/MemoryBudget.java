@@ -39,6 +39,12 @@ public final class MemoryBudget {
     public static final long DEFAULT_PARTITION_FETCH_BYTES = 2 * MIB;
     /** Each sink producer's buffer unless kafka.properties says (Kafka's default is 32 MiB). */
     public static final long DEFAULT_BUFFER_MEMORY = 8 * MIB;
+    /**
+     * The results sink's producer batch unless kafka.properties says (Kafka's default is 16 KiB): a 384-float
+     * embedding is ~4.5 KB of JSON, so 16 KiB batches filled at 3 results and a produce request left every few
+     * results; 64 KiB hold a millisecond's linger at ~10k results/s, and 128 of them still fit the buffer.
+     */
+    public static final int DEFAULT_RESULTS_BATCH_BYTES = 64 * 1024;
     /** Flink's source.reader.element.queue.capacity default: fetched batches a source reader queues. */
     public static final int ELEMENT_QUEUE_CAPACITY = 2;
     /** Head room left in the task heap for what is not counted (objects in flight between operators, GC). */
