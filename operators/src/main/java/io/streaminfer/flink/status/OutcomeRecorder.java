@@ -35,13 +35,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keyed by request ID: records each request's final outcome once. The first final outcome of an ID is stored,
- * published as the result and as the one final status; a later one (possible only through a duplicate) is dropped.
- * A replay publishes the stored result again (never a status), routed to the replay's caller; while the request is
- * still running, the replay's route is kept (state {@code waiting-replays}, only for IDs that have one) and answered
- * when the final outcome comes, so a caller that retries through another bridge replica gets its reply too. A final
- * outcome for an ID that already has one (a request run twice because its admission had expired before its final
- * state did, at the state TTL's edge) answers its caller from state in the same way. Every status record of a
- * request leaves from here, in order: ACCEPTED, then the final one.
+ * published as the result and as the one final status; a later one (possible only through a duplicate) is not
+ * published. A replay publishes the stored result again (never a status), routed to the replay's caller; while the
+ * request is still running, the replay's route is kept (state {@code waiting-replays}, only for IDs that have one)
+ * and answered when the final outcome comes, so a caller that retries through another bridge replica gets its reply
+ * too. A final outcome for an ID that already has one (a request run twice because its admission had expired before
+ * its final state did, at the state TTL's edge) answers its caller from state in the same way. Every status record
+ * of a request leaves from here, in order: ACCEPTED, then the final one.
  *
  * <p><b>ACCEPTED held back</b> (optional, {@code acceptedDelayMs} &gt; 0): a request's ACCEPTED is published only once
  * it is that old and nothing newer of the request has come; a request that ends sooner publishes its final status
