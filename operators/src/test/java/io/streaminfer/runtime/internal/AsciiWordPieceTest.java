@@ -34,6 +34,7 @@ class AsciiWordPieceTest {
     @AfterAll
     static void close() {
         tokenizer.close();
+        AT.values().forEach(BoundedTokenizer::close);
     }
 
     private static void same(String text, int maxLength) {
