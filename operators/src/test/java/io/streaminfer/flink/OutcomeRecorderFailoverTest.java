@@ -90,10 +90,73 @@ class OutcomeRecorderFailoverTest {
 
             assertThat(h.extractOutputValues()).isEmpty();
             assertThat(OutcomeRecorderTest.statuses(h)).isEmpty();
-            // Its state stays empty: a later duplicate runs it again, it does not contradict it.
+            // A later run (the state TTL's edge) that succeeds answers its caller, and no second status.
             h.processElement(OutcomeRecorderTest.succeeded("a", 1f), 0);
             assertThat(h.extractOutputValues()).singleElement().satisfies(o ->
                     assertThat(o.state).isEqualTo(RequestState.SUCCEEDED));
+            assertThat(OutcomeRecorderTest.statuses(h)).isEmpty();
+        }
+    }
+
+    @Test
+    void replaysOfASuccessWhoseReRunFailedAreToldItsResultIsNotKept() throws Exception {
+        try (var h = restoredAfterPublishing(() -> published("a", RequestState.SUCCEEDED, null, null))) {
+            h.processElement(OutcomeRecorderTest.accepted("a"), 0);
+            h.processElement(OutcomeRecorderTest.replay("a", "bridge-3"), 0); // waits for the re-run
+            h.processElement(expired("a"), 0);
+
+            // The waiting caller is answered, not with the re-run's EXPIRED (which contradicts SUCCEEDED) but with
+            // an error that says why there is no result; nothing goes to the re-run's own route, nor as a status.
+            List<Outcome> out = h.extractOutputValues();
+            assertThat(out).singleElement().satisfies(o -> {
+                assertThat(o.replyTo).isEqualTo("bridge-3");
+                assertThat(o.replay).isTrue();
+                assertThat(o.errorCode).isEqualTo(ErrorCode.INTERNAL);
+                assertThat(o.reason).contains("SUCCEEDED before a failover").contains("new ID");
+                assertThat(OutcomeRecorderTest.text(o.result)).contains("SUCCEEDED before a failover");
+            });
+            assertThat(OutcomeRecorderTest.statuses(h)).isEmpty();
+
+            // A later duplicate (a replay: admission has seen the ID) gets the same answer at once.
+            h.processElement(OutcomeRecorderTest.replay("a", "bridge-4"), 0);
+            assertThat(h.extractOutputValues()).hasSize(2).last().satisfies(o -> {
+                assertThat(o.replyTo).isEqualTo("bridge-4");
+                assertThat(o.errorCode).isEqualTo(ErrorCode.INTERNAL);
+            });
+
+            // A run at the state TTL's edge that succeeds keeps its result: replays after it get that result.
+            Outcome again = OutcomeRecorderTest.succeeded("a", 7f);
+            h.processElement(again, 0);
+            h.processElement(OutcomeRecorderTest.replay("a", "bridge-5"), 0);
+            assertThat(h.extractOutputValues()).hasSize(4).satisfies(all -> {
+                assertThat(all.get(2).replyTo).isEqualTo("bridge-1");
+                assertThat(all.get(3).replyTo).isEqualTo("bridge-5");
+                assertThat(all.subList(2, 4)).allSatisfy(o -> {
+                    assertThat(o.errorCode).isNull();
+                    assertThat(o.result).isEqualTo(again.result);
+                });
+            });
+            assertThat(OutcomeRecorderTest.statuses(h)).as("SUCCEEDED was published once, before the restore")
+                    .isEmpty();
+        }
+    }
+
+    @Test
+    void aResultNotKeptSurvivesSnapshotAndRestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = restoredAfterPublishing(() -> published("a", RequestState.SUCCEEDED, null, null))) {
+            h.processElement(expired("a"), 0);
+            snapshot = h.snapshot(2L, 2L);
+        }
+        TOPIC.clear();
+        try (var h = recorder()) {
+            h.initializeState(snapshot);
+            h.open();
+            h.processElement(OutcomeRecorderTest.replay("a", "bridge-4"), 0);
+            assertThat(h.extractOutputValues()).singleElement().satisfies(o -> {
+                assertThat(o.errorCode).isEqualTo(ErrorCode.INTERNAL);
+                assertThat(o.state).isEqualTo(RequestState.SUCCEEDED);
+            });
         }
     }
 

@@ -56,9 +56,11 @@ import org.slf4j.LoggerFactory;
  * back the final states published since that checkpoint ({@link PublishedFinals}, from the status topic; after a
  * restart that has no checkpoint yet, those of the last {@link #NO_CHECKPOINT_READ_BACK_MS} at most) and keeps
  * them: an ID published as FAILED or EXPIRED gets the same state again (with the same reason); an ID published as
- * SUCCEEDED whose replay fails is not published again (its result is out there; its state here stays empty, so a
- * later duplicate runs it again rather than contradicting it). With exactly-once, nothing after a checkpoint was
- * visible, and no reading back is needed.
+ * SUCCEEDED whose re-run fails is not published again (its result is out there). Its result is then nowhere in
+ * state, so its replays (waiting ones, and later duplicates, which admission no longer runs) are answered with an
+ * INTERNAL error that says so ({@link #resultNotKept}) rather than left without a reply; a later run that succeeds (at
+ * the state TTL's edge) keeps its result for them again. With exactly-once, nothing after a checkpoint was visible,
+ * and no reading back is needed.
  */
 public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outcome> implements CheckpointedFunction {
     private static final long serialVersionUID = 2L;
@@ -260,6 +262,12 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         if (stored != null) {
             // Run twice (admitted again once its admission had expired): its caller is answered as a replay's.
             duplicateFinals.inc();
+            if (isResultNotKept(stored) && o.state == RequestState.SUCCEEDED) {
+                // Its published result was not kept (see resultNotKept); this run's is, for it and later replays.
+                finalOutcome.update(Outcomes.forState(o));
+                out.collect(answer(o.copy(), o));
+                return;
+            }
             out.collect(answer(Outcomes.fromState(stored), o));
             return;
         }
@@ -276,6 +284,11 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
                             + "which is not published (see the counter contradictingFinalStatesDropped)", o.id,
                             o.state, o.reason);
                 }
+                Outcome notKept = resultNotKept(before, o);
+                finalOutcome.update(notKept);
+                if (awaited) {
+                    answerWaiting(notKept, out, false);
+                }
                 return;
             }
             keptAcrossFailover.inc();
@@ -290,7 +303,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         ctx.output(STATUS, StatusUpdate.of(decided));
         count(decided);
         if (awaited) {
-            answerWaiting(decided, out);
+            answerWaiting(decided, out, true);
         }
     }
 
@@ -313,10 +326,13 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         waitingReplays.add(route);
     }
 
-    /** The final outcome again for each caller that waits on another route than the final's own. */
-    private void answerWaiting(Outcome decided, Collector<Outcome> out) throws Exception {
+    /**
+     * The final outcome again for each waiting caller; with {@code published}, not on the final's own route, which
+     * has it already.
+     */
+    private void answerWaiting(Outcome decided, Collector<Outcome> out, boolean published) throws Exception {
         for (Outcome w : waitingReplays.get()) {
-            if (!sameRoute(w, decided)) {
+            if (!published || !sameRoute(w, decided)) {
                 replaysAnswered.inc();
                 out.collect(answer(decided.copy(), w));
             }
@@ -383,6 +399,35 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
             }
             it.remove();
         }
+    }
+
+    /**
+     * What replays of a request get when it was published SUCCEEDED before a restore and its re-run failed: that
+     * result went to its caller then and is in no state now, so they get an INTERNAL error that says so (a caller
+     * must not wait for a reply that cannot come, nor get the re-run's failure, which contradicts the published
+     * state). Kept as the final outcome, never published as a status; SUCCEEDED with an error code marks it.
+     */
+    static Outcome resultNotKept(StatusUpdate before, Outcome rerun) {
+        Outcome o = rerun.copy();
+        o.state = RequestState.SUCCEEDED;
+        o.errorCode = ErrorCode.INTERNAL;
+        o.reason = "request " + rerun.id + " SUCCEEDED before a failover of the job and its result was published "
+                + "to its caller then" + (rerun.replyTo != null ? " (reply topic " + rerun.replyTo + ")" : "")
+                + "; its re-run after the failover ended " + rerun.state + ", so no result is kept to answer a "
+                + "duplicate: read the published one, or send the request again with a new ID";
+        o.acceptedAt = before.acceptedAt;
+        o.finishedAt = before.updatedAt;
+        o.result = OipJson.writeError(rerun.responseId != null ? rerun.responseId : rerun.id, o.errorCode, o.reason);
+        o.resultHeaderLength = -1;
+        o.stored = null;
+        o.storedHeaderLength = -1;
+        o.jsonFromState = false;
+        o.callbackUrl = null;
+        return o;
+    }
+
+    private static boolean isResultNotKept(Outcome kept) {
+        return kept.state == RequestState.SUCCEEDED && kept.errorCode != null;
     }
 
     /** The published failure again, routed as the re-run is (the caller may be another bridge replica now). */
