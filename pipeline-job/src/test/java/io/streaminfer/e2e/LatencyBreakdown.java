@@ -25,13 +25,20 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /**
  * Where one request's time goes through the pipeline at low load, from the records' own timestamps: produce →
  * parsed by the job (status accepted_at) → final (status updated_at) → result record written (its timestamp) →
- * read by a consumer. One request at a time, a pause between them; first Kafka alone (its floor), last the same
- * through the real bridge (HTTP sync calls, the model's time from its {@code Server-Timing} header). Prints medians;
- * asserts nothing.
+ * read by a consumer. One request at a time, a pause between them, after a warm-up at full speed ({@link #WARM_UP});
+ * first Kafka alone (its floor), last the same through the real bridge (HTTP sync calls, the model's time from its
+ * {@code Server-Timing} header). Prints medians; asserts nothing.
  * {@code deploy/bin/bench-latency [requests] [pause-ms] [buffer-timeout-ms] [jvm|process]} (the last: the broker
  * in this JVM, the default, or in a JVM of its own as in production).
  */
 public final class LatencyBreakdown {
+    /**
+     * Records sent as fast as they go before any phase is measured. A broker fresh from its start is not warm after
+     * 50 paced records: a plain produce-and-read hop measured here fell from ~5 ms to ~2.3 ms over its first 2,000
+     * (the JIT), and production brokers are warm.
+     */
+    static final int WARM_UP = 2_000;
+
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int pause = args.length > 1 ? Integer.parseInt(args[1]) : 20;
@@ -61,6 +68,7 @@ public final class LatencyBreakdown {
                 results.assign(tps);
                 results.seekToEnd(tps);
                 tps.forEach(results::position);
+                warmUpJob(producer, results, text);
                 long[] sent = new long[n];
                 long[] resultTs = new long[n];
                 long[] readAt = new long[n];
@@ -134,6 +142,31 @@ public final class LatencyBreakdown {
         }
     }
 
+    /** {@link #WARM_UP} requests at once through the job, and their results read, before anything is measured. */
+    private static void warmUpJob(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> results,
+            SyntheticText text) {
+        for (int i = 0; i < WARM_UP; i++) {
+            String id = "w-" + i;
+            RecordHeaders h = new RecordHeaders();
+            h.add(KafkaContract.HEADER_MODEL, "all-minilm-l6-v2".getBytes(StandardCharsets.UTF_8));
+            producer.send(new ProducerRecord<>("lat.requests", null, null, id.getBytes(StandardCharsets.UTF_8),
+                    Http.text(id, text.sentence(10)).getBytes(StandardCharsets.UTF_8), h));
+        }
+        producer.flush();
+        int seen = 0;
+        long until = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        while (seen < WARM_UP) {
+            if (System.nanoTime() > until) {
+                throw new IllegalStateException("warm-up: " + seen + " of " + WARM_UP + " results in 5 min");
+            }
+            for (ConsumerRecord<byte[], byte[]> r : results.poll(Duration.ofMillis(200))) {
+                if (new String(r.key(), StandardCharsets.UTF_8).startsWith("w-")) {
+                    seen++;
+                }
+            }
+        }
+    }
+
     /**
      * The floor under the job's two Kafka hops: a plain producer and consumer at the same pace, no Flink: how long an
      * acknowledged send takes, and when the consumer sees the record.
@@ -150,7 +183,10 @@ public final class LatencyBreakdown {
             consumer.position(tp);
             long[] acked = new long[n];
             long[] seen = new long[n];
-            for (int i = -50; i < n; i++) {
+            for (int i = -WARM_UP; i < n; i++) { // the warm-up without a pause
+                if (i == -50) {
+                    Thread.sleep(pause);
+                }
                 long t0 = System.nanoTime();
                 producer.send(new ProducerRecord<>("lat.alone", new byte[100])).get();
                 long t1 = System.nanoTime();
@@ -162,7 +198,9 @@ public final class LatencyBreakdown {
                     acked[i] = t1 - t0;
                     seen[i] = t2 - t0;
                 }
-                Thread.sleep(pause);
+                if (i >= -50) {
+                    Thread.sleep(pause);
+                }
             }
             System.out.printf("Kafka alone (one record at a time, %d ms apart): median ms: send acknowledged %.2f, "
                     + "seen by a consumer %.2f (p99 %.2f)%n", pause, new Stats(acked, n).percentileMs(50),
@@ -178,6 +216,12 @@ public final class LatencyBreakdown {
         try (Bridge bridge = stack.startBridge(stack.bridgeYaml("lat-bridge", "callbacks:\n  enabled: false\n"))) {
             org.awaitility.Awaitility.await("the bridge ready").atMost(Duration.ofMinutes(2)).until(bridge::isReady);
             Http http = new Http(bridge.port(), null);
+            for (int i = 0; i < WARM_UP / 4; i++) { // one call at a time, as fast as they go: the bridge's path warms
+                Http.Answer a = http.post("/v2/models/all-minilm-l6-v2/infer", Http.text("bw-" + i, text.sentence(10)));
+                if (a.status() != 200) {
+                    throw new IllegalStateException("warm-up call answered " + a.status() + ": " + a.body());
+                }
+            }
             long[] total = new long[n];
             long[] model = new long[n];
             for (int i = -50; i < n; i++) { // the first 50 warm up
