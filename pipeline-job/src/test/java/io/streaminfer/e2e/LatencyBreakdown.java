@@ -183,8 +183,8 @@ public final class LatencyBreakdown {
             consumer.position(tp);
             long[] acked = new long[n];
             long[] seen = new long[n];
-            for (int i = -WARM_UP; i < n; i++) { // the warm-up without a pause
-                if (i == -50) {
+            for (int i = -WARM_UP; i < n; i++) { // the warm-up without a pause, then 50 paced ones
+                if (i >= -50) {
                     Thread.sleep(pause);
                 }
                 long t0 = System.nanoTime();
@@ -197,9 +197,6 @@ public final class LatencyBreakdown {
                 if (i >= 0) {
                     acked[i] = t1 - t0;
                     seen[i] = t2 - t0;
-                }
-                if (i >= -50) {
-                    Thread.sleep(pause);
                 }
             }
             System.out.printf("Kafka alone (one record at a time, %d ms apart): median ms: send acknowledged %.2f, "
