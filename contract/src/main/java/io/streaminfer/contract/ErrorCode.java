@@ -21,6 +21,12 @@ public enum ErrorCode {
     MODEL_ERROR(500),
     /** The service sheds load; try again later. */
     OVERLOADED(429),
+    /**
+     * A repeated request ID whose request succeeded, but whose result is no longer kept to answer it (the job keeps
+     * results for replays for {@code state.result-ttl-minutes}, IDs longer): read the result published then, or send
+     * the request again with a new ID.
+     */
+    RESULT_NOT_KEPT(410),
     /** A fault of ours, not of the request. */
     INTERNAL(500);
 

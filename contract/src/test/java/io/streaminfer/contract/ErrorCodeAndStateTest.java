@@ -15,6 +15,7 @@ class ErrorCodeAndStateTest {
         assertThat(ErrorCode.OVERLOADED.httpStatus()).isEqualTo(429);
         assertThat(ErrorCode.MODEL_ERROR.httpStatus()).isEqualTo(500);
         assertThat(ErrorCode.INTERNAL.httpStatus()).isEqualTo(500);
+        assertThat(ErrorCode.RESULT_NOT_KEPT.httpStatus()).isEqualTo(410);
         assertThat(ErrorCode.DEADLINE_EXCEEDED.httpStatus()).isEqualTo(504);
         assertThat(ErrorCode.TIMEOUT.httpStatus()).isEqualTo(504);
     }

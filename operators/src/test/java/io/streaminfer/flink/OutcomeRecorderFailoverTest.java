@@ -111,7 +111,7 @@ class OutcomeRecorderFailoverTest {
             assertThat(out).singleElement().satisfies(o -> {
                 assertThat(o.replyTo).isEqualTo("bridge-3");
                 assertThat(o.replay).isTrue();
-                assertThat(o.errorCode).isEqualTo(ErrorCode.INTERNAL);
+                assertThat(o.errorCode).isEqualTo(ErrorCode.RESULT_NOT_KEPT);
                 assertThat(o.reason).contains("SUCCEEDED before a failover").contains("new ID");
                 assertThat(OutcomeRecorderTest.text(o.result)).contains("SUCCEEDED before a failover");
             });
@@ -121,7 +121,7 @@ class OutcomeRecorderFailoverTest {
             h.processElement(OutcomeRecorderTest.replay("a", "bridge-4"), 0);
             assertThat(h.extractOutputValues()).hasSize(2).last().satisfies(o -> {
                 assertThat(o.replyTo).isEqualTo("bridge-4");
-                assertThat(o.errorCode).isEqualTo(ErrorCode.INTERNAL);
+                assertThat(o.errorCode).isEqualTo(ErrorCode.RESULT_NOT_KEPT);
             });
 
             // A run at the state TTL's edge that succeeds keeps its result: replays after it get that result.
@@ -154,7 +154,7 @@ class OutcomeRecorderFailoverTest {
             h.open();
             h.processElement(OutcomeRecorderTest.replay("a", "bridge-4"), 0);
             assertThat(h.extractOutputValues()).singleElement().satisfies(o -> {
-                assertThat(o.errorCode).isEqualTo(ErrorCode.INTERNAL);
+                assertThat(o.errorCode).isEqualTo(ErrorCode.RESULT_NOT_KEPT);
                 assertThat(o.state).isEqualTo(RequestState.SUCCEEDED);
             });
         }

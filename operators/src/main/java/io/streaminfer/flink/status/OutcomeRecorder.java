@@ -7,6 +7,7 @@ import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.StatusUpdate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -57,10 +58,18 @@ import org.slf4j.LoggerFactory;
  * restart that has no checkpoint yet, those of the last {@link #NO_CHECKPOINT_READ_BACK_MS} at most) and keeps
  * them: an ID published as FAILED or EXPIRED gets the same state again (with the same reason); an ID published as
  * SUCCEEDED whose re-run fails is not published again (its result is out there). Its result is then nowhere in
- * state, so its replays (waiting ones, and later duplicates, which admission no longer runs) are answered with an
- * INTERNAL error that says so ({@link #resultNotKept}) rather than left without a reply; a later run that succeeds (at
- * the state TTL's edge) keeps its result for them again. With exactly-once, nothing after a checkpoint was visible,
- * and no reading back is needed.
+ * state, so its replays (waiting ones, and later duplicates, which admission no longer runs) are answered with a
+ * RESULT_NOT_KEPT error that says so ({@link #resultNotKept}) rather than left without a reply; a later run that
+ * succeeds (at the state TTL's edge) keeps its result for them again. With exactly-once, nothing after a checkpoint
+ * was visible, and no reading back is needed.
+ *
+ * <p><b>Results kept shorter than IDs</b> ({@code resultTtl} below the state TTL): a success's result is kept apart
+ * (state {@code final-result}) for {@code resultTtl}, its outcome without the result for the state TTL. Results are
+ * most of the state (an embedding of 384 floats is 1.7 KB, the rest of its outcome ~200 bytes), while most
+ * duplicates come within seconds of their original (producer retries, a caller's retry, a failover's re-read
+ * input). A replay that comes later than {@code resultTtl} is answered {@link ErrorCode#RESULT_NOT_KEPT}, saying
+ * when the request succeeded and that its result was published then; it is not run again. {@code resultTtl} 0
+ * keeps no results at all.
  */
 public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outcome> implements CheckpointedFunction {
     private static final long serialVersionUID = 2L;
@@ -77,12 +86,16 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
     private static final int LOGGED_PER_RESTORE = 5;
 
     private final Duration stateTtl;
+    /** How long a success's result is kept for replays; the state TTL or more: with its outcome, as one value. */
+    private final Duration resultTtl;
     private final PublishedFinals publishedFinals;
     /**
      * The final outcome, as kept; before there is one, a marker ({@link #awaitedMarker}) when replays wait for it, so
      * that only such IDs pay for reading {@link #waitingReplays}.
      */
     private transient ValueState<Outcome> finalOutcome;
+    /** A success's result when it is kept shorter than its outcome ({@link #resultApart}); null otherwise. */
+    private transient ValueState<byte[]> finalResult;
     /** Replays that came while their request was running, one per route: answered with its final outcome. */
     private transient ListState<Outcome> waitingReplays;
     private transient Map<String, Map<RequestState, Counter>> finalCounts;
@@ -118,12 +131,31 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
      *     at once
      */
     public OutcomeRecorder(Duration stateTtl, PublishedFinals publishedFinals, long acceptedDelayMs) {
+        this(stateTtl, stateTtl, publishedFinals, acceptedDelayMs);
+    }
+
+    /**
+     * @param resultTtl how long a success's result is kept to answer replays (at most {@code stateTtl}, which it
+     *     is by default); 0: not at all
+     */
+    public OutcomeRecorder(Duration stateTtl, Duration resultTtl, PublishedFinals publishedFinals,
+            long acceptedDelayMs) {
         if (acceptedDelayMs < 0) {
             throw new IllegalArgumentException("accepted delay must be >= 0 ms, got " + acceptedDelayMs);
         }
+        if (resultTtl.isNegative() || resultTtl.compareTo(stateTtl) > 0) {
+            throw new IllegalArgumentException("results are kept between 0 and the state TTL (" + stateTtl
+                    + "), not " + resultTtl);
+        }
         this.stateTtl = stateTtl;
+        this.resultTtl = resultTtl;
         this.publishedFinals = publishedFinals;
         this.acceptedDelayMs = acceptedDelayMs;
+    }
+
+    /** Whether successes' outcomes are kept without their result (which, if kept at all, is in finalResult). */
+    private boolean resultApart() {
+        return resultTtl.compareTo(stateTtl) < 0;
     }
 
     @Override
@@ -204,6 +236,11 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         ValueStateDescriptor<Outcome> d = new ValueStateDescriptor<>("final-outcome", Outcome.class);
         d.enableTimeToLive(AdmissionTracker.StatusTtl.config(stateTtl));
         finalOutcome = getRuntimeContext().getState(d);
+        if (resultApart() && !resultTtl.isZero()) {
+            ValueStateDescriptor<byte[]> r = new ValueStateDescriptor<>("final-result", byte[].class);
+            r.enableTimeToLive(AdmissionTracker.StatusTtl.config(resultTtl));
+            finalResult = getRuntimeContext().getState(r);
+        }
         ListStateDescriptor<Outcome> w = new ListStateDescriptor<>("waiting-replays", Outcome.class);
         w.enableTimeToLive(AdmissionTracker.StatusTtl.config(stateTtl));
         waitingReplays = getRuntimeContext().getListState(w);
@@ -256,19 +293,20 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
                 return;
             }
             replaysAnswered.inc();
-            out.collect(answer(Outcomes.fromState(stored), o));
+            out.collect(answer(Outcomes.fromState(withResult(stored)), o));
             return;
         }
         if (stored != null) {
             // Run twice (admitted again once its admission had expired): its caller is answered as a replay's.
             duplicateFinals.inc();
-            if (isResultNotKept(stored) && o.state == RequestState.SUCCEEDED) {
+            Outcome full = withResult(stored);
+            if (isResultNotKept(full) && o.state == RequestState.SUCCEEDED) {
                 // Its published result was not kept (see resultNotKept); this run's is, for it and later replays.
-                finalOutcome.update(Outcomes.forState(o));
+                keepFinal(o);
                 out.collect(answer(o.copy(), o));
                 return;
             }
-            out.collect(answer(Outcomes.fromState(stored), o));
+            out.collect(answer(Outcomes.fromState(full), o));
             return;
         }
         if (!held.isEmpty() && held.remove(o.id) != null) {
@@ -298,13 +336,69 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
             }
             decided = keep(before, o);
         }
-        finalOutcome.update(Outcomes.forState(decided));
+        keepFinal(decided);
         out.collect(decided);
         ctx.output(STATUS, StatusUpdate.of(decided));
         count(decided);
         if (awaited) {
             answerWaiting(decided, out, true);
         }
+    }
+
+    /**
+     * Keeps a final outcome for later replays, in its compact form; a success's result apart from it (or not at all)
+     * when results are kept shorter than IDs.
+     */
+    private void keepFinal(Outcome decided) throws Exception {
+        Outcome kept = Outcomes.forState(decided);
+        if (resultApart() && kept.state == RequestState.SUCCEEDED && kept.errorCode == null) {
+            if (finalResult != null) {
+                finalResult.update(kept.result);
+            }
+            kept = kept == decided ? decided.copy() : kept; // never change what is published
+            kept.result = null;
+        }
+        finalOutcome.update(kept);
+    }
+
+    /**
+     * A kept final outcome with its result: as kept, when the result is in it; else with the one kept apart, or,
+     * when that is gone, the answer that it is not kept.
+     */
+    private Outcome withResult(Outcome kept) throws Exception {
+        if (kept.state != RequestState.SUCCEEDED || kept.errorCode != null || kept.result != null) {
+            return kept;
+        }
+        byte[] result = finalResult == null ? null : finalResult.value();
+        if (result == null) {
+            return resultExpired(kept, resultTtl, stateTtl);
+        }
+        Outcome o = kept.copy();
+        o.result = result;
+        return o;
+    }
+
+    /**
+     * What a replay of a success gets once its result is no longer kept: {@link ErrorCode#RESULT_NOT_KEPT}, saying
+     * when it succeeded and where its result went. Like {@link #resultNotKept}, never published as a status.
+     */
+    static Outcome resultExpired(Outcome kept, Duration resultTtl, Duration stateTtl) {
+        Outcome o = kept.copy();
+        o.errorCode = ErrorCode.RESULT_NOT_KEPT;
+        o.reason = "request " + kept.id + " SUCCEEDED at " + Instant.ofEpochMilli(kept.finishedAt)
+                + " and its result was published to its caller then"
+                + (kept.replyTo != null ? " (reply topic " + kept.replyTo + ")" : "")
+                + "; the job keeps results to answer a repeated ID for " + resultTtl.toMinutes()
+                + " min (state.result-ttl-minutes) and IDs for " + stateTtl.toMinutes() + " min (state.ttl-minutes), "
+                + "so this duplicate is not run again: read the published result, or send the request again with a "
+                + "new ID";
+        o.result = OipJson.writeError(kept.responseId != null ? kept.responseId : kept.id, o.errorCode, o.reason);
+        o.resultHeaderLength = -1;
+        o.jsonFromState = false;
+        o.stored = null;
+        o.storedHeaderLength = -1;
+        o.callbackUrl = null;
+        return o;
     }
 
     /** Keeps a replay's route until its request's final outcome; a route already waiting is not kept twice. */
@@ -403,14 +497,14 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
 
     /**
      * What replays of a request get when it was published SUCCEEDED before a restore and its re-run failed: that
-     * result went to its caller then and is in no state now, so they get an INTERNAL error that says so (a caller
+     * result went to its caller then and is in no state now, so they get a RESULT_NOT_KEPT error that says so (a caller
      * must not wait for a reply that cannot come, nor get the re-run's failure, which contradicts the published
      * state). Kept as the final outcome, never published as a status; SUCCEEDED with an error code marks it.
      */
     static Outcome resultNotKept(StatusUpdate before, Outcome rerun) {
         Outcome o = rerun.copy();
         o.state = RequestState.SUCCEEDED;
-        o.errorCode = ErrorCode.INTERNAL;
+        o.errorCode = ErrorCode.RESULT_NOT_KEPT;
         o.reason = "request " + rerun.id + " SUCCEEDED before a failover of the job and its result was published "
                 + "to its caller then" + (rerun.replyTo != null ? " (reply topic " + rerun.replyTo + ")" : "")
                 + "; its re-run after the failover ended " + rerun.state + ", so no result is kept to answer a "
@@ -426,6 +520,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         return o;
     }
 
+    /** A success kept without a result to give (either kind above; state of earlier versions marks it INTERNAL). */
     private static boolean isResultNotKept(Outcome kept) {
         return kept.state == RequestState.SUCCEEDED && kept.errorCode != null;
     }

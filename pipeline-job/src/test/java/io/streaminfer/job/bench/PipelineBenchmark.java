@@ -66,6 +66,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
             + "job's own, 0): ACCEPTED only for requests not ended within it, a status record fewer per request.")
     Long acceptedDelayMs;
 
+    @Option(names = "--result-ttl-minutes", description = "The job's state.result-ttl-minutes (default: the job's "
+            + "own, 10): how long results are kept for replays; 60 (the IDs' TTL) keeps them in the outcome.")
+    Long resultTtlMinutes;
+
     @Option(names = "--model", defaultValue = "all-minilm-l6-v2")
     String model;
 
@@ -173,11 +177,12 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 Files.readString(Path.of("/proc/loadavg")).trim(), othersBefore);
         System.out.printf("model: %s, batches of <= %d rows and <= %d padded tokens, %d worker(s) x %d intra-op "
                 + "thread(s); %d real texts (deploy/data/sotu-texts.txt: 2 to 875 words, median 23); broker %s; "
-                + "buffer timeout %s; ACCEPTED %s; Kafka client settings %s%n",
+                + "buffer timeout %s; ACCEPTED %s; results kept for replays %s; Kafka client settings %s%n",
                 model, maxRows, budget, w, modelConfig.threads().intraOp(), n,
                 broker.equals("process") ? "in a JVM of its own" : "in this JVM",
                 bufferTimeoutMs == null ? "the job's default" : bufferTimeoutMs + " ms",
                 acceptedDelayMs == null || acceptedDelayMs == 0 ? "at once" : "held " + acceptedDelayMs + " ms",
+                resultTtlMinutes == null ? "the job's default time" : resultTtlMinutes + " min",
                 kafkaSettings == null ? "the job's" : kafkaSettings);
         System.out.flush();
 
@@ -442,6 +447,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
         }
         if (acceptedDelayMs != null) {
             config.statuses.acceptedDelayMs = acceptedDelayMs;
+        }
+        if (resultTtlMinutes != null) {
+            config.state.resultTtlMinutes = resultTtlMinutes;
         }
         if (bufferTimeoutMs != null) {
             config.execution.bufferTimeoutMs = bufferTimeoutMs;

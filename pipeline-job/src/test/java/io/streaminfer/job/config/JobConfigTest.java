@@ -27,6 +27,19 @@ class JobConfigTest {
         assertThat(c.statuses.acceptedDelayMs).isEqualTo(d.statuses.acceptedDelayMs).isEqualTo(0);
         assertThat(c.exactlyOnce()).isFalse();
         assertThat(c.servedModels()).isNull();
+        assertThat(c.resultTtlMinutes()).isEqualTo(d.resultTtlMinutes()).isEqualTo(10);
+    }
+
+    @Test
+    void resultsAreKeptNoLongerThanIds() {
+        assertThat(JobConfig.parse("state: {ttl-minutes: 5}").resultTtlMinutes()).as("default: 10 or less")
+                .isEqualTo(5);
+        assertThat(JobConfig.parse("state: {ttl-minutes: 60, result-ttl-minutes: 0}").resultTtlMinutes())
+                .isEqualTo(0);
+        assertThatThrownBy(() -> JobConfig.parse("state: {ttl-minutes: 30, result-ttl-minutes: 31}"))
+                .hasMessageContaining("state.result-ttl-minutes must be within 0..state.ttl-minutes (30)");
+        assertThatThrownBy(() -> JobConfig.parse("state: {result-ttl-minutes: -1}"))
+                .hasMessageContaining("state.result-ttl-minutes must be within");
     }
 
     @Test

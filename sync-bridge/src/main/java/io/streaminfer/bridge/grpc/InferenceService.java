@@ -284,6 +284,7 @@ public final class InferenceService {
             case INVALID_INPUT:
                 return GrpcStatus.INVALID_ARGUMENT;
             case UNKNOWN_MODEL:
+            case RESULT_NOT_KEPT:
                 return GrpcStatus.NOT_FOUND;
             case PAYLOAD_TOO_LARGE:
             case OVERLOADED:
