@@ -138,8 +138,8 @@ public final class InferencePipeline {
         }
         SingleOutputStreamOperator<Outcome> recorded = DataStreamUtils
                 .reinterpretAsKeyedStream(outcomes, o -> o.id, Types.STRING)
-                .process(new OutcomeRecorder(ttl, Duration.ofMinutes(config.resultTtlMinutes()), publishedFinals(config),
-                        config.statuses.acceptedDelayMs))
+                .process(new OutcomeRecorder(ttl, Duration.ofMinutes(config.resultTtlMinutes()),
+                        publishedFinals(config), config.statuses.acceptedDelayMs))
                 .uid("outcomes").name("outcomes (one final status per request)");
 
         recorded.sinkTo(sink(config, "results", new RecordSerializers.Results(config.topics.results)))
