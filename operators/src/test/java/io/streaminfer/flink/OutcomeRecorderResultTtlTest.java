@@ -155,8 +155,7 @@ class OutcomeRecorderResultTtlTest {
     }
 
     @Test
-    void resultsKeptAsLongAsIdsStayInTheOutcome() throws Exception {
-        // The layout of earlier versions (one value per ID), so their state restores unchanged.
+    void resultsKeptAsLongAsIdsAnswerReplaysUntilTheIdsTtl() throws Exception {
         try (var h = recorder(IDS)) {
             Outcome ok = succeeded("a", 1f);
             h.processElement(ok, 0);

@@ -86,7 +86,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
     private static final int LOGGED_PER_RESTORE = 5;
 
     private final Duration stateTtl;
-    /** How long a success's result is kept for replays; the state TTL or more: with its outcome, as one value. */
+    /** How long a success's result is kept for replays; equal to the state TTL: kept in its outcome, one value. */
     private final Duration resultTtl;
     private final PublishedFinals publishedFinals;
     /**
