@@ -274,6 +274,21 @@ public final class InferencePipeline {
             default:
                 offsets = OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
         }
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(config.kafka.bootstrapServers)
+                .setTopics(config.topics.requests)
+                .setGroupId(config.kafka.groupId)
+                .setStartingOffsets(offsets)
+                .setDeserializer(new RawRecordDeserializer())
+                .setProperties(sourceProperties(config))
+                .build();
+    }
+
+    /**
+     * The requests source's consumer settings: the job's defaults under whatever kafka.properties sets. Public for
+     * the benchmark that moves the job's records through Kafka without Flink.
+     */
+    public static Properties sourceProperties(JobConfig config) {
         Properties props = clientProperties(config);
         if (config.exactlyOnce()) {
             props.setProperty("isolation.level", "read_committed");
@@ -281,18 +296,14 @@ public final class InferencePipeline {
         // Fetched ahead is heap: bound it (Kafka's defaults allow 50 MiB per fetch); see MemoryBudget.
         props.putIfAbsent("fetch.max.bytes", Long.toString(MemoryBudget.DEFAULT_FETCH_MAX_BYTES));
         props.putIfAbsent("max.partition.fetch.bytes", Long.toString(MemoryBudget.DEFAULT_PARTITION_FETCH_BYTES));
-        return KafkaSource.<RawRecord>builder()
-                .setBootstrapServers(config.kafka.bootstrapServers)
-                .setTopics(config.topics.requests)
-                .setGroupId(config.kafka.groupId)
-                .setStartingOffsets(offsets)
-                .setDeserializer(new RawRecordDeserializer())
-                .setProperties(props)
-                .build();
+        return props;
     }
 
-    /** The producer settings of the sink {@code name}: the job's defaults under whatever kafka.properties sets. */
-    static Properties sinkProperties(JobConfig config, String name) {
+    /**
+     * The producer settings of the sink {@code name} (results, status, dlq): the job's defaults under whatever
+     * kafka.properties sets.
+     */
+    public static Properties sinkProperties(JobConfig config, String name) {
         Properties props = clientProperties(config);
         // Results are small and latency matters more than a few percent of throughput.
         props.putIfAbsent("linger.ms", "1");

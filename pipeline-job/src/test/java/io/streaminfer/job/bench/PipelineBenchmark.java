@@ -91,7 +91,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
     Integer noopRequests;
 
     @Option(names = "--variants", split = ",", defaultValue = "raw,pipeline,rows,noop,gpu,large",
-            description = "Subset of raw,pipeline,rows,noop,gpu,large,naive.")
+            description = "Subset of raw,pipeline,rows,noop,gpu,large,naive,kafka (kafka: after the noop and gpu "
+                    + "phases, their requests and records through Kafka alone, without Flink: the floor).")
     List<String> variants;
 
     @Option(names = "--gpu-requests", description = "Requests of the GPU stand-in phase (default 100000).")
@@ -113,6 +114,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
     Long bufferTimeoutMs;
 
     private static final double LOAD_FRACTION = 0.7;
+    /** Partitions of each phase's requests topic, so the job's source and the Kafka-alone relay run two readers. */
+    private static final int REQUEST_PARTITIONS = 2;
     private static final int WARM_UP = 300;
     /** Compile time per wall time (summed over compiler threads) below which the JIT counts as quiet. */
     private static final double JIT_QUIET = 0.05;
@@ -148,9 +151,13 @@ public final class PipelineBenchmark implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--broker takes jvm or process, not " + broker);
         }
-        if (!List.of("raw", "pipeline", "rows", "noop", "gpu", "large", "naive").containsAll(variants)) {
+        if (!List.of("raw", "pipeline", "rows", "noop", "gpu", "large", "naive", "kafka").containsAll(variants)) {
             throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--variants takes raw, pipeline, rows, noop, gpu, large and naive, not " + variants);
+                    "--variants takes raw, pipeline, rows, noop, gpu, large, naive and kafka, not " + variants);
+        }
+        if (variants.contains("kafka") && !variants.contains("noop") && !variants.contains("gpu")) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--variants kafka copies the records of the noop or gpu phase: add noop or gpu");
         }
         largeRequests = largeRequests != null ? largeRequests : quick ? 12 : 60;
         gpuRequests = gpuRequests != null ? gpuRequests : quick ? 20_000 : 100_000;
@@ -203,6 +210,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 }
                 if (variants.contains("noop")) {
                     pipeline(kafka, "noop", "no-op model", "", noopRequests, Double.NaN);
+                    if (variants.contains("kafka")) {
+                        kafkaAlone(kafka, "noop", "no-op model", noopRequests, corpus, modelsDir);
+                    }
                 }
                 if (variants.contains("gpu")) {
                     gpu(kafka, all);
@@ -346,6 +356,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 + "to %.0f such requests/s (512 rows of 32 tokens in %.2f ms), so feeding it needs %.1f cores of "
                 + "this pipeline", r.rate(), 100 * busy, cpuPerRequest, gpuMax,
                 io.streaminfer.flink.inference.GpuStandInReplica.batchMillis(512, 32), cpuPerRequest * gpuMax / 1e6));
+        if (variants.contains("kafka")) {
+            kafkaAlone(kafka, "gpu", "GPU stand-in", gpuRequests, shortTexts, repo);
+        }
     }
 
     /**
@@ -418,41 +431,14 @@ public final class PipelineBenchmark implements Callable<Integer> {
         boolean noOp = name.equals("noop");
         boolean before = name.equals("rows");
         String prefix = "bench-" + name;
-        // As the topic tool creates them: requests, results and dead letters take records up to 16 MiB.
-        Map<String, String> payloads = Map.of("max.message.bytes",
-                Integer.toString(io.streaminfer.contract.Topics.MAX_MESSAGE_BYTES));
-        kafka.createTopic(prefix + ".requests", 2, payloads);
-        kafka.createTopic(prefix + ".results", 2, payloads);
-        kafka.createTopic(prefix + ".status", 2, Map.of("cleanup.policy", "compact"));
-        kafka.createTopic(prefix + ".dlq", 1, payloads);
         String batching = "max-delay-ms: 5" + (maxBatchTokens != null ? ", max-batch-tokens: " + maxBatchTokens : "")
                 + (knobs.isEmpty() ? "" : ", " + knobs);
-        JobConfig config = JobConfig.parse("job-name: " + prefix + "\n"
-                + "kafka: {bootstrap-servers: '" + kafka.bootstrapServers() + "', group-id: " + prefix + "}\n"
-                + "topics: {requests: " + prefix + ".requests, results: " + prefix + ".results, status: "
-                + prefix + ".status, dead-letters: " + prefix + ".dlq}\n"
-                + "models: {dir: '" + repository + "', serve: [" + model + "]"
-                + (noOp ? ", stand-in: no-op" : name.startsWith("gpu") ? ", stand-in: gpu" : "")
-                + (workers != null ? ", workers: " + workers : "") + "}\n"
-                + "batching: {defaults: {" + batching + "}}\n"
-                + (before ? "async: {capacity: 256, timeout-ms: 30000}\n" : "")
-                + "delivery: {guarantee: at-least-once}\n"
-                + "checkpointing: {interval-ms: 2000, dir: 'file:///tmp/si-bench-checkpoints/" + prefix + "'}\n"
-                + "state: {rocksdb-local-dir: /tmp/si-bench-rocks}\n");
+        JobConfig config = topicsAndConfig(kafka, prefix, repository, (noOp ? ", stand-in: no-op"
+                : name.startsWith("gpu") ? ", stand-in: gpu" : "") + (workers != null ? ", workers: " + workers : ""),
+                "batching: {defaults: {" + batching + "}}\n"
+                + (before ? "async: {capacity: 256, timeout-ms: 30000}\n" : ""));
         if (flinkSettings != null) {
             config.flink.putAll(flinkSettings);
-        }
-        if (kafkaSettings != null) {
-            config.kafka.properties.putAll(kafkaSettings);
-        }
-        if (acceptedDelayMs != null) {
-            config.statuses.acceptedDelayMs = acceptedDelayMs;
-        }
-        if (resultTtlMinutes != null) {
-            config.state.resultTtlMinutes = resultTtlMinutes;
-        }
-        if (bufferTimeoutMs != null) {
-            config.execution.bufferTimeoutMs = bufferTimeoutMs;
         }
         Configuration conf = BenchJobs.miniCluster();
         BenchJobs.set(conf, "metrics.reporter.capture.factory.class", CapturingReporter.Factory.class.getName());
@@ -463,30 +449,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
         JobClient job = env.executeAsync(prefix);
         try (ResultWatcher watcher = new ResultWatcher(kafka.bootstrapServers(), config.topics.results);
                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(kafka))) {
-            // The no-op and GPU phases are all pipeline code: broker, clients, Flink and ours. A fresh JVM compiles
-            // that for minutes (the JIT took a quarter of both cores through a burst after one warm-up round), so
-            // they warm up in rounds until the JIT is quiet, as a long-running task manager is.
             boolean pipelineBound = noOp || name.equals("gpu");
             int warmUp = name.equals("large") ? 5 : pipelineBound ? Math.max(WARM_UP, n / 5) : Math.min(WARM_UP, n);
-            java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-            int rounds = 0;
-            double jitShare;
-            long warmStart = System.nanoTime();
-            do {
-                long jit0 = jit.getTotalCompilationTime();
-                long t0 = System.nanoTime();
-                Requests warm = new Requests((char) ('A' + rounds), warmUp, texts); // A, B, ...: IDs of their own
-                warm.send(producer, config, watcher, 0); // the model loads and the first shapes run here
-                watcher.await(warm.phase, Duration.ofMinutes(2));
-                jitShare = (jit.getTotalCompilationTime() - jit0) * 1e6 / (System.nanoTime() - t0);
-                rounds++;
-            } while (pipelineBound && jitShare > JIT_QUIET && rounds < MAX_WARM_ROUNDS
-                    && System.nanoTime() - warmStart < MAX_WARM_NANOS);
-            if (pipelineBound) {
-                cpuReport.add(String.format("%s warm-up: %d round(s) of %d requests in %.0f s; the JIT's compile time "
-                        + "in the last round %.0f%% of its wall time (quiet below %.0f%%)", label, rounds, warmUp,
-                        (System.nanoTime() - warmStart) / 1e9, 100 * jitShare, 100 * JIT_QUIET));
-            }
+            warmUp(producer, config, watcher, texts, warmUp, pipelineBound, label);
 
             Requests burst = new Requests('s', n, texts); // serialized before the clock starts
             long real0 = CapturingReporter.sum("realTokens");
@@ -495,17 +460,12 @@ public final class PipelineBenchmark implements Callable<Integer> {
             long prepare0 = CapturingReporter.sum("prepareNanos");
             long leftOut0 = CapturingReporter.sum("acceptedLeftOut");
             long busy0 = io.streaminfer.flink.inference.GpuStandInReplica.busyNanos();
-            CpuMeter meter = new CpuMeter();
-            long broker0 = kafka.brokerProcessCpuNanos();
-            long[] sent = burst.send(producer, config, watcher, 0);
-            // A stall of 90 s: the rows-only variant's long batches of padded text take tens of seconds on 2 cores.
-            int got = watcher.await('s', Duration.ofSeconds(90));
-            CpuMeter.Usage cpu = meter.since();
-            long brokerNanos = broker0 < 0 ? 0 : kafka.brokerProcessCpuNanos() - broker0;
-            othersMax = Math.max(othersMax, cpu.otherCores() - (double) brokerNanos / cpu.wallNanos());
-            long[] arrived = watcher.arrivals('s');
-            double[] rate = overallRate(sent, arrived, got);
-            double[] lat = latencies(sent, arrived);
+            Burst b = burst(kafka, producer, config, watcher, burst);
+            int got = b.got();
+            CpuMeter.Usage cpu = b.cpu();
+            long brokerNanos = b.brokerNanos();
+            double[] rate = b.rate();
+            double[] lat = b.latencies();
             int failures = (n - got) + watcher.errors('s');
             double padding = ratio(CapturingReporter.sum("realTokens") - real0,
                     CapturingReporter.sum("paddedTokens") - padded0);
@@ -552,6 +512,127 @@ public final class PipelineBenchmark implements Callable<Integer> {
             }
         } finally {
             BenchJobs.cancel(job);
+        }
+    }
+
+    /**
+     * The floor under a pipeline phase: the same requests, and copies of the records the job just wrote for them,
+     * through the same broker and client settings, without Flink (see {@link KafkaAlone}). Warmed up as the job
+     * was; reports its rate and CPU per request beside the job's.
+     */
+    private void kafkaAlone(EmbeddedKafka kafka, String name, String label, int n, List<String> texts,
+            Path repository) throws Exception {
+        double jobMicros = lastCpuMicrosPerRequest;
+        String jobPrefix = "bench-" + name;
+        KafkaAlone.Samples samples = KafkaAlone.Samples.read(kafka.bootstrapServers(), jobPrefix + ".results",
+                jobPrefix + ".status");
+        String prefix = "bench-kafka-" + name;
+        JobConfig config = topicsAndConfig(kafka, prefix, repository, "", "");
+        String aloneLabel = "Kafka alone (" + name + "'s records)";
+        try (KafkaAlone relay = new KafkaAlone(config, samples, REQUEST_PARTITIONS);
+                ResultWatcher watcher = new ResultWatcher(kafka.bootstrapServers(), config.topics.results);
+                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(kafka))) {
+            // Rounds of half a burst: Kafka alone is so fast that shorter rounds end before the JIT shows.
+            warmUp(producer, config, watcher, texts, Math.max(WARM_UP, n / 2), true, aloneLabel);
+            Burst b = burst(kafka, producer, config, watcher, new Requests('s', n, texts));
+            CpuMeter.Usage cpu = b.cpu();
+            long brokerNanos = b.brokerNanos();
+            double micros = (cpu.processNanos() + brokerNanos) / 1e3 / n;
+            rows.add(new Row(aloneLabel + ", burst", b.got(), b.rate()[1], b.rate()[0], n - b.got(), Double.NaN,
+                    b.latencies()[0], b.latencies()[2],
+                    String.format("no Flink: a consumer and two producers per partition, %d result and %d status "
+                            + "records copied from the %s phase's", samples.results().size(),
+                            samples.accepted().size() + samples.finals().size(), label)));
+            cpuReport.add(String.format("%s burst: %.1f µs CPU/request (broker + clients%s), against the job's "
+                    + "%.1f: Kafka is %.0f%% of the job's cost per request; %s; this JVM's CPU by thread:",
+                    aloneLabel, micros, kafka.inOwnProcess()
+                            ? String.format(", of which the broker's own process %.1f", brokerNanos / 1e3 / n)
+                            : ", all in this JVM", jobMicros, 100 * micros / jobMicros, cpu.summary()));
+            cpu.top(6).forEach(line -> cpuReport.add("    " + line));
+        }
+    }
+
+    /** A measured burst: how many results came, where the CPU went, rate {per s, seconds}, latencies. */
+    private record Burst(int got, CpuMeter.Usage cpu, long brokerNanos, double[] rate, double[] latencies) {}
+
+    /** Sends a prepared burst as fast as the producer takes it and waits for its results, metering the CPU. */
+    private Burst burst(EmbeddedKafka kafka, KafkaProducer<byte[], byte[]> producer, JobConfig config,
+            ResultWatcher watcher, Requests burst) throws InterruptedException {
+        CpuMeter meter = new CpuMeter();
+        long broker0 = kafka.brokerProcessCpuNanos();
+        long[] sent = burst.send(producer, config, watcher, 0);
+        // A stall of 90 s: the rows-only variant's long batches of padded text take tens of seconds on 2 cores.
+        int got = watcher.await(burst.phase, Duration.ofSeconds(90));
+        CpuMeter.Usage cpu = meter.since();
+        long brokerNanos = broker0 < 0 ? 0 : kafka.brokerProcessCpuNanos() - broker0;
+        othersMax = Math.max(othersMax, cpu.otherCores() - (double) brokerNanos / cpu.wallNanos());
+        long[] arrived = watcher.arrivals(burst.phase);
+        return new Burst(got, cpu, brokerNanos, overallRate(sent, arrived, got), latencies(sent, arrived));
+    }
+
+    /**
+     * Creates a phase's topics as the topic tool does (requests, results and dead letters take records up to 16
+     * MiB) and returns its job config: {@code models} is added to the models section, {@code more} are further
+     * lines. Applies the --kafka, --accepted-delay-ms, --result-ttl-minutes and --buffer-timeout-ms overrides.
+     */
+    private JobConfig topicsAndConfig(EmbeddedKafka kafka, String prefix, Path repository, String models,
+            String more) {
+        Map<String, String> payloads = Map.of("max.message.bytes",
+                Integer.toString(io.streaminfer.contract.Topics.MAX_MESSAGE_BYTES));
+        kafka.createTopic(prefix + ".requests", REQUEST_PARTITIONS, payloads);
+        kafka.createTopic(prefix + ".results", 2, payloads);
+        kafka.createTopic(prefix + ".status", 2, Map.of("cleanup.policy", "compact"));
+        kafka.createTopic(prefix + ".dlq", 1, payloads);
+        JobConfig config = JobConfig.parse("job-name: " + prefix + "\n"
+                + "kafka: {bootstrap-servers: '" + kafka.bootstrapServers() + "', group-id: " + prefix + "}\n"
+                + "topics: {requests: " + prefix + ".requests, results: " + prefix + ".results, status: "
+                + prefix + ".status, dead-letters: " + prefix + ".dlq}\n"
+                + "models: {dir: '" + repository + "', serve: [" + model + "]" + models + "}\n"
+                + more
+                + "delivery: {guarantee: at-least-once}\n"
+                + "checkpointing: {interval-ms: 2000, dir: 'file:///tmp/si-bench-checkpoints/" + prefix + "'}\n"
+                + "state: {rocksdb-local-dir: /tmp/si-bench-rocks}\n");
+        if (kafkaSettings != null) {
+            config.kafka.properties.putAll(kafkaSettings);
+        }
+        if (acceptedDelayMs != null) {
+            config.statuses.acceptedDelayMs = acceptedDelayMs;
+        }
+        if (resultTtlMinutes != null) {
+            config.state.resultTtlMinutes = resultTtlMinutes;
+        }
+        if (bufferTimeoutMs != null) {
+            config.execution.bufferTimeoutMs = bufferTimeoutMs;
+        }
+        return config;
+    }
+
+    /**
+     * Warm-up rounds of {@code size} requests (phases A, B, ...: IDs of their own). A pipeline-bound phase is all
+     * pipeline code (broker, clients, Flink and ours), which a fresh JVM compiles for minutes (the JIT took a quarter
+     * of both cores through a burst after one warm-up round): it warms up until the JIT is quiet, as a long-running
+     * task manager is; any other phase takes one round.
+     */
+    private void warmUp(KafkaProducer<byte[], byte[]> producer, JobConfig config, ResultWatcher watcher,
+            List<String> texts, int size, boolean pipelineBound, String label) throws InterruptedException {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        int rounds = 0;
+        double jitShare;
+        long warmStart = System.nanoTime();
+        do {
+            long jit0 = jit.getTotalCompilationTime();
+            long t0 = System.nanoTime();
+            Requests warm = new Requests((char) ('A' + rounds), size, texts);
+            warm.send(producer, config, watcher, 0); // the model loads and the first shapes run here
+            watcher.await(warm.phase, Duration.ofMinutes(2));
+            jitShare = (jit.getTotalCompilationTime() - jit0) * 1e6 / (System.nanoTime() - t0);
+            rounds++;
+        } while (pipelineBound && jitShare > JIT_QUIET && rounds < MAX_WARM_ROUNDS
+                && System.nanoTime() - warmStart < MAX_WARM_NANOS);
+        if (pipelineBound) {
+            cpuReport.add(String.format("%s warm-up: %d round(s) of %d requests in %.0f s; the JIT's compile time "
+                    + "in the last round %.0f%% of its wall time (quiet below %.0f%%)", label, rounds, size,
+                    (System.nanoTime() - warmStart) / 1e9, 100 * jitShare, 100 * JIT_QUIET));
         }
     }
 
@@ -651,6 +732,14 @@ public final class PipelineBenchmark implements Callable<Integer> {
         double noop = rate("no-op model, burst");
         if (!Double.isNaN(noop)) {
             System.out.printf("no-op pipeline         = %.0f requests/s%n", noop);
+        }
+        for (String phase : List.of("noop", "gpu")) {
+            double alone = rate("Kafka alone (" + phase + "'s records), burst");
+            if (!Double.isNaN(alone)) {
+                System.out.printf("Kafka alone (%s)%s = %.0f requests/s: the job carries %.2f of it%n", phase,
+                        " ".repeat(10 - phase.length()), alone,
+                        rate(phase.equals("noop") ? "no-op model, burst" : "GPU stand-in, short texts, burst") / alone);
+            }
         }
         gpuReport.forEach(System.out::println);
         largeReport.forEach(System.out::println);
