@@ -46,18 +46,21 @@ final class KafkaAlone implements AutoCloseable {
             List<Copy> results = new ArrayList<>();
             List<Copy> accepted = new ArrayList<>();
             List<Copy> finals = new ArrayList<>();
-            readTopic(bootstrap, resultsTopic, r -> results.size() < MAX_SAMPLES && results.add(Copy.of(r)),
-                    () -> results.size() >= MAX_SAMPLES);
-            readTopic(bootstrap, statusTopic, r -> {
-                List<Copy> kind = contains(r.value(), ACCEPTED) ? accepted : finals;
-                return kind.size() < MAX_SAMPLES && kind.add(Copy.of(r));
-            }, () -> accepted.size() >= MAX_SAMPLES && finals.size() >= MAX_SAMPLES);
+            readTopic(bootstrap, resultsTopic, r -> keep(results, r), () -> results.size() >= MAX_SAMPLES);
+            readTopic(bootstrap, statusTopic, r -> keep(contains(r.value(), ACCEPTED) ? accepted : finals, r),
+                    () -> accepted.size() >= MAX_SAMPLES && finals.size() >= MAX_SAMPLES);
             if (results.isEmpty() || accepted.isEmpty() || finals.isEmpty()) {
                 throw new IllegalStateException("the job's topics " + resultsTopic + " and " + statusTopic
                         + " hold " + results.size() + " results, " + accepted.size() + " ACCEPTED and "
                         + finals.size() + " final statuses: run the job's phase first");
             }
             return new Samples(results, accepted, finals);
+        }
+
+        private static void keep(List<Copy> kind, ConsumerRecord<byte[], byte[]> r) {
+            if (kind.size() < MAX_SAMPLES) {
+                kind.add(Copy.of(r));
+            }
         }
     }
 
@@ -131,7 +134,7 @@ final class KafkaAlone implements AutoCloseable {
     }
 
     private static void readTopic(String bootstrap, String topic,
-            java.util.function.Predicate<ConsumerRecord<byte[], byte[]>> take, java.util.function.BooleanSupplier full) {
+            java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> take, java.util.function.BooleanSupplier full) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -146,7 +149,7 @@ final class KafkaAlone implements AutoCloseable {
             while (!full.getAsBoolean() && emptyPolls < 3) {
                 var records = consumer.poll(Duration.ofMillis(500));
                 emptyPolls = records.isEmpty() ? emptyPolls + 1 : 0;
-                records.forEach(take::test);
+                records.forEach(take);
             }
         }
     }
