@@ -73,6 +73,15 @@ public final class CpuMeter {
                     : Math.max(0, (double) (tasksNanos - processNanos + stealNanos) / wallNanos);
         }
 
+        /** CPU of the thread groups named (see {@link CpuMeter#group}) in this JVM. */
+        public long nanosOf(List<String> names) {
+            long sum = 0;
+            for (String n : names) {
+                sum += groups.getOrDefault(n, 0L);
+            }
+            return sum;
+        }
+
         /** One line on the machine: this JVM, interrupts, others, GC. */
         public String summary() {
             return String.format("this JVM %.2f cores, kernel irq/softirq %.2f, other processes %.2f (steal "

@@ -482,6 +482,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
                     ? String.format(", of which the broker's own process %.1f", brokerNanos / 1e3 / n)
                     : ", all in this JVM", cpu.summary()));
             cpu.top(8).forEach(line -> cpuReport.add("    " + line));
+            cpuReport.add(withoutLoadClients(cpu, n, lastCpuMicrosPerRequest));
             long leftOut = CapturingReporter.sum("acceptedLeftOut") - leftOut0;
             if (leftOut > 0) {
                 cpuReport.add(String.format("    ACCEPTED left out for %.0f%% of the requests (ended within "
@@ -549,7 +550,22 @@ public final class PipelineBenchmark implements Callable<Integer> {
                             ? String.format(", of which the broker's own process %.1f", brokerNanos / 1e3 / n)
                             : ", all in this JVM", jobMicros, 100 * micros / jobMicros, cpu.summary()));
             cpu.top(6).forEach(line -> cpuReport.add("    " + line));
+            cpuReport.add(withoutLoadClients(cpu, n, micros));
         }
+    }
+
+    /**
+     * The benchmark's own load: the thread that sends the burst, its producer's network thread and the result
+     * reader. They stand for the callers and the downstream consumers, which run elsewhere in production; the
+     * broker's work for them stays in the figure.
+     */
+    private static final List<String> LOAD_CLIENTS = List.of("main",
+            CpuMeter.group("kafka-producer-network-thread | bench-producer"), CpuMeter.group("bench-result-watcher"));
+
+    private static String withoutLoadClients(CpuMeter.Usage cpu, int n, double micros) {
+        double load = cpu.nanosOf(LOAD_CLIENTS) / 1e3 / n;
+        return String.format("    without the benchmark's own sender and result reader (%.1f µs): %.1f µs CPU per "
+                + "request", load, micros - load);
     }
 
     /** A measured burst: how many results came, where the CPU went, rate {per s, seconds}, latencies. */
