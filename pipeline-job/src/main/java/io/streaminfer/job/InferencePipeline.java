@@ -262,7 +262,8 @@ public final class InferencePipeline {
                 .build();
     }
 
-    private static KafkaSource<RawRecord> source(JobConfig config) {
+    /** The requests source. Public for the benchmark that runs the job's Kafka traffic through Flink alone. */
+    public static KafkaSource<RawRecord> source(JobConfig config) {
         OffsetsInitializer offsets;
         switch (config.kafka.startingOffsets) {
             case "earliest":
@@ -316,7 +317,11 @@ public final class InferencePipeline {
         return props;
     }
 
-    private static <T> KafkaSink<T> sink(JobConfig config, String name, KafkaRecordSerializationSchema<T> schema) {
+    /**
+     * The sink {@code name} (results, status, dlq) with the job's settings and delivery guarantee. Public for the
+     * benchmark that runs the job's Kafka traffic through Flink alone.
+     */
+    public static <T> KafkaSink<T> sink(JobConfig config, String name, KafkaRecordSerializationSchema<T> schema) {
         Properties props = sinkProperties(config, name);
         var builder = KafkaSink.<T>builder()
                 .setBootstrapServers(config.kafka.bootstrapServers)

@@ -91,8 +91,9 @@ public final class PipelineBenchmark implements Callable<Integer> {
     Integer noopRequests;
 
     @Option(names = "--variants", split = ",", defaultValue = "raw,pipeline,rows,noop,gpu,large",
-            description = "Subset of raw,pipeline,rows,noop,gpu,large,naive,kafka (kafka: after the noop and gpu "
-                    + "phases, their requests and records through Kafka alone, without Flink: the floor).")
+            description = "Subset of raw,pipeline,rows,noop,gpu,large,naive,kafka,flink (kafka: after the noop and "
+                    + "gpu phases, their requests and records through Kafka alone, without Flink: the floor; flink: "
+                    + "through Flink too, with nothing of ours, with no state and with one state per ID).")
     List<String> variants;
 
     @Option(names = "--gpu-requests", description = "Requests of the GPU stand-in phase (default 100000).")
@@ -151,13 +152,15 @@ public final class PipelineBenchmark implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--broker takes jvm or process, not " + broker);
         }
-        if (!List.of("raw", "pipeline", "rows", "noop", "gpu", "large", "naive", "kafka").containsAll(variants)) {
+        if (!List.of("raw", "pipeline", "rows", "noop", "gpu", "large", "naive", "kafka", "flink")
+                .containsAll(variants)) {
             throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--variants takes raw, pipeline, rows, noop, gpu, large, naive and kafka, not " + variants);
+                    "--variants takes raw, pipeline, rows, noop, gpu, large, naive, kafka and flink, not " + variants);
         }
-        if (variants.contains("kafka") && !variants.contains("noop") && !variants.contains("gpu")) {
+        if ((variants.contains("kafka") || variants.contains("flink")) && !variants.contains("noop")
+                && !variants.contains("gpu")) {
             throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--variants kafka copies the records of the noop or gpu phase: add noop or gpu");
+                    "--variants kafka and flink copy the records of the noop or gpu phase: add noop or gpu");
         }
         largeRequests = largeRequests != null ? largeRequests : quick ? 12 : 60;
         gpuRequests = gpuRequests != null ? gpuRequests : quick ? 20_000 : 100_000;
@@ -210,8 +213,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 }
                 if (variants.contains("noop")) {
                     pipeline(kafka, "noop", "no-op model", "", noopRequests, Double.NaN);
-                    if (variants.contains("kafka")) {
-                        kafkaAlone(kafka, "noop", "no-op model", noopRequests, corpus, modelsDir);
+                    if (variants.contains("kafka") || variants.contains("flink")) {
+                        floors(kafka, "noop", "no-op model", noopRequests, corpus, modelsDir);
                     }
                 }
                 if (variants.contains("gpu")) {
@@ -356,8 +359,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
                 + "to %.0f such requests/s (512 rows of 32 tokens in %.2f ms), so feeding it needs %.1f cores of "
                 + "this pipeline", r.rate(), 100 * busy, cpuPerRequest, gpuMax,
                 io.streaminfer.flink.inference.GpuStandInReplica.batchMillis(512, 32), cpuPerRequest * gpuMax / 1e6));
-        if (variants.contains("kafka")) {
-            kafkaAlone(kafka, "gpu", "GPU stand-in", gpuRequests, shortTexts, repo);
+        if (variants.contains("kafka") || variants.contains("flink")) {
+            floors(kafka, "gpu", "GPU stand-in", gpuRequests, shortTexts, repo);
         }
     }
 
@@ -517,41 +520,76 @@ public final class PipelineBenchmark implements Callable<Integer> {
     }
 
     /**
-     * The floor under a pipeline phase: the same requests, and copies of the records the job just wrote for them,
-     * through the same broker and client settings, without Flink (see {@link KafkaAlone}). Warmed up as the job
-     * was; reports its rate and CPU per request beside the job's.
+     * The floors under a pipeline phase, as the variants ask: the same requests, and copies of the records the job
+     * just wrote for them, through the same broker and client settings, without Flink (kafka, see {@link
+     * KafkaAlone}), and through Flink without anything of ours, with no state and with one state per ID (flink, see
+     * {@link FlinkAlone}). Each warmed up as the job was; each reports its rate and CPU per request beside the job's.
      */
-    private void kafkaAlone(EmbeddedKafka kafka, String name, String label, int n, List<String> texts,
-            Path repository) throws Exception {
+    private void floors(EmbeddedKafka kafka, String name, String label, int n, List<String> texts, Path repository)
+            throws Exception {
         double jobMicros = lastCpuMicrosPerRequest;
         String jobPrefix = "bench-" + name;
         KafkaAlone.Samples samples = KafkaAlone.Samples.read(kafka.bootstrapServers(), jobPrefix + ".results",
                 jobPrefix + ".status");
-        String prefix = "bench-kafka-" + name;
+        String copied = String.format("%d result and %d status records copied from the %s phase's",
+                samples.results().size(), samples.accepted().size() + samples.finals().size(), label);
+        if (variants.contains("kafka")) {
+            floor(kafka, "bench-kafka-" + name, "Kafka alone (" + name + "'s records)", "broker + clients",
+                    "no Flink: a consumer and two producers per partition, " + copied, jobMicros, n, texts,
+                    repository, config -> new KafkaAlone(config, samples, REQUEST_PARTITIONS));
+        }
+        if (variants.contains("flink")) {
+            for (boolean oneState : new boolean[] {false, true}) {
+                String kind = oneState ? "state" : "stateless";
+                floor(kafka, "bench-flink-" + kind + "-" + name, "Kafka + Flink, " + (oneState ? "one state per ID"
+                        : "no state") + " (" + name + "'s records)", "broker + Flink + clients", "the job's source, "
+                        + "shuffle, sinks and settings, nothing of ours" + (oneState ? ", one RocksDB read and write "
+                        + "per request" : "") + "; " + copied, jobMicros, n, texts, repository,
+                        config -> flinkAlone(config, samples, oneState));
+            }
+        }
+    }
+
+    /** Starts what carries a floor's traffic on the floor's topics; closing it stops it. */
+    private interface Relay {
+        AutoCloseable start(JobConfig config) throws Exception;
+    }
+
+    private void floor(EmbeddedKafka kafka, String prefix, String floorLabel, String parts, String note,
+            double jobMicros, int n, List<String> texts, Path repository, Relay relay) throws Exception {
         JobConfig config = topicsAndConfig(kafka, prefix, repository, "", "");
-        String aloneLabel = "Kafka alone (" + name + "'s records)";
-        try (KafkaAlone relay = new KafkaAlone(config, samples, REQUEST_PARTITIONS);
+        try (AutoCloseable running = relay.start(config);
                 ResultWatcher watcher = new ResultWatcher(kafka.bootstrapServers(), config.topics.results);
                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(kafka))) {
-            // Rounds of half a burst: Kafka alone is so fast that shorter rounds end before the JIT shows.
-            warmUp(producer, config, watcher, texts, Math.max(WARM_UP, n / 2), true, aloneLabel);
+            // Rounds of half a burst: a floor is so fast that shorter rounds end before the JIT shows.
+            warmUp(producer, config, watcher, texts, Math.max(WARM_UP, n / 2), true, floorLabel);
             Burst b = burst(kafka, producer, config, watcher, new Requests('s', n, texts));
             CpuMeter.Usage cpu = b.cpu();
             long brokerNanos = b.brokerNanos();
             double micros = (cpu.processNanos() + brokerNanos) / 1e3 / n;
-            rows.add(new Row(aloneLabel + ", burst", b.got(), b.rate()[1], b.rate()[0], n - b.got(), Double.NaN,
-                    b.latencies()[0], b.latencies()[2],
-                    String.format("no Flink: a consumer and two producers per partition, %d result and %d status "
-                            + "records copied from the %s phase's", samples.results().size(),
-                            samples.accepted().size() + samples.finals().size(), label)));
-            cpuReport.add(String.format("%s burst: %.1f µs CPU/request (broker + clients%s), against the job's "
-                    + "%.1f: Kafka is %.0f%% of the job's cost per request; %s; this JVM's CPU by thread:",
-                    aloneLabel, micros, kafka.inOwnProcess()
+            rows.add(new Row(floorLabel + ", burst", b.got(), b.rate()[1], b.rate()[0], n - b.got(), Double.NaN,
+                    b.latencies()[0], b.latencies()[2], note));
+            cpuReport.add(String.format("%s burst: %.1f µs CPU/request (%s%s), against the job's %.1f: %.0f%% of "
+                    + "the job's cost per request; %s; this JVM's CPU by thread:", floorLabel, micros, parts,
+                    kafka.inOwnProcess()
                             ? String.format(", of which the broker's own process %.1f", brokerNanos / 1e3 / n)
                             : ", all in this JVM", jobMicros, 100 * micros / jobMicros, cpu.summary()));
             cpu.top(6).forEach(line -> cpuReport.add("    " + line));
             cpuReport.add(withoutLoadClients(cpu, n, micros));
         }
+    }
+
+    /** Runs {@link FlinkAlone} on a MiniCluster as the job runs; closing it cancels the job. */
+    private AutoCloseable flinkAlone(JobConfig config, KafkaAlone.Samples samples, boolean oneState)
+            throws Exception {
+        if (flinkSettings != null) {
+            config.flink.putAll(flinkSettings);
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(BenchJobs.miniCluster());
+        InferenceJob.configure(env, config);
+        FlinkAlone.build(env, config, samples, oneState);
+        JobClient job = env.executeAsync("flink-alone");
+        return () -> BenchJobs.cancel(job);
     }
 
     /**
