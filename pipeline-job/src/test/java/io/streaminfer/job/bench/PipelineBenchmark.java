@@ -551,14 +551,14 @@ public final class PipelineBenchmark implements Callable<Integer> {
     }
 
     /** Starts what carries a floor's traffic on the floor's topics; closing it stops it. */
-    private interface Relay {
+    private interface Carrier {
         AutoCloseable start(JobConfig config) throws Exception;
     }
 
     private void floor(EmbeddedKafka kafka, String prefix, String floorLabel, String parts, String note,
-            double jobMicros, int n, List<String> texts, Path repository, Relay relay) throws Exception {
+            double jobMicros, int n, List<String> texts, Path repository, Carrier carrier) throws Exception {
         JobConfig config = topicsAndConfig(kafka, prefix, repository, "", "");
-        try (AutoCloseable running = relay.start(config);
+        try (AutoCloseable running = carrier.start(config);
                 ResultWatcher watcher = new ResultWatcher(kafka.bootstrapServers(), config.topics.results);
                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(kafka))) {
             // Rounds of half a burst: a floor is so fast that shorter rounds end before the JIT shows.
