@@ -143,6 +143,8 @@ public final class HttpApi {
             metrics.gauge("streaminfer_bridge_replies_unclaimed", "Replies read that no caller waited for",
                     replies::unclaimed);
             metrics.gauge("streaminfer_bridge_jobs_known", "Jobs in this replica's job view", jobs::size);
+            metrics.gauge("streaminfer_bridge_results_awaited", "Result lookups of just-ended jobs that waited for "
+                    + "the result to become readable after the final status", results::resultsAwaited);
             RequestIntake intake = new RequestIntake(new RequestChecks(repository), metrics, notReadyReason);
 
             Router router = Router.router(vertx);

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
@@ -21,9 +22,18 @@ import org.apache.kafka.common.TopicPartition;
  * Finds a finished job's result on the results topic, without any replica having to read everyone's results: the
  * partition follows from the job ID ({@link JobIds#resultPartition}), the offset from the job's status times
  * (Kafka's time index), and a short scan from there finds the record with the job's key. Found results are cached.
+ *
+ * <p>A job's final status and its result are written by two producers (two transactions under exactly-once), so a
+ * reader of the status topic can see a job end before its result is readable. For a job that ended recently (within
+ * {@value #RECENTLY_ENDED_MS} ms: a checkpoint interval and a commit, well inside any results retention) a lookup that reaches the end of the partition keeps reading for up to {@value #PENDING_RESULT_MS}
+ * ms for the result to appear, instead of answering that there is none; a job that ended long ago is answered at once.
  */
 public final class ResultLookup implements AutoCloseable {
     private static final long SCAN_LIMIT_MS = 10_000;
+    /** How long a recently ended job's result may take to become readable after its final status. */
+    static final long PENDING_RESULT_MS = 5_000;
+    static final long RECENTLY_ENDED_MS = 600_000;
+    private static final Duration POLL = Duration.ofMillis(200);
 
     private final Consumer<byte[], byte[]> consumer;
     private final String topic;
@@ -34,6 +44,7 @@ public final class ResultLookup implements AutoCloseable {
         return t;
     });
     private final Map<String, Reply> cache;
+    private final AtomicLong awaited = new AtomicLong();
     private int partitions;
 
     public ResultLookup(Consumer<byte[], byte[]> consumer, String topic, long slackMs, int cacheEntries) {
@@ -57,7 +68,8 @@ public final class ResultLookup implements AutoCloseable {
             }
         }
         return CompletableFuture.supplyAsync(() -> {
-            Optional<Reply> found = scan(jobId, acceptedAt - slackMs, updatedAt + slackMs);
+            Optional<Reply> found = scan(jobId, acceptedAt - slackMs, updatedAt + slackMs,
+                    System.currentTimeMillis() - updatedAt <= RECENTLY_ENDED_MS);
             found.ifPresent(r -> {
                 synchronized (cache) {
                     cache.put(jobId, r);
@@ -67,7 +79,12 @@ public final class ResultLookup implements AutoCloseable {
         }, thread);
     }
 
-    private Optional<Reply> scan(String jobId, long fromMs, long toMs) {
+    /** Lookups that reached the end of the partition before the result of a job that had just ended, and waited. */
+    public long resultsAwaited() {
+        return awaited.get();
+    }
+
+    private Optional<Reply> scan(String jobId, long fromMs, long toMs, boolean endedRecently) {
         if (partitions == 0) {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
             partitions = infos == null ? 0 : infos.size();
@@ -77,16 +94,28 @@ public final class ResultLookup implements AutoCloseable {
         }
         TopicPartition tp = new TopicPartition(topic, JobIds.resultPartition(jobId, partitions));
         consumer.assign(List.of(tp));
-        OffsetAndTimestamp start = consumer.offsetsForTimes(Map.of(tp, Math.max(0, fromMs))).get(tp);
-        if (start == null) {
-            return Optional.empty(); // nothing at or after that time: expired by retention, or never written
-        }
         long end = consumer.endOffsets(List.of(tp)).get(tp);
-        consumer.seek(tp, start.offset());
+        OffsetAndTimestamp start = consumer.offsetsForTimes(Map.of(tp, Math.max(0, fromMs))).get(tp);
+        // Nothing readable at or after that time (expired by retention, never written, or not readable yet): a
+        // result that is still to come lands after the current end.
+        consumer.seek(tp, start != null ? start.offset() : end);
         byte[] key = jobId.getBytes(StandardCharsets.UTF_8);
-        long giveUp = System.currentTimeMillis() + SCAN_LIMIT_MS;
-        while (consumer.position(tp) < end && System.currentTimeMillis() < giveUp) {
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+        long now = System.currentTimeMillis();
+        long giveUp = now + SCAN_LIMIT_MS;
+        long waitUntil = endedRecently ? now + PENDING_RESULT_MS : now;
+        boolean waited = false;
+        while (System.currentTimeMillis() < giveUp) {
+            if (consumer.position(tp) >= end) {
+                if (System.currentTimeMillis() >= waitUntil) {
+                    return Optional.empty();
+                }
+                if (!waited) {
+                    waited = true;
+                    awaited.incrementAndGet();
+                }
+                end = consumer.endOffsets(List.of(tp)).get(tp); // the poll below waits when nothing new is there
+            }
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
                 if (r.timestamp() > toMs) {
                     return Optional.empty();
                 }
