@@ -1,6 +1,7 @@
 package io.streaminfer.runtime;
 
 import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.generation.SamplingParams;
 import io.streaminfer.contract.RequestedOutput;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.runtime.internal.TextRows;
@@ -28,6 +29,7 @@ public final class PreparedRequestCodec {
     private static final int NO_PAYLOAD = 0;
     private static final int TEXT = 1;
     private static final int TENSORS = 2;
+    private static final int GENERATION = 3;
 
     private PreparedRequestCodec() {}
 
@@ -58,6 +60,9 @@ public final class PreparedRequestCodec {
             } else if (payload instanceof TextRows rows) {
                 out.u8(TEXT);
                 writeText(out, rows);
+            } else if (payload instanceof GenerationPrompt g) {
+                out.u8(GENERATION);
+                writeGeneration(out, g);
             } else if (payload instanceof InferenceRequest r) {
                 out.u8(TENSORS);
                 TensorsCodec.write(new DataOutputStream(out.stream()), r.inputs());
@@ -107,6 +112,10 @@ public final class PreparedRequestCodec {
                     request = new InferenceRequest(id, null, TensorsCodec.read(in.rest()), outputs);
                     payload = request;
                     break;
+                case GENERATION:
+                    request = new InferenceRequest(id, null, List.of(), outputs);
+                    payload = readGeneration(in);
+                    break;
                 default:
                     throw new IllegalArgumentException("unknown payload kind " + kind);
             }
@@ -142,6 +151,54 @@ public final class PreparedRequestCodec {
             }
         }
         return new TextRows(ids, types);
+    }
+
+    private static void writeGeneration(Out out, GenerationPrompt g) throws IOException {
+        int[] tokens = g.tokens();
+        out.varint(tokens.length);
+        out.room(5L * tokens.length);
+        for (int t : tokens) {
+            out.varint(t);
+        }
+        SamplingParams p = g.params();
+        out.varint(p.maxTokens());
+        out.varlong(Double.doubleToLongBits(p.temperature()));
+        out.varlong(Double.doubleToLongBits(p.topP()));
+        out.varint(p.topK());
+        out.u8(p.seed().isPresent() ? 1 : 0);
+        if (p.seed().isPresent()) {
+            out.varlong(p.seed().getAsLong());
+        }
+        out.varint(p.minTokens());
+        out.u8((p.ignoreEos() ? 1 : 0) | (g.stream() ? 2 : 0));
+        out.varint(p.stop().size());
+        for (String stop : p.stop()) {
+            out.utf(stop);
+        }
+    }
+
+    private static GenerationPrompt readGeneration(Cursor in) throws IOException {
+        int[] tokens = new int[in.varint()];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = in.varint();
+        }
+        SamplingParams.Builder p = SamplingParams.builder()
+                .maxTokens(in.varint())
+                .temperature(Double.longBitsToDouble(in.varlong()))
+                .topP(Double.longBitsToDouble(in.varlong()))
+                .topK(in.varint());
+        if (in.u8() != 0) {
+            p.seed(in.varlong());
+        }
+        p.minTokens(in.varint());
+        int flags = in.u8();
+        p.ignoreEos((flags & 1) != 0);
+        int stops = in.varint();
+        List<String> stop = new ArrayList<>(stops);
+        for (int i = 0; i < stops; i++) {
+            stop.add(in.utf(false));
+        }
+        return new GenerationPrompt(tokens, p.stop(stop).build(), (flags & 2) != 0);
     }
 
     private static void writeIds(Out out, long[] ids) {

@@ -4,6 +4,7 @@ import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.model.ModelKind;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.contract.model.RequestValidator;
+import io.streaminfer.runtime.internal.GenerationPreparer;
 import io.streaminfer.runtime.internal.TensorPreparer;
 import io.streaminfer.runtime.internal.TextPreparer;
 
@@ -16,8 +17,11 @@ public final class Preparers {
      * declared inputs are checked and its tensors kept as they came: each step prepares what it runs.
      */
     public static RequestPreparer load(ModelVersion version) {
-        return version.config().kind() == ModelKind.TEXT_EMBEDDING ? new TextPreparer(version)
-                : new TensorPreparer(version);
+        return switch (version.config().kind()) {
+            case TEXT_EMBEDDING -> new TextPreparer(version);
+            case GENERATIVE -> new GenerationPreparer(version);
+            case TENSOR, GRAPH -> new TensorPreparer(version);
+        };
     }
 
     /**
@@ -25,8 +29,9 @@ public final class Preparers {
      * (the no-op benchmark) that do not read the inputs.
      */
     public static RequestPreparer validating(ModelVersion version) {
-        if (version.config().isGraph()) {
-            return load(version); // a graph's inputs are what its steps run on: kept as they came either way
+        if (version.config().isGraph() || version.config().isGenerative()) {
+            // A graph's inputs are what its steps run on; a generative model has no stand-in: both as loaded.
+            return load(version);
         }
         return new RequestPreparer() {
             @Override

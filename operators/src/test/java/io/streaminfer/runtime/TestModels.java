@@ -7,6 +7,8 @@ import java.nio.file.Path;
 public final class TestModels {
     public static final String MINILM = "all-minilm-l6-v2";
     public static final String TINY_MLP = "tiny-mlp";
+    /** The shipped generative model (trained by deploy/model-export/train_sotu_gpt.py, its weights tracked). */
+    public static final String GENERATIVE = "sotu-gpt";
 
     private TestModels() {}
 

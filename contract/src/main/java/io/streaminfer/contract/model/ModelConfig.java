@@ -3,6 +3,7 @@ package io.streaminfer.contract.model;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.streaminfer.contract.Datatype;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -36,6 +37,9 @@ public final class ModelConfig {
     public static final String DEFAULT_MODEL_FILE = "model.pt";
     /** What a graph's version folder holds: its steps and output mapping ({@link GraphSpec}). */
     public static final String GRAPH_FILE = "graph.yaml";
+    /** A generative model's input and output in OIP: one prompt in, one completion out. */
+    public static final TensorSpec GENERATIVE_INPUT = new TensorSpec("text_input", Datatype.BYTES, new long[] {-1});
+    public static final TensorSpec GENERATIVE_OUTPUT = new TensorSpec("text_output", Datatype.BYTES, new long[] {-1});
     /** A graph's platform in OIP metadata: Triton's name for a pipeline of models. */
     public static final String GRAPH_PLATFORM = "ensemble";
 
@@ -51,6 +55,7 @@ public final class ModelConfig {
     private final List<TensorSpec> inputs;
     private final List<TensorSpec> outputs;
     private final TextSettings text;
+    private final GenerationSettings generation;
     private final String description;
 
     /** Without the cost budgets (their defaults apply). */
@@ -58,7 +63,7 @@ public final class ModelConfig {
             Integer workers, Threads threads, List<TensorSpec> inputs, List<TensorSpec> outputs, TextSettings text,
             String description) {
         this(kind, platform, modelFile, maxBatchSize, null, null, device, workers, threads, inputs, outputs, text,
-                description);
+                null, description);
     }
 
     @JsonCreator
@@ -69,6 +74,7 @@ public final class ModelConfig {
             @JsonProperty("device") String device, @JsonProperty("workers") Integer workers,
             @JsonProperty("threads") Threads threads, @JsonProperty("inputs") List<TensorSpec> inputs,
             @JsonProperty("outputs") List<TensorSpec> outputs, @JsonProperty("text") TextSettings text,
+            @JsonProperty("generation") GenerationSettings generation,
             @JsonProperty("description") String description) {
         this.kind = Objects.requireNonNull(kind, "'kind' is required: text-embedding, tensor or graph");
         if (kind == ModelKind.GRAPH) {
@@ -80,6 +86,7 @@ public final class ModelConfig {
             refuseForGraph(workers, "workers");
             refuseForGraph(threads, "threads");
             refuseForGraph(text, "text");
+            refuseForGraph(generation, "generation");
         }
         this.platform = kind == ModelKind.GRAPH ? GRAPH_PLATFORM : platform == null ? "pytorch_torchscript" : platform;
         if (kind != ModelKind.GRAPH && !"pytorch_torchscript".equals(this.platform)) {
@@ -100,6 +107,7 @@ public final class ModelConfig {
                     + "budget is 'max_batch_tokens'");
         }
         this.text = text;
+        this.generation = generation;
         // A text model's default budget: four rows of full length.
         this.maxBatchTokens = maxBatchTokens != null ? maxBatchTokens
                 : kind == ModelKind.TEXT_EMBEDDING && text != null ? 4L * text.maxLength() : 0;
@@ -119,8 +127,11 @@ public final class ModelConfig {
             throw new IllegalArgumentException("'workers' must be between 1 and 256, got " + workers);
         }
         this.threads = threads == null ? new Threads(1, 1) : threads;
-        this.inputs = List.copyOf(Objects.requireNonNullElse(inputs, List.of()));
-        this.outputs = List.copyOf(Objects.requireNonNullElse(outputs, List.of()));
+        // A generative model's OIP signature is fixed: one text in, one text out (Triton's generate convention).
+        this.inputs = kind == ModelKind.GENERATIVE && inputs == null ? List.of(GENERATIVE_INPUT)
+                : List.copyOf(Objects.requireNonNullElse(inputs, List.of()));
+        this.outputs = kind == ModelKind.GENERATIVE && outputs == null ? List.of(GENERATIVE_OUTPUT)
+                : List.copyOf(Objects.requireNonNullElse(outputs, List.of()));
         this.description = description;
         validate();
     }
@@ -157,9 +168,23 @@ public final class ModelConfig {
                 throw new IllegalArgumentException("a text-embedding model needs a 'text' section (tokenizer, "
                         + "max_length, pooling, normalize)");
             }
-        } else if (kind == ModelKind.TENSOR) {
+        } else if (kind == ModelKind.GENERATIVE) {
+            if (generation == null) {
+                throw new IllegalArgumentException("a generative model needs a 'generation' section (tokenizer, "
+                        + "context_length, layers, heads, head_dim, end_of_sequence)");
+            }
             if (text != null) {
-                throw new IllegalArgumentException("'text' applies to text-embedding models only; remove it");
+                throw new IllegalArgumentException("'text' applies to text-embedding models only; a generative "
+                        + "model's tokenizer is in 'generation'");
+            }
+            if (!isOnly(inputs, GENERATIVE_INPUT) || !isOnly(outputs, GENERATIVE_OUTPUT)) {
+                throw new IllegalArgumentException("a generative model's signature is fixed (input text_input, "
+                        + "output text_output, BYTES [-1], one element a request); leave 'inputs' and 'outputs' out");
+            }
+        } else if (kind == ModelKind.TENSOR) {
+            if (text != null || generation != null) {
+                throw new IllegalArgumentException("'text' and 'generation' apply to text-embedding and generative "
+                        + "models only; remove them");
             }
             for (TensorSpec s : inputs) {
                 if (s.datatype() == io.streaminfer.contract.Datatype.BYTES) {
@@ -168,6 +193,11 @@ public final class ModelConfig {
                 }
             }
         }
+    }
+
+    private static boolean isOnly(List<TensorSpec> specs, TensorSpec expected) {
+        return specs.size() == 1 && specs.get(0).name().equals(expected.name())
+                && specs.get(0).datatype() == expected.datatype();
     }
 
     private static void uniqueNames(List<TensorSpec> specs, String what) {
@@ -241,6 +271,16 @@ public final class ModelConfig {
 
     public TextSettings text() {
         return text;
+    }
+
+    /** Settings of a generative model; null for other kinds. */
+    public GenerationSettings generation() {
+        return generation;
+    }
+
+    /** Whether it generates text step by step ({@link ModelKind#GENERATIVE}). */
+    public boolean isGenerative() {
+        return kind == ModelKind.GENERATIVE;
     }
 
     public String description() {

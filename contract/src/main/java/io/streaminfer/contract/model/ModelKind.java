@@ -13,7 +13,12 @@ public enum ModelKind {
      * Not a model but a workflow of models ({@link GraphSpec}): its version folders hold {@code graph.yaml}, whose
      * steps run models of the repository; addressed, versioned and validated like a model.
      */
-    GRAPH("graph");
+    GRAPH("graph"),
+    /**
+     * A decoder-only language model with a key/value cache ({@link GenerationSettings}): text in, generated text
+     * out, decoded step by step with continuous batching; OIP input {@code text_input}, output {@code text_output}.
+     */
+    GENERATIVE("generative");
 
     private final String yamlName;
 
@@ -33,6 +38,6 @@ public enum ModelKind {
                 return k;
             }
         }
-        throw new IllegalArgumentException("unknown model kind '" + name + "'; expected text-embedding, tensor or graph");
+        throw new IllegalArgumentException("unknown model kind '" + name + "'; expected text-embedding, tensor, generative or graph");
     }
 }

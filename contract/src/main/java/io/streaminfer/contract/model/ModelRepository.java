@@ -137,6 +137,8 @@ public final class ModelRepository {
             requireFile(file, name, v.getKey(), problems);
             if (config.kind() == ModelKind.TEXT_EMBEDDING) {
                 requireFile(v.getValue().resolve(config.text().tokenizer()), name, v.getKey(), problems);
+            } else if (config.isGenerative()) {
+                requireFile(v.getValue().resolve(config.generation().tokenizer()), name, v.getKey(), problems);
             }
             if (config.isGraph() && Files.isRegularFile(file)) {
                 List<String> graphProblems = new ArrayList<>();
