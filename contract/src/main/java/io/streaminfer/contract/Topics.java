@@ -13,6 +13,13 @@ public final class Topics {
     public static final String DEAD_LETTERS = "inference.dlq";
     /** Compacted, written by the bridge: the outcome of each request's callback (delivered, refused, failed). */
     public static final String CALLBACKS = "inference.callbacks";
+    /**
+     * Streamed generations' text as it is generated ({@link TokenRecord}); like results, a record goes to the
+     * request's reply partition when it named one, so each bridge replica reads only its own.
+     */
+    public static final String TOKENS = "inference.tokens";
+    /** Instructions about requests in flight, e.g. cancel ({@link ControlRecord}); read whole by every subtask. */
+    public static final String CONTROL = "inference.control";
 
     /** Partition counts the local stack creates; production sizes them to the job's parallelism and replicas. */
     public static final int DEFAULT_REQUEST_PARTITIONS = 4;
@@ -20,6 +27,9 @@ public final class Topics {
     public static final int DEFAULT_STATUS_PARTITIONS = 4;
     public static final int DEFAULT_DEAD_LETTER_PARTITIONS = 1;
     public static final int DEFAULT_CALLBACK_PARTITIONS = 4;
+    /** As many as the results topic: a bridge replica's reply partition is the same number in both. */
+    public static final int DEFAULT_TOKEN_PARTITIONS = DEFAULT_RESULT_PARTITIONS;
+    public static final int DEFAULT_CONTROL_PARTITIONS = 1;
 
     /**
      * {@code max.message.bytes} of the requests, results and dead-letter topics: Kafka's default (1 MiB) would refuse

@@ -7,8 +7,11 @@ package io.streaminfer.generation;
  * until it is decided, so no delta is ever taken back. A step that decides no new text sends no delta.
  *
  * @param finish null until the last delta
+ * @param promptTokens the sequence's prompt tokens
+ * @param completionTokens the sequence's new tokens so far, this delta's included
  */
-public record TokenDelta(String id, int seq, String text, int[] tokens, FinishReason finish) {
+public record TokenDelta(String id, int seq, String text, int[] tokens, FinishReason finish, int promptTokens,
+        int completionTokens) {
     public boolean isLast() {
         return finish != null;
     }

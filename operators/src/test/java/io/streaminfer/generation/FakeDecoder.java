@@ -12,7 +12,7 @@ import java.util.Map;
  * fail on a token ({@link #poison}), to end a row with end-of-sequence at a position ({@link #eosAt}), and to make
  * greedy choices ({@link #peaked}) or spread ones for sampling.
  */
-public final class FakeDecoder implements DecoderModel {
+public class FakeDecoder implements DecoderModel {
     public static final int EOS = 0;
 
     /** One model call: {@code prefill} tokens of one row, or a step of {@code rows} rows. */

@@ -35,6 +35,16 @@ public final class Outcomes {
     }
 
     /**
+     * A request stopped on request (a cancel) with its result so far, a generation's text: final state CANCELLED,
+     * the partial result published like a success's.
+     */
+    public static Outcome cancelled(RequestEnvelope r, InferenceResponse partial, long now) {
+        Outcome o = success(r, partial, now);
+        o.state = RequestState.CANCELLED;
+        return o;
+    }
+
+    /**
      * What the recorder keeps of a final outcome: the outcome with its result in the compact form when it has one
      * (a JSON response in the binary framing), so that state holds about a third of the bytes.
      */

@@ -91,7 +91,8 @@ public final class Sequence {
         if (t.isEmpty() && finish == null) {
             return null; // tokens whose text is held back go with the next delta
         }
-        TokenDelta d = new TokenDelta(id(), nextSeq++, t, Arrays.copyOf(pending, pendingLength), finish);
+        TokenDelta d = new TokenDelta(id(), nextSeq++, t, Arrays.copyOf(pending, pendingLength), finish,
+                request.prompt().length, completionLength);
         pendingLength = 0;
         return d;
     }
