@@ -14,8 +14,8 @@ import java.util.List;
 
 /**
  * Triton's JSON shapes for the model configuration and statistics extensions, filled from what the bridge knows:
- * the model repository's {@code model.yaml} and this replica's {@link ModelStats}. The README lists the fields
- * filled and those left out.
+ * the model repository's {@code model.yaml} and this replica's {@link ModelStats}. docs/bridge.md ("Triton's model
+ * endpoints") lists the fields filled and those left out.
  */
 final class TritonShapes {
     private TritonShapes() {}
