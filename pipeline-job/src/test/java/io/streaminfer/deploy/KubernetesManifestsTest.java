@@ -113,7 +113,7 @@ class KubernetesManifestsTest {
             counts.merge(kind, 1, Integer::sum);
         }
         assertThat(counts).containsEntry("FlinkDeployment", 1).containsEntry("Kafka", 1)
-                .containsEntry("KafkaTopic", 5).containsEntry("Deployment", 1).containsEntry("Service", 1)
+                .containsEntry("KafkaTopic", 7).containsEntry("Deployment", 1).containsEntry("Service", 1)
                 .containsEntry("HorizontalPodAutoscaler", 1).containsEntry("ConfigMap", 2)
                 .containsKey("KafkaNodePool");
     }

@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
 
 /**
  * Creates the platform's topics with the layouts of {@link Topics}: requests, results, status (compacted),
- * dead letters and callbacks (compacted). Idempotent: a topic that exists is left as it is and checked; a
+ * dead letters, callbacks (compacted), tokens (streamed generations) and control (cancels). Idempotent: a topic that exists is left as it is and checked; a
  * compacted topic that is not compacted is an error (exit 1), fewer partitions than the default a warning.
  *
  * <pre>
@@ -52,7 +52,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "create-topics", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Create the streaminfer topics (idempotent): requests, results, status (compacted), "
-                + "dead letters, callbacks (compacted), with the default partition counts of the contract.")
+                + "dead letters, callbacks (compacted), tokens, control, with the default partition counts of the "
+                + "contract.")
 public final class CreateTopicsCommand implements Callable<Integer> {
 
     /** A topic of the platform: its key (as in the job config's {@code topics:}), default name and partitions. */
@@ -67,7 +68,9 @@ public final class CreateTopicsCommand implements Callable<Integer> {
             new TopicSpec("results", Topics.RESULTS, Topics.DEFAULT_RESULT_PARTITIONS),
             new TopicSpec("status", Topics.STATUS, Topics.DEFAULT_STATUS_PARTITIONS),
             new TopicSpec("dead-letters", Topics.DEAD_LETTERS, Topics.DEFAULT_DEAD_LETTER_PARTITIONS),
-            new TopicSpec("callbacks", Topics.CALLBACKS, Topics.DEFAULT_CALLBACK_PARTITIONS));
+            new TopicSpec("callbacks", Topics.CALLBACKS, Topics.DEFAULT_CALLBACK_PARTITIONS),
+            new TopicSpec("tokens", Topics.TOKENS, Topics.DEFAULT_TOKEN_PARTITIONS),
+            new TopicSpec("control", Topics.CONTROL, Topics.DEFAULT_CONTROL_PARTITIONS));
 
     @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", paramLabel = "HOST:PORT[,...]",
             description = "The cluster (default: ${DEFAULT-VALUE}).")
@@ -78,8 +81,8 @@ public final class CreateTopicsCommand implements Callable<Integer> {
     short replicationFactor;
 
     @Option(names = "--topic", paramLabel = "KEY=NAME",
-            description = "Another name for a topic; keys: requests, results, status, dead-letters, callbacks "
-                    + "(the job config's topics: keys). Repeatable.")
+            description = "Another name for a topic; keys: requests, results, status, dead-letters, callbacks, "
+                    + "tokens, control (the job config's topics: keys). Repeatable.")
     Map<String, String> names = new LinkedHashMap<>();
 
     @Option(names = "--partitions", paramLabel = "KEY=N",

@@ -64,12 +64,14 @@ class CreateTopicsCommandIT {
         assertThat(out.toString()).contains(Topics.REQUESTS + " ", "created");
 
         Map<String, TopicDescription> d = describe(Topics.REQUESTS, Topics.RESULTS, Topics.STATUS,
-                Topics.DEAD_LETTERS, Topics.CALLBACKS);
+                Topics.DEAD_LETTERS, Topics.CALLBACKS, Topics.TOKENS, Topics.CONTROL);
         assertThat(d.get(Topics.REQUESTS).partitions()).hasSize(Topics.DEFAULT_REQUEST_PARTITIONS);
         assertThat(d.get(Topics.RESULTS).partitions()).hasSize(Topics.DEFAULT_RESULT_PARTITIONS);
         assertThat(d.get(Topics.STATUS).partitions()).hasSize(Topics.DEFAULT_STATUS_PARTITIONS);
         assertThat(d.get(Topics.DEAD_LETTERS).partitions()).hasSize(Topics.DEFAULT_DEAD_LETTER_PARTITIONS);
         assertThat(d.get(Topics.CALLBACKS).partitions()).hasSize(Topics.DEFAULT_CALLBACK_PARTITIONS);
+        assertThat(d.get(Topics.TOKENS).partitions()).hasSize(Topics.DEFAULT_TOKEN_PARTITIONS);
+        assertThat(d.get(Topics.CONTROL).partitions()).hasSize(Topics.DEFAULT_CONTROL_PARTITIONS);
         assertThat(cleanupPolicy(Topics.STATUS)).isEqualTo("compact");
         assertThat(cleanupPolicy(Topics.CALLBACKS)).isEqualTo("compact");
         assertThat(cleanupPolicy(Topics.REQUESTS)).isEqualTo("delete");
