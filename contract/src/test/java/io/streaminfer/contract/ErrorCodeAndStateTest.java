@@ -31,8 +31,9 @@ class ErrorCodeAndStateTest {
     }
 
     @Test
-    void onlySucceededFailedAndExpiredAreFinal() {
+    void onlySucceededFailedExpiredAndCancelledAreFinal() {
         assertThat(RequestState.values()).filteredOn(RequestState::isFinal)
-                .containsExactlyInAnyOrder(RequestState.SUCCEEDED, RequestState.FAILED, RequestState.EXPIRED);
+                .containsExactlyInAnyOrder(RequestState.SUCCEEDED, RequestState.FAILED, RequestState.EXPIRED,
+                        RequestState.CANCELLED);
     }
 }

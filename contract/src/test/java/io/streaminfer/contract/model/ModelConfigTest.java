@@ -171,7 +171,7 @@ class ModelConfigTest {
                 + "inputs:  [{name: words, datatype: BYTES, shape: [-1]}]\n"
                 + "outputs: [{name: y, datatype: FP32, shape: [-1]}]\n"))
                 .contains("input 'words' is BYTES");
-        assertThat(failure(RepoFixture.TENSOR_YAML + "text: {}\n")).contains("'text' applies to text-embedding");
+        assertThat(failure(RepoFixture.TENSOR_YAML + "text: {}\n")).contains("'text' and 'generation' apply to");
     }
 
     @Test
@@ -219,7 +219,7 @@ class ModelConfigTest {
         assertThat(ModelKind.parse("tensor")).isEqualTo(ModelKind.TENSOR);
         assertThat(ModelKind.TEXT_EMBEDDING.yamlName()).isEqualTo("text-embedding");
         assertThatThrownBy(() -> ModelKind.parse("TENSOR")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("text-embedding, tensor or graph");
+                .hasMessageContaining("text-embedding, tensor, generative or graph");
     }
 
     @Test
