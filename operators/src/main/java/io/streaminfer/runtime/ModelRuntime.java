@@ -49,9 +49,9 @@ public final class ModelRuntime implements AutoCloseable {
         Map<String, ModelReplica> replicas = new LinkedHashMap<>();
         try {
             for (ModelRepository.ModelEntry entry : repository.models()) {
-                if (entry.config().isGraph() || (options.models() != null
+                if (!entry.config().isOneShot() || (options.models() != null
                         && !options.models().contains(entry.name()))) {
-                    continue; // a graph has no weights: its steps' models are loaded as models
+                    continue; // a graph's steps' models load as models; a generative model has an engine (GenerativeReplica)
                 }
                 for (String v : entry.versions()) {
                     ModelVersion version = entry.version(v);

@@ -3,6 +3,9 @@ package io.streaminfer.job;
 import io.streaminfer.contract.Topics;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.flink.graph.GraphPlan;
+import io.streaminfer.flink.generation.GenerationFunction;
+import io.streaminfer.flink.generation.GenerationRouter;
+import io.streaminfer.flink.generation.GenerationStageSettings;
 import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.inference.BatchingSettings;
 import io.streaminfer.flink.inference.InferenceSettings;
@@ -20,6 +23,8 @@ import io.streaminfer.flink.status.OutcomeRecorder;
 import io.streaminfer.flink.status.PublishedFinals;
 import io.streaminfer.job.config.JobConfig;
 import io.streaminfer.job.config.MemoryBudget;
+import io.streaminfer.job.kafka.KafkaCancelFeed;
+import io.streaminfer.job.kafka.KafkaTokenLog;
 import io.streaminfer.job.kafka.RawRecordDeserializer;
 import io.streaminfer.job.kafka.RecordSerializers;
 import io.streaminfer.job.kafka.StatusTopicReader;
@@ -121,6 +126,21 @@ public final class InferencePipeline {
             oneStep = graphStages.oneStep();
             LOG.info("Serving graphs {}", graphs);
         }
+        List<DataStream<Outcome>> generated = new ArrayList<>();
+        Set<String> generative = generativeModels(config);
+        if (!generative.isEmpty()) {
+            SingleOutputStreamOperator<RequestEnvelope> routed = oneStep
+                    .process(new GenerationRouter(generative))
+                    .uid("generation-router").name("route generation requests");
+            oneStep = routed;
+            // Timeout 0: only a caller's deadline ends a generation; the engines keep their own budgets.
+            SingleOutputStreamOperator<Outcome> generations = AsyncDataStream.unorderedWait(
+                    routed.getSideOutput(GenerationRouter.GENERATION), new GenerationFunction(generation(config)),
+                    0, TimeUnit.MILLISECONDS, config.generation.capacity);
+            generations.uid("generation").name("generation (continuous batching)");
+            generated.add(generations);
+            LOG.info("Serving generative models {}", generative);
+        }
         // Timeout 0: the function keeps the safety net and the retries itself, without a timer per request.
         SingleOutputStreamOperator<Outcome> inferred = AsyncDataStream.unorderedWait(oneStep,
                 new BatchingInferenceFunction(settings, standIns), 0, TimeUnit.MILLISECONDS, config.async.capacity);
@@ -131,6 +151,9 @@ public final class InferencePipeline {
         // sinks chain into the same task as admission and inference. With graphs the recorder also reads their
         // outcomes (forward edges too), so it has several inputs and runs as a task of its own.
         DataStream<Outcome> outcomes = inferred;
+        for (DataStream<Outcome> g : generated) {
+            outcomes = outcomes.union(g);
+        }
         if (graphStages != null) {
             for (DataStream<Outcome> g : graphStages.outcomes()) {
                 outcomes = outcomes.union(g);
@@ -155,6 +178,40 @@ public final class InferencePipeline {
         }
         deadLetters.sinkTo(sink(config, "dlq", new RecordSerializers.DeadLetters(config.topics.deadLetters)))
                 .uid("dlq-sink").name("dead letters");
+    }
+
+    /** The served models that are generative: their requests go to the generation step. */
+    static Set<String> generativeModels(JobConfig config) {
+        if (!config.models.checkOnSubmit) {
+            return Set.of();
+        }
+        Set<String> names = new TreeSet<>();
+        for (ModelRepository.ModelEntry e : ModelRepository.open(Path.of(config.models.dir)).models()) {
+            if (e.config().isGenerative() && (config.servedModels() == null
+                    || config.servedModels().contains(e.name()))) {
+                names.add(e.name());
+            }
+        }
+        return names;
+    }
+
+    /** The generation step's settings: models, device, and the token and control topics' Kafka clients. */
+    static GenerationStageSettings generation(JobConfig config) {
+        Map<String, String> props = new LinkedHashMap<>(config.kafka.properties);
+        props.put("bootstrap.servers", config.kafka.bootstrapServers);
+        GenerationStageSettings.Builder b = GenerationStageSettings.builder()
+                .jobName(config.delivery.transactionalIdPrefix)
+                .modelsDir(config.models.dir)
+                .tokenLog(new KafkaTokenLog(config.topics.tokens, props, 120_000))
+                .cancelFeed(new KafkaCancelFeed(config.topics.control, props))
+                .readBack(Duration.ofMinutes(config.generation.readBackMinutes));
+        if (config.servedModels() != null) {
+            b.models(config.servedModels());
+        }
+        if (config.models.device != null) {
+            b.device(config.models.device);
+        }
+        return b.build();
     }
 
     private static PreparerFactory preparers(JobConfig config) {

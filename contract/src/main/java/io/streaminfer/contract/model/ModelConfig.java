@@ -278,6 +278,14 @@ public final class ModelConfig {
         return generation;
     }
 
+    /**
+     * Whether one model call answers a request (text-embedding and tensor models): what the micro-batcher runs.
+     * Graphs run their steps' models, generative models their engine.
+     */
+    public boolean isOneShot() {
+        return kind == ModelKind.TEXT_EMBEDDING || kind == ModelKind.TENSOR;
+    }
+
     /** Whether it generates text step by step ({@link ModelKind#GENERATIVE}). */
     public boolean isGenerative() {
         return kind == ModelKind.GENERATIVE;

@@ -95,7 +95,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
         retried = group.counter("retries");
         ModelRepository repository = ModelRepository.open(Path.of(settings.modelsDir()));
         for (ModelRepository.ModelEntry e : repository.models()) {
-            if (!e.config().isGraph() && (settings.models() == null || settings.models().contains(e.name()))) {
+            if (e.config().isOneShot() && (settings.models() == null || settings.models().contains(e.name()))) {
                 for (String version : e.versions()) {
                     ModelVersion v = e.version(version);
                     served.put(v.key(), models.served(v, group));

@@ -1,6 +1,7 @@
 package io.streaminfer.flink.ingest;
 
 import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.GenerationJson;
 import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.KafkaContract;
@@ -18,6 +19,7 @@ import io.streaminfer.runtime.RequestPreparer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,6 +56,8 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
     private final PreparerFactory preparers;
 
     private transient ModelRepository repository;
+    /** Models whose requests may also come in the plain generation form ({@link GenerationJson}). */
+    private transient Set<String> generative;
     private transient Map<String, RequestPreparer> preparerByModel;
     private transient Counter prepareNanos;
     private transient Map<ErrorCode, Counter> rejectedByCode;
@@ -80,6 +84,12 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
     @Override
     public void open(OpenContext openContext) {
         repository = ModelRepository.open(Path.of(modelsDir));
+        generative = new HashSet<>();
+        for (ModelRepository.ModelEntry e : repository.models()) {
+            if (e.config().isGenerative()) {
+                generative.add(e.name());
+            }
+        }
         preparerByModel = new HashMap<>();
         // The time spent preparing (tokenizing) requests, in total: with the model's time, where the CPU goes.
         prepareNanos = getRuntimeContext().getMetricGroup().counter("prepareNanos");
@@ -104,7 +114,8 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
                 throw new InferenceException(ErrorCode.PAYLOAD_TOO_LARGE, "request of " + raw.value.length
                         + " bytes is larger than the limit of " + maxRequestBytes + " bytes");
             }
-            InferenceRequest request = parse(raw);
+            InferenceRequest request = model != null && generative.contains(model)
+                    && GenerationJson.isPlainForm(raw.value) ? GenerationJson.toRequest(raw.value) : parse(raw);
             responseId = request.id();
             if (id == null) {
                 id = request.id();

@@ -42,6 +42,7 @@ public final class JobConfig implements Serializable {
     public State state = new State();
     public Execution execution = new Execution();
     public Graphs graphs = new Graphs();
+    public Generation generation = new Generation();
     public Statuses statuses = new Statuses();
     /** Any other Flink setting, passed to the job's configuration as is (e.g. RocksDB tuning). */
     public Map<String, String> flink = new LinkedHashMap<>();
@@ -62,6 +63,10 @@ public final class JobConfig implements Serializable {
         public String results = Topics.RESULTS;
         public String status = Topics.STATUS;
         public String deadLetters = Topics.DEAD_LETTERS;
+        /** Streamed generations' text ({@code TokenRecord}). */
+        public String tokens = Topics.TOKENS;
+        /** Cancels of requests in flight ({@code ControlRecord}). */
+        public String control = Topics.CONTROL;
     }
 
     public static final class Models implements Serializable {
@@ -189,6 +194,21 @@ public final class JobConfig implements Serializable {
         public boolean progress = true;
     }
 
+    /** The generation step (generative models; docs/generation.md). */
+    public static final class Generation implements Serializable {
+        private static final long serialVersionUID = 1L;
+        /**
+         * Generations in flight per subtask (the async operator counts them): above the engines' running and waiting
+         * sequences, so their own budgets, not this, decide.
+         */
+        public int capacity = 512;
+        /**
+         * How far back, in minutes, a subtask that starts without state (a job that failed before its first
+         * checkpoint) reads the token and control topics, to continue what it had started.
+         */
+        public int readBackMinutes = 10;
+    }
+
     /** What the job publishes on the status topic. */
     public static final class Statuses implements Serializable {
         private static final long serialVersionUID = 1L;
@@ -271,12 +291,20 @@ public final class JobConfig implements Serializable {
         }
         Set<String> names = new HashSet<>();
         for (String[] t : new String[][] {{"requests", topics.requests}, {"results", topics.results},
-                {"status", topics.status}, {"dead-letters", topics.deadLetters}}) {
+                {"status", topics.status}, {"dead-letters", topics.deadLetters}, {"tokens", topics.tokens},
+                {"control", topics.control}}) {
             if (blank(t[1])) {
                 p.add("topics." + t[0] + " is empty: name a topic");
             } else if (!names.add(t[1])) {
                 p.add("topics." + t[0] + " = '" + t[1] + "' is used twice: each topic must be distinct");
             }
+        }
+        if (generation.capacity < 1) {
+            p.add("generation.capacity must be at least 1 (generations in flight per subtask), got "
+                    + generation.capacity);
+        }
+        if (generation.readBackMinutes < 0) {
+            p.add("generation.read-back-minutes must be 0 or more, got " + generation.readBackMinutes);
         }
         if (blank(models.dir)) {
             p.add("models.dir is empty: point it at the model repository (deploy/models holds the default)");

@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -28,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * writer and aborts what it had not committed; read-back then sees every record readers could have seen.
  *
  * <pre>{@code
- * TokenLog log = new KafkaTokenLog("inference.tokens", Map.of("bootstrap.servers", "localhost:9092"), 8, 60_000);
+ * TokenLog log = new KafkaTokenLog("inference.tokens", Map.of("bootstrap.servers", "localhost:9092"), 60_000);
  * }</pre>
  */
 public final class KafkaTokenLog implements TokenLog {
@@ -37,17 +36,16 @@ public final class KafkaTokenLog implements TokenLog {
 
     private final String topic;
     private final Map<String, String> clientProperties;
-    private final int partitions;
     private final long readBackTimeoutMs;
 
     /**
      * @param clientProperties bootstrap servers, security and any other client settings
-     * @param partitions the topic's partitions: a reply partition beyond them is ignored (the key decides)
+     * @param readBackTimeoutMs how long a read-back may take before it fails (the restore then fails, and is tried
+     *        again)
      */
-    public KafkaTokenLog(String topic, Map<String, String> clientProperties, int partitions, long readBackTimeoutMs) {
+    public KafkaTokenLog(String topic, Map<String, String> clientProperties, long readBackTimeoutMs) {
         this.topic = topic;
         this.clientProperties = Map.copyOf(clientProperties);
-        this.partitions = partitions;
         this.readBackTimeoutMs = readBackTimeoutMs;
     }
 
@@ -83,6 +81,8 @@ public final class KafkaTokenLog implements TokenLog {
         }
         KafkaProducer<byte[], byte[]> producer = producer(transactionalId(jobName, subtask));
         producer.initTransactions();
+        // A reply partition the topic does not have is ignored: the key decides.
+        int partitions = producer.partitionsFor(topic).size();
         return new GroupCommitWriter(producer, topic, partitions, "tokens-" + jobName + "-" + subtask);
     }
 
@@ -128,10 +128,5 @@ public final class KafkaTokenLog implements TokenLog {
             r.headers().add(KafkaContract.HEADER_MODEL, routed.model().getBytes(StandardCharsets.UTF_8));
         }
         return r;
-    }
-
-    /** For tests: a completed future for an empty publish. */
-    static CompletableFuture<Void> done() {
-        return CompletableFuture.completedFuture(null);
     }
 }

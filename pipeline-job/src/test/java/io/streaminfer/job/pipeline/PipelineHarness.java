@@ -1,8 +1,10 @@
 package io.streaminfer.job.pipeline;
 
 import io.streaminfer.job.testing.TopicCollector;
+import io.streaminfer.contract.ControlRecord;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.StatusRecord;
+import io.streaminfer.contract.TokenRecord;
 import io.streaminfer.job.InferenceJob;
 import io.streaminfer.job.InferencePipeline;
 import io.streaminfer.job.config.JobConfig;
@@ -29,6 +31,8 @@ final class PipelineHarness implements AutoCloseable {
     final TopicCollector results;
     final TopicCollector status;
     final TopicCollector deadLetters;
+    /** Streamed generations' records, read as readers must: read_committed. */
+    final TopicCollector tokens;
     JobClient job;
 
     PipelineHarness(EmbeddedKafka kafka, java.util.function.Consumer<JobConfig> customize) {
@@ -43,10 +47,13 @@ final class PipelineHarness implements AutoCloseable {
         kafka.createTopic(prefix + ".results", 2);
         kafka.createTopic(prefix + ".status", 2, Map.of("cleanup.policy", "compact"));
         kafka.createTopic(prefix + ".dlq", 1);
+        kafka.createTopic(prefix + ".tokens", 2);
+        kafka.createTopic(prefix + ".control", 1);
         this.config = JobConfig.parse("kafka:\n  bootstrap-servers: " + kafka.bootstrapServers() + "\n"
                 + "  group-id: " + prefix + "-job\n"
                 + "topics:\n  requests: " + prefix + ".requests\n  results: " + prefix + ".results\n"
                 + "  status: " + prefix + ".status\n  dead-letters: " + prefix + ".dlq\n"
+                + "  tokens: " + prefix + ".tokens\n  control: " + prefix + ".control\n"
                 + "delivery:\n  guarantee: " + guarantee + "\n  transactional-id-prefix: " + prefix + "\n"
                 + "models:\n  dir: " + System.getProperty("streaminfer.models.dir") + "\n"
                 + "checkpointing:\n  interval-ms: 500\n  min-pause-ms: 100\n  dir: file://"
@@ -59,6 +66,7 @@ final class PipelineHarness implements AutoCloseable {
                 config.exactlyOnce() ? "read_committed" : "read_uncommitted");
         this.status = new TopicCollector(kafka.bootstrapServers(), config.topics.status, "read_committed");
         this.deadLetters = new TopicCollector(kafka.bootstrapServers(), config.topics.deadLetters, "read_committed");
+        this.tokens = new TopicCollector(kafka.bootstrapServers(), config.topics.tokens, "read_committed");
     }
 
     static Configuration miniClusterConfig() {
@@ -95,6 +103,22 @@ final class PipelineHarness implements AutoCloseable {
 
     void flush() {
         producer.flush();
+    }
+
+    /** Sends a cancel of {@code id} on the control topic, as the bridge does when a client goes away. */
+    void cancel(String id) {
+        producer.send(new ProducerRecord<>(config.topics.control, id.getBytes(StandardCharsets.UTF_8),
+                ControlRecord.cancel(id, "test", System.currentTimeMillis()).toJson()));
+        producer.flush();
+    }
+
+    /** The token records of a streamed generation, in the order they were read. */
+    List<TokenRecord> tokenRecords(String id) {
+        List<TokenRecord> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : tokens.get(id)) {
+            out.add(TokenRecord.fromJson(r.value()));
+        }
+        return out;
     }
 
     List<StatusRecord> statuses(String id) {
@@ -143,5 +167,6 @@ final class PipelineHarness implements AutoCloseable {
         results.close();
         status.close();
         deadLetters.close();
+        tokens.close();
     }
 }
