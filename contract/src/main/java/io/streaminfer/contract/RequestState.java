@@ -7,9 +7,9 @@ public enum RequestState {
     RUNNING(false),
     SUCCEEDED(true),
     FAILED(true),
-    EXPIRED(true),
     /** Stopped on request (a cancel record, a client that went away) with its result so far: a generation's text. */
-    CANCELLED(true);
+    CANCELLED(true),
+    EXPIRED(true);
 
     private final boolean terminal;
 
