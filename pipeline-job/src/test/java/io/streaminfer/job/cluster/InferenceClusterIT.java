@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.streaminfer.contract.TokenRecord;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.job.testing.EmbeddedKafka;
@@ -35,6 +36,8 @@ import org.slf4j.LoggerFactory;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class InferenceClusterIT {
+    /** The shipped generative model, streamed through the kill. */
+    static final String GENERATIVE = "sotu-gpt";
     private static final Logger LOG = LoggerFactory.getLogger(InferenceClusterIT.class);
     private static final int PARALLELISM = 2;
     /** Generous: on a busy 2-core machine 3,000 real texts take minutes; a healthy run ends far sooner. */
@@ -260,26 +263,34 @@ class InferenceClusterIT {
      * backlog. At-least-once: what was computed after the last checkpoint is computed and published again (same
      * state and result, new timestamps); readers deduplicate by ID. 600 questions for the example graph sotu-qa
      * (three steps, one a branch) are spread through the backlog, so graph requests are in every step when the task
-     * manager dies: each ends in exactly one final state (SUCCEEDED) with a result too.
+     * manager dies: each ends in exactly one final state (SUCCEEDED) with a result too. 24 streamed generations of the
+     * shipped generative model are running when it dies: each ends once, and a read_committed reader of its token
+     * records sees sequence numbers 0..n-1 once each, joining to its final text (no token repeated or skipped).
      */
     @Test
     @Order(4)
     void killedTaskManagerLosesNoRequest() throws Exception {
         int n = 3_000;
         try (InferenceTraffic traffic = new InferenceTraffic(kafka, "failover", PARALLELISM, configDir,
-                List.of(InferenceTraffic.MODEL, "sotu-qa"))) {
+                List.of(InferenceTraffic.MODEL, "sotu-qa", GENERATIVE))) {
             String job = submit(traffic.configFile);
             Set<String> hosts = cluster.taskManagersOf(job);
             assertThat(hosts).hasSize(2);
             List<String> ids = traffic.ids("r", n);
             List<String> questions = traffic.ids("graph", 600);
+            List<String> generations = traffic.ids("gen", 24);
             long sendStart = System.nanoTime();
             long sendStartEpoch = System.currentTimeMillis();
+            for (String g : generations) {
+                traffic.sendGeneration(g, GENERATIVE, "Mr. Speaker, the state of our union", 440);
+            }
             traffic.sendRealTexts(ids, questions);
             // Mid-stream: a tenth of the results out, and a checkpoint taken during the traffic (so the restore
             // brings back in-flight requests and request state, not an empty job).
             await().atMost(SETTLE).until(() -> traffic.results.countPresent(ids) >= n / 10
-                    && latestCheckpointTriggeredAt(job) > sendStartEpoch);
+                    && latestCheckpointTriggeredAt(job) > sendStartEpoch
+                    && generations.stream().allMatch(g -> !traffic.tokenRecords(g).isEmpty()));
+            int streamedBefore = generations.stream().mapToInt(g -> traffic.tokenRecords(g).size()).sum();
             long doneBefore = traffic.results.countPresent(ids);
             String victim = hosts.iterator().next();
             JsonNode checkpoints = cluster.rest.get("/jobs/" + job + "/checkpoints");
@@ -302,7 +313,8 @@ class InferenceClusterIT {
             });
             long runningAgain = System.nanoTime();
             Set<String> after = cluster.taskManagersOf(job);
-            await().atMost(SETTLE).until(() -> traffic.allDone(ids) && traffic.allDone(questions));
+            await().atMost(SETTLE).until(() -> traffic.allDone(ids) && traffic.allDone(questions)
+                    && traffic.allDone(generations));
             long allFinal = System.nanoTime();
 
             JsonNode timestamps = cluster.rest.job(job).path("timestamps");
@@ -323,6 +335,21 @@ class InferenceClusterIT {
             List<String> badGraph = traffic.notCleanlySucceeded(questions);
             assertThat(badGraph).as("graph requests without exactly one final SUCCEEDED status and a result "
                     + "(first 10: %s)", badGraph.subList(0, Math.min(10, badGraph.size()))).isEmpty();
+            List<String> badGenerations = traffic.notCleanlySucceeded(generations);
+            assertThat(badGenerations).as("generations without exactly one final SUCCEEDED status").isEmpty();
+            for (String g : generations) {
+                List<TokenRecord> records = traffic.tokenRecords(g);
+                String text = io.streaminfer.contract.OipJson.parseResponse(traffic.results.values(g).get(0))
+                        .outputs().get(0).strings()[0];
+                assertThat(records).as("token records of %s, in order, once each", g).extracting(TokenRecord::seq)
+                        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, records.size()).boxed()
+                                .toList());
+                assertThat(records.get(records.size() - 1).last()).isTrue();
+                assertThat(records.stream().map(TokenRecord::text).collect(java.util.stream.Collectors.joining()))
+                        .as("joined text of %s", g).isEqualTo(text);
+            }
+            LOG.info("generations: {} token records streamed before the kill; all {} ended once with whole streams",
+                    streamedBefore, generations.size());
             for (String q : questions) {
                 assertThat(io.streaminfer.contract.OipJson.parseResponse(traffic.results.values(q).get(0))
                         .output("indices").shape()).as(q).containsExactly(1, 5);

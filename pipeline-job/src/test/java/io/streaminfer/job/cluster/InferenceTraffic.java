@@ -9,6 +9,7 @@ import io.streaminfer.job.bench.RealTexts;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
+import io.streaminfer.contract.TokenRecord;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -38,6 +39,8 @@ final class InferenceTraffic implements AutoCloseable {
     final Path configFile;
     final TopicCollector results;
     final TopicCollector status;
+    /** Streamed generations' records, read_committed as readers must. */
+    final TopicCollector tokens;
     private final String requestsTopic;
     private final KafkaProducer<byte[], byte[]> producer;
 
@@ -61,6 +64,8 @@ final class InferenceTraffic implements AutoCloseable {
         kafka.createTopic(prefix + ".results", parallelism, payloads);
         kafka.createTopic(prefix + ".status", parallelism, Map.of("cleanup.policy", "compact"));
         kafka.createTopic(prefix + ".dlq", 1, payloads);
+        kafka.createTopic(prefix + ".tokens", parallelism);
+        kafka.createTopic(prefix + ".control", 1);
         String yaml = jobConfigYaml(kafka.bootstrapServers(), prefix, System.getProperty("streaminfer.models.dir"),
                 parallelism, served);
         Files.createDirectories(dir);
@@ -72,6 +77,7 @@ final class InferenceTraffic implements AutoCloseable {
         this.producer = new KafkaProducer<>(producerProps);
         this.results = new TopicCollector(kafka.bootstrapServers(), prefix + ".results", "read_uncommitted");
         this.status = new TopicCollector(kafka.bootstrapServers(), prefix + ".status", "read_uncommitted");
+        this.tokens = new TopicCollector(kafka.bootstrapServers(), prefix + ".tokens", "read_committed");
     }
 
     /** IDs {@code <prefix>-<tag>-0 .. n-1}. */
@@ -147,6 +153,25 @@ final class InferenceTraffic implements AutoCloseable {
         producer.flush();
     }
 
+    /** A streamed generation of {@code model} (OIP, input text_input), long enough to be cut by a failure. */
+    void sendGeneration(String id, String model, String prompt, int maxTokens) {
+        RecordHeaders h = new RecordHeaders();
+        h.add(KafkaContract.HEADER_MODEL, model.getBytes(StandardCharsets.UTF_8));
+        producer.send(new ProducerRecord<>(requestsTopic, null, null, id.getBytes(StandardCharsets.UTF_8),
+                OipJson.writeRequest(new InferenceRequest(id, Map.of("max_tokens", maxTokens, "stream", true,
+                        "ignore_eos", true, "temperature", 0), List.of(Tensor.ofStrings("text_input", prompt)),
+                        null)), h));
+    }
+
+    /** The token records of a streamed generation, in the order read. */
+    List<TokenRecord> tokenRecords(String id) {
+        List<TokenRecord> out = new ArrayList<>();
+        for (byte[] v : tokens.values(id)) {
+            out.add(TokenRecord.fromJson(v));
+        }
+        return out;
+    }
+
     List<StatusRecord> statuses(String id) {
         List<StatusRecord> out = new ArrayList<>();
         for (byte[] v : status.values(id)) {
@@ -201,6 +226,7 @@ final class InferenceTraffic implements AutoCloseable {
         producer.close();
         results.close();
         status.close();
+        tokens.close();
     }
 
     /** The cluster tests' job config: the MiniLM model only, one worker, 1 s checkpoints into the cluster's dir. */
@@ -221,6 +247,8 @@ final class InferenceTraffic implements AutoCloseable {
                 "  results: " + prefix + ".results",
                 "  status: " + prefix + ".status",
                 "  dead-letters: " + prefix + ".dlq",
+                "  tokens: " + prefix + ".tokens",
+                "  control: " + prefix + ".control",
                 "models:",
                 "  dir: " + modelsDir,
                 "  serve: [" + String.join(", ", served) + "]",
