@@ -1,23 +1,18 @@
 package io.streaminfer.flink.generation;
 
 import io.streaminfer.contract.ErrorCode;
-import io.streaminfer.contract.GenerationOptions;
 import io.streaminfer.contract.InferenceResponse;
-import io.streaminfer.contract.Tensor;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.generation.FinishReason;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import io.streaminfer.runtime.GenerationResponses;
 
 /**
  * The one final outcome of a generation, by how it ended: {@code stop} and {@code length} succeed with the text;
  * a cancel ends CANCELLED with the text so far; a deadline ends EXPIRED (DEADLINE_EXCEEDED; a streamed request's
  * readers already have the text so far, its last token record says {@code expired}); a model failure ends FAILED
- * (MODEL_ERROR). The response is OIP: output {@value GenerationOptions#TEXT_OUTPUT} (BYTES, one element) and the
- * parameters {@code finish_reason}, {@code prompt_tokens}, {@code completion_tokens}.
+ * (MODEL_ERROR). The response: {@link GenerationResponses}.
  */
 final class GenerationOutcomes {
     private GenerationOutcomes() {}
@@ -36,11 +31,7 @@ final class GenerationOutcomes {
 
     static InferenceResponse response(RequestEnvelope r, FinishReason finish, String text, int promptTokens,
             int completionTokens) {
-        Map<String, Object> parameters = new LinkedHashMap<>();
-        parameters.put(GenerationOptions.FINISH_REASON, finish.wireName());
-        parameters.put(GenerationOptions.PROMPT_TOKENS, promptTokens);
-        parameters.put(GenerationOptions.COMPLETION_TOKENS, completionTokens);
-        return new InferenceResponse(r.model, r.modelVersion, r.responseId, parameters,
-                List.of(Tensor.ofStrings(GenerationOptions.TEXT_OUTPUT, text)));
+        return GenerationResponses.of(r.model, r.modelVersion, r.responseId, finish, text, promptTokens,
+                completionTokens);
     }
 }

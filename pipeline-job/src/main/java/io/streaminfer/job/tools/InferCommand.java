@@ -1,13 +1,16 @@
 package io.streaminfer.job.tools;
 
 import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.GenerationOptions;
 import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.InferenceResponse;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelKind;
 import io.streaminfer.contract.model.ModelRepository;
+import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.runtime.ModelRuntime;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.RuntimeOptions;
@@ -16,7 +19,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -30,7 +35,11 @@ import picocli.CommandLine.Option;
  * deploy/bin/infer --model all-minilm-l6-v2 --text "A man is eating food."
  * deploy/bin/infer --model tiny-mlp --request request.json      # an OIP request body ("-" reads stdin)
  * deploy/bin/infer --check                                        # every problem of every model and graph
+ * deploy/bin/infer --model sotu-gpt --text "The state of the union" --max-tokens 40 --stream
  * </pre>
+ *
+ * For a generative model {@code --text} is the prompt, and {@code --max-tokens}, {@code --temperature}, {@code
+ * --seed} and {@code --stream} (the text on stderr as it comes) apply; the request runs on an engine of its own.
  *
  * Exit codes: 0 success; 2 bad command line; 3 invalid input (HTTP 400 on the bridge); 4 unknown model (404);
  * 5 the model failed; 1 anything else (a broken model repository, say). Errors print as OIP error JSON on stdout and
@@ -67,6 +76,18 @@ public final class InferCommand implements Callable<Integer> {
 
     @Option(names = "--pretty", description = "Indent the JSON.")
     boolean pretty;
+
+    @Option(names = "--max-tokens", description = "Generative models: new tokens at most (default: the model's).")
+    Integer maxTokens;
+
+    @Option(names = "--temperature", description = "Generative models: 0 is greedy (default 1.0).")
+    Double temperature;
+
+    @Option(names = "--seed", description = "Generative models: a seed for sampling.")
+    Long seed;
+
+    @Option(names = "--stream", description = "Generative models: print the text to stderr as it is generated.")
+    boolean stream;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -114,6 +135,9 @@ public final class InferCommand implements Callable<Integer> {
         } catch (IOException e) {
             return fail(null, "cannot read " + requestFile + ": " + e.getMessage(), 1);
         }
+        if (isGenerative()) {
+            return generate(request);
+        }
         RuntimeOptions.Builder options = RuntimeOptions.builder().modelsDir(ModelsDir.resolve(modelsDir))
                 .models(Set.of(model)).workers(1);
         ModelRuntime runtime;
@@ -159,6 +183,29 @@ public final class InferCommand implements Callable<Integer> {
         return 0;
     }
 
+    private int generate(InferenceRequest request) {
+        try {
+            ModelVersion v = ModelRepository.open(ModelsDir.resolve(modelsDir)).resolve(model, version);
+            InferenceResponse response = GenerateOnce.run(v, device == null ? null : DeviceSpec.parse(device),
+                    request, stream ? err : null);
+            print(OipJson.writeResponse(response));
+            return 0;
+        } catch (InferenceException e) {
+            return fail(e.code(), e.getMessage(), exitCode(e.code()));
+        } catch (RuntimeException e) {
+            return fail(ErrorCode.INTERNAL, e.getMessage(), 1);
+        }
+    }
+
+    private boolean isGenerative() {
+        try {
+            Path config = ModelsDir.resolve(modelsDir).resolve(model).resolve("model.yaml");
+            return Files.isRegularFile(config) && ModelRepository.readConfig(config).isGenerative();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     private boolean isGraph() {
         try {
             Path config = ModelsDir.resolve(modelsDir).resolve(model).resolve("model.yaml");
@@ -169,6 +216,23 @@ public final class InferCommand implements Callable<Integer> {
     }
 
     private InferenceRequest buildRequest() throws IOException {
+        if (texts != null && isGenerative()) {
+            if (texts.size() != 1) {
+                throw InferenceException.invalidInput("a generative model takes one prompt: give --text once");
+            }
+            Map<String, Object> parameters = new LinkedHashMap<>();
+            if (maxTokens != null) {
+                parameters.put("max_tokens", maxTokens);
+            }
+            if (temperature != null) {
+                parameters.put("temperature", temperature);
+            }
+            if (seed != null) {
+                parameters.put("seed", seed);
+            }
+            return new InferenceRequest(id, parameters, List.of(Tensor.ofStrings(GenerationOptions.TEXT_INPUT,
+                    texts.get(0))), null);
+        }
         if (texts != null) {
             return new InferenceRequest(id, List.of(Tensor.ofStrings(textInputName(), texts.toArray(new String[0]))));
         }
