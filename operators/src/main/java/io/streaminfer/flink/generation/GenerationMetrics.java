@@ -18,7 +18,7 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
  * running and waiting sequences, key/value cache in use, tokens, and sequences ended by reason. No preemption counter:
  * the engine reserves each sequence's cache at admission and never preempts.
  */
-final class GenerationMetrics implements EngineListener {
+public final class GenerationMetrics implements EngineListener {
     private final Histogram timeToFirstTokenUs;
     private final Histogram interTokenUs;
     private final Histogram queueUs;
@@ -30,7 +30,7 @@ final class GenerationMetrics implements EngineListener {
     private final Counter steps;
     private final Map<FinishReason, Counter> finished = new EnumMap<>(FinishReason.class);
 
-    GenerationMetrics(MetricGroup group) {
+    public GenerationMetrics(MetricGroup group) {
         timeToFirstTokenUs = group.histogram("timeToFirstTokenUs", new DescriptiveStatisticsHistogram(10_000));
         interTokenUs = group.histogram("interTokenUs", new DescriptiveStatisticsHistogram(10_000));
         queueUs = group.histogram("queueUs", new DescriptiveStatisticsHistogram(10_000));
@@ -47,7 +47,7 @@ final class GenerationMetrics implements EngineListener {
     }
 
     /** The engine's gauges: sequences running (prefill included) and waiting, key/value cache bytes held. */
-    void registerGauges(MetricGroup group, GenerationEngine engine) {
+    public void registerGauges(MetricGroup group, GenerationEngine engine) {
         group.gauge("running", engine::running);
         group.gauge("waiting", engine::waiting);
         group.gauge("kvCacheBytes", engine::cacheBytes);

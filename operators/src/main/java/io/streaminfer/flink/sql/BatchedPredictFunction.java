@@ -7,6 +7,7 @@ import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.flink.inference.AssignedGpus;
 import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.metrics.BatcherMetrics;
+import io.streaminfer.flink.sql.internal.GenerativeRows;
 import io.streaminfer.flink.sql.internal.LocalRows;
 import io.streaminfer.flink.sql.internal.RemoteRows;
 import io.streaminfer.flink.sql.internal.RowBackend;
@@ -15,6 +16,7 @@ import io.streaminfer.flink.sql.internal.RowDecoder;
 import io.streaminfer.flink.sql.internal.RowEncoder;
 import io.streaminfer.runtime.Prediction;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -98,6 +100,15 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
             RemoteRows remote = RemoteRows.open(options, metrics, subtask);
             backend = remote;
             maxRows = remote.maxBatchRows();
+        } else if (bindings.signature().generative()) {
+            gpu = AssignedGpus.acquire(context.getExternalResourceInfos(BatchingInferenceFunction.GPU_RESOURCE));
+            DeviceSpec device = gpu >= 0 ? DeviceSpec.gpu(gpu)
+                    : options.device() == null ? null : DeviceSpec.parse(options.device());
+            GenerativeRows generative = GenerativeRows.open(options.modelsDir(), options.model(),
+                    bindings.signature().version(), device, subtask,
+                    group.addGroup("generation", bindings.signature().model()));
+            backend = generative;
+            maxRows = generative.maxBatchRows();
         } else {
             gpu = AssignedGpus.acquire(context.getExternalResourceInfos(BatchingInferenceFunction.GPU_RESOURCE));
             DeviceSpec device = gpu >= 0 ? DeviceSpec.gpu(gpu)
@@ -108,7 +119,7 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
             maxRows = local.maxBatchRows();
         }
         int workers = options.remote() ? (options.workers() == null ? 4 : options.workers())
-                : ((LocalRows) backend).replica().workers();
+                : backend instanceof LocalRows local ? local.replica().workers() : 1;
         int advised = advisedConcurrency(workers, maxRows);
         if (concurrency < advised) {
             LOG.warn("ML_PREDICT on {} keeps only {} row(s) in flight per subtask, so no batch holds more than {} of "
@@ -143,7 +154,7 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
         }
         InferenceRequest request;
         try {
-            request = encoder.encode(rowId, features);
+            request = withGeneration(encoder.encode(rowId, features));
         } catch (InferenceException e) {
             fail(result, rowId, e.code(), e.getMessage());
             return result;
@@ -185,6 +196,16 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
             }
         });
         return result;
+    }
+
+    /** A generative model's row carries the query's {@code generation.*} options as request parameters. */
+    private InferenceRequest withGeneration(InferenceRequest request) {
+        if (options.generationParameters().isEmpty()) {
+            return request;
+        }
+        Map<String, Object> parameters = new HashMap<>(request.parameters());
+        options.generationParameters().forEach(parameters::putIfAbsent);
+        return new InferenceRequest(request.id(), parameters, request.inputs(), request.outputs());
     }
 
     private void fail(CompletableFuture<Collection<RowData>> result, String rowId, ErrorCode code, String message) {

@@ -48,7 +48,7 @@ final class ModelResolver {
                     + "model in this job; set 'endpoint' to the bridge to run a graph (the remote mode)");
         }
         return new ModelSignature(v.name(), v.version(), decls(v.config().inputs()), decls(v.config().outputs()),
-                v.directory().getParent().resolve("model.yaml").toString());
+                v.directory().getParent().resolve("model.yaml").toString(), v.config().isGenerative());
     }
 
     private static List<TensorDecl> decls(List<TensorSpec> specs) {

@@ -49,6 +49,10 @@ public final class SqlModelOptions implements Serializable {
     public static final String REMOTE_MAX_BACKOFF_MS = "remote.max-backoff-ms";
     public static final String REMOTE_TOKEN = "remote.token";
     public static final String REMOTE_CHECK_METADATA = "remote.check-metadata";
+    public static final String GENERATION_MAX_TOKENS = "generation.max-tokens";
+    public static final String GENERATION_TEMPERATURE = "generation.temperature";
+    public static final String GENERATION_TOP_P = "generation.top-p";
+    public static final String GENERATION_SEED = "generation.seed";
 
     /** Every key with its meaning, for messages and docs. */
     static final Map<String, String> KEYS = new LinkedHashMap<>();
@@ -79,6 +83,10 @@ public final class SqlModelOptions implements Serializable {
         KEYS.put(REMOTE_TOKEN, "remote: sent as Authorization: Bearer <token>");
         KEYS.put(REMOTE_CHECK_METADATA, "remote: check the columns against the server's model metadata when the "
                 + "query is planned; default true");
+        KEYS.put(GENERATION_MAX_TOKENS, "generative models: new tokens per row at most; default the model's");
+        KEYS.put(GENERATION_TEMPERATURE, "generative models: sampling temperature, 0 is greedy; default 1.0");
+        KEYS.put(GENERATION_TOP_P, "generative models: nucleus sampling; default 1.0");
+        KEYS.put(GENERATION_SEED, "generative models: a seed, so a row's text is the same in any batch");
     }
 
     /** What a failed row becomes. */
@@ -106,8 +114,10 @@ public final class SqlModelOptions implements Serializable {
     private final long remoteMaxBackoffMs;
     private final String remoteToken;
     private final boolean remoteCheckMetadata;
+    private final Map<String, Object> generationParameters;
 
     private SqlModelOptions(Reader r) {
+        Map<String, String> options = r.options;
         this.model = r.string(MODEL, null);
         this.modelVersion = r.string(MODEL_VERSION, null);
         this.modelsDir = r.string(MODELS_DIR, null);
@@ -137,6 +147,23 @@ public final class SqlModelOptions implements Serializable {
         this.remoteMaxBackoffMs = r.number(REMOTE_MAX_BACKOFF_MS, 5_000, 0, 600_000);
         this.remoteToken = r.string(REMOTE_TOKEN, null);
         this.remoteCheckMetadata = r.bool(REMOTE_CHECK_METADATA, true);
+        Map<String, Object> g = new LinkedHashMap<>();
+        long maxTokens = r.number(GENERATION_MAX_TOKENS, 0, 1, 1 << 20);
+        if (maxTokens > 0) {
+            g.put("max_tokens", maxTokens);
+        }
+        Double temperature = r.decimal(GENERATION_TEMPERATURE, 0, 2);
+        if (temperature != null) {
+            g.put("temperature", temperature);
+        }
+        Double topP = r.decimal(GENERATION_TOP_P, Double.MIN_VALUE, 1);
+        if (topP != null) {
+            g.put("top_p", topP);
+        }
+        if (options.containsKey(GENERATION_SEED)) {
+            g.put("seed", r.number(GENERATION_SEED, 0, Long.MIN_VALUE, Long.MAX_VALUE));
+        }
+        this.generationParameters = Map.copyOf(g);
         r.problems.addAll(crossChecks());
     }
 
@@ -260,6 +287,14 @@ public final class SqlModelOptions implements Serializable {
         return remoteMaxBackoffMs;
     }
 
+    /**
+     * The {@code generation.*} options as request parameters ({@code max_tokens}, {@code temperature}, ...), sent
+     * with every row of a generative model; empty when none is set.
+     */
+    public Map<String, Object> generationParameters() {
+        return generationParameters;
+    }
+
     public String remoteToken() {
         return remoteToken;
     }
@@ -342,6 +377,26 @@ public final class SqlModelOptions implements Serializable {
             } catch (NumberFormatException e) {
                 problems.add("'" + key + "' must be a whole number, got '" + v + "'");
                 return dflt;
+            }
+        }
+
+        /** A decimal option, or null when absent (or wrong: then it is a problem). */
+        Double decimal(String key, double min, double max) {
+            String v = options.get(key);
+            if (v == null) {
+                return null;
+            }
+            try {
+                double d = Double.parseDouble(v.trim());
+                if (!(d >= min && d <= max)) {
+                    problems.add("'" + key + "' must be between " + (min == Double.MIN_VALUE ? "0 (exclusive)" : min)
+                            + " and " + max + ", got " + d);
+                    return null;
+                }
+                return d;
+            } catch (NumberFormatException e) {
+                problems.add("'" + key + "' must be a number, got '" + v + "'");
+                return null;
             }
         }
 

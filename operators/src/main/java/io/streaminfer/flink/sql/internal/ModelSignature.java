@@ -8,12 +8,19 @@ import java.util.List;
  * the version when known.
  *
  * @param source where the signature came from, for messages (a model.yaml, a server's metadata URL)
+ * @param generative whether the model generates text (local mode: its rows run on a generation engine)
  */
 public record ModelSignature(String model, String version, List<TensorDecl> inputs, List<TensorDecl> outputs,
-        String source) implements Serializable {
+        String source, boolean generative) implements Serializable {
     public ModelSignature {
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
+    }
+
+    /** A model that answers in one call (every remote one: the server decides how it runs). */
+    public ModelSignature(String model, String version, List<TensorDecl> inputs, List<TensorDecl> outputs,
+            String source) {
+        this(model, version, inputs, outputs, source, false);
     }
 
     /** {@code name:version}, or the name alone when the version is the server's choice. */
