@@ -22,9 +22,10 @@ import java.util.Objects;
  *
  * A request's records have sequence numbers 0, 1, 2, ... without gaps or repeats, across failovers too; their texts
  * joined are the final result's text. The last one says {@code last: true} with the finish reason and token counts;
- * its text may be empty. Readers must read with {@code isolation.level=read_committed}: the job writes them in
- * transactions of its own, committed within milliseconds, so that a re-run after a failover never contradicts what a
- * reader saw. Readers ignore fields they do not know.
+ * its text may be empty. Read them with Kafka's default isolation (read_uncommitted): the job sends them as their
+ * step ends, in transactions that serve only to fence a failed attempt's writer; with read_committed they would come
+ * up to a second late, and the records of a writer fenced by a failover (which default readers saw, and the re-run
+ * continues after) would be missing. Readers ignore fields they do not know.
  *
  * @param finishReason {@code stop}, {@code length}, {@code cancelled}, {@code expired} or {@code error} on the last
  *        record; null before

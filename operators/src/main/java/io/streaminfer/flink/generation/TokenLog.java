@@ -9,10 +9,10 @@ import java.util.function.Predicate;
 
 /**
  * Where streamed generations' deltas go, and where a restored subtask reads back what was published before a
- * failover. The job's is the token topic ({@code pipeline-job}'s Kafka implementation), written in transactions of
- * its own, so that deltas are visible within milliseconds in every delivery mode (not at the next checkpoint) and a
- * restored writer fences the one before it: after {@link #openWriter} nothing of the previous attempt can still
- * appear, and {@link #readBack} sees all of it.
+ * failover. The job's is the token topic ({@code pipeline-job}'s Kafka implementation): deltas are readable within
+ * milliseconds in every delivery mode (not at the next checkpoint), and a restored writer fences the one before it,
+ * so that after {@link #openWriter} nothing of the previous attempt can still appear and {@link #readBack} sees all
+ * that readers saw.
  */
 public interface TokenLog extends Serializable {
     /**
@@ -23,15 +23,15 @@ public interface TokenLog extends Serializable {
 
     /**
      * What was published since {@code sinceMillis} for the requests {@code mine} accepts, by request ID, in
-     * sequence order. Only committed records; called after {@link #openWriter}.
+     * sequence order, as readers see them; called after {@link #openWriter}.
      */
     Map<String, List<TokenRecord>> readBack(long sinceMillis, Predicate<String> mine);
 
     /** One subtask's writer. */
     interface Writer extends AutoCloseable {
         /**
-         * Publishes one step's records; the future completes when they are readable (committed), or fails when
-         * they could not be written (the subtask then fails and its requests are re-run after a restore).
+         * Publishes one step's records; the future completes when they are readable, or fails when they could not be
+         * written (the subtask then fails and its requests are re-run after a restore).
          */
         CompletableFuture<Void> publish(List<Routed> records);
 

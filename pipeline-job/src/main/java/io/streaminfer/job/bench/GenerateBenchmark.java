@@ -28,42 +28,91 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>the engine at 70 % of that saturation, open loop (Poisson arrivals);</li>
  *   <li>the engine at 10 % (low load), with the raw model's prefill of the same prompts alone for comparison.</li>
  * </ol>
- * It prints tokens/s, time to first token and inter-token latency (p50 / p99). The job through Kafka and the bridge
- * are phases of their own ({@code --phases}).
+ * It prints tokens/s, time to first token and inter-token latency (p50 / p99). {@code deploy/bin/bench-generate}
+ * runs the test sources' {@code GenerateJobBenchmark}, which adds the whole job through Kafka to the same table.
  */
 public final class GenerateBenchmark {
     private GenerateBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        Path modelsDir = Path.of(System.getProperty("streaminfer.models.dir", "deploy/models"));
-        String modelName = "sotu-gpt";
-        int requests = 200;
-        int batch = 0;
-        int maxPrompt = 192;
-        int maxOutput = 320;
-        long seed = 42;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--models-dir" -> modelsDir = Path.of(args[++i]);
-                case "--model" -> modelName = args[++i];
-                case "--requests" -> requests = Integer.parseInt(args[++i]);
-                case "--batch" -> batch = Integer.parseInt(args[++i]);
-                case "--max-prompt" -> maxPrompt = Integer.parseInt(args[++i]);
-                case "--max-output" -> maxOutput = Integer.parseInt(args[++i]);
-                case "--seed" -> seed = Long.parseLong(args[++i]);
-                case "--help" -> {
-                    System.out.println("usage: bench-generate [--model sotu-gpt] [--requests 200] [--batch N "
-                            + "(default: the model's max_batch_size)] [--max-prompt 192] [--max-output 320] "
-                            + "[--seed 42] [--models-dir DIR]");
-                    return;
-                }
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (--help)");
-            }
+        Options o = Options.parse(args);
+        if (o == null) {
+            return;
         }
-        ModelVersion model = ModelRepository.open(modelsDir).resolve(modelName, null);
-        int limit = batch > 0 ? batch : model.config().maxBatchSize();
-        List<GenerationWorkload.Item> items = GenerationWorkload.build(model, modelsDir, requests, maxPrompt,
-                maxOutput, seed);
+        InProcess p = runInProcess(o);
+        System.out.println();
+        printHeader();
+        p.print();
+    }
+
+    /** The command line, shared with the benchmark that adds the job through Kafka. */
+    record Options(Path modelsDir, String model, int requests, int batch, int maxPrompt, int maxOutput, long seed,
+            List<String> phases) {
+        static final String USAGE = "usage: bench-generate [--model sotu-gpt] [--requests 200] [--batch N (default: "
+                + "the model's max_batch_size)] [--max-prompt 192] [--max-output 320] [--seed 42] [--phases "
+                + "raw,engine,job] [--models-dir DIR]";
+
+        /** Null after printing the usage for --help. */
+        static Options parse(String[] args) {
+            Path modelsDir = Path.of(System.getProperty("streaminfer.models.dir", "deploy/models"));
+            String model = "sotu-gpt";
+            int requests = 200;
+            int batch = 0;
+            int maxPrompt = 192;
+            int maxOutput = 320;
+            long seed = 42;
+            List<String> phases = List.of("raw", "engine", "job");
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--models-dir" -> modelsDir = Path.of(args[++i]);
+                    case "--model" -> model = args[++i];
+                    case "--requests" -> requests = Integer.parseInt(args[++i]);
+                    case "--batch" -> batch = Integer.parseInt(args[++i]);
+                    case "--max-prompt" -> maxPrompt = Integer.parseInt(args[++i]);
+                    case "--max-output" -> maxOutput = Integer.parseInt(args[++i]);
+                    case "--seed" -> seed = Long.parseLong(args[++i]);
+                    case "--phases" -> phases = List.of(args[++i].split(","));
+                    case "--help" -> {
+                        System.out.println(USAGE);
+                        return null;
+                    }
+                    default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; " + USAGE);
+                }
+            }
+            return new Options(modelsDir, model, requests, batch, maxPrompt, maxOutput, seed, phases);
+        }
+    }
+
+    /** The in-process phases' figures, printed side by side with whatever phases follow. */
+    record InProcess(ModelVersion model, List<GenerationWorkload.Item> items, int limit, Row raw, Row prefill,
+            Row saturated, Row seventy, Row low) {
+        double saturatedRequestsPerSecond() {
+            return items.size() / saturated.seconds;
+        }
+
+        void print() {
+            double rps = saturatedRequestsPerSecond();
+            GenerateBenchmark.print("1 raw model, static batches of " + limit, raw, raw);
+            GenerateBenchmark.print("2 engine, continuous batching, saturated", saturated, raw);
+            GenerateBenchmark.print(String.format("  engine, open loop at 70%% (%.1f req/s)", 0.7 * rps), seventy,
+                    raw);
+            GenerateBenchmark.print(String.format("  engine, open loop at 10%% (%.1f req/s)", 0.1 * rps), low, raw);
+            System.out.printf("%-46s %10s %7s %21s%n", "  raw model, each prompt's prefill alone", "", "",
+                    String.format("%8.1f / %8.1f", prefill.ttft.percentileMs(50), prefill.ttft.percentileMs(99)));
+        }
+    }
+
+    static void printHeader() {
+        System.out.printf("%-46s %10s %7s %21s %21s%n", "phase", "tokens/s", "ratio", "TTFT p50 / p99 ms",
+                "ITL p50 / p99 ms");
+    }
+
+    /** Phases 1 and 2 on one replica in this process. */
+    static InProcess runInProcess(Options o) throws Exception {
+        ModelVersion model = ModelRepository.open(o.modelsDir()).resolve(o.model(), null);
+        int limit = o.batch() > 0 ? o.batch() : model.config().maxBatchSize();
+        List<GenerationWorkload.Item> items = GenerationWorkload.build(model, o.modelsDir(), o.requests(),
+                o.maxPrompt(), o.maxOutput(), o.seed());
         System.out.println("bench-generate: " + model.key() + ", " + GenerationWorkload.describe(items));
         System.out.printf("batch limit %d (running sequences); %d cores; greedy, ignore_eos%n", limit,
                 Runtime.getRuntime().availableProcessors());
@@ -75,20 +124,7 @@ public final class GenerateBenchmark {
             double rps = items.size() / saturated.seconds;
             Row seventy = engine(replica, items, limit, 0.7 * rps);
             Row low = engine(replica, items, limit, 0.1 * rps);
-            System.out.println();
-            System.out.printf("%-44s %10s %7s %21s %21s%n", "phase", "tokens/s", "ratio", "TTFT p50 / p99 ms",
-                    "ITL p50 / p99 ms");
-            print("1 raw model, static batches of " + limit, raw, raw);
-            print("2 engine, continuous batching, saturated", saturated, raw);
-            print(String.format("  engine, open loop at 70%% (%.1f req/s)", 0.7 * rps), seventy, raw);
-            print(String.format("  engine, open loop at 10%% (%.1f req/s)", 0.1 * rps), low, raw);
-            System.out.printf("%-44s %10s %7s %21s%n", "  raw model, each prompt's prefill alone", "", "",
-                    String.format("%8.1f / %8.1f", prefill.ttft.percentileMs(50), prefill.ttft.percentileMs(99)));
-            System.out.printf("%ncontinuous / static: %.2fx tokens/s; at 70%% load ITL p99/p50 = %.2f; at 10%% "
-                    + "load TTFT p50 %.1f ms against the prompts' own prefill p50 %.1f ms%n",
-                    saturated.tokensPerSecond() / raw.tokensPerSecond(),
-                    seventy.itl.percentileMs(99) / seventy.itl.percentileMs(50), low.ttft.percentileMs(50),
-                    prefill.ttft.percentileMs(50));
+            return new InProcess(model, items, limit, raw, prefill, saturated, seventy, low);
         }
     }
 
@@ -99,8 +135,8 @@ public final class GenerateBenchmark {
         }
     }
 
-    private static void print(String name, Row row, Row base) {
-        System.out.printf("%-44s %10.1f %7.2f %21s %21s%n", name, row.tokensPerSecond(),
+    static void print(String name, Row row, Row base) {
+        System.out.printf("%-46s %10.1f %7.2f %21s %21s%n", name, row.tokensPerSecond(),
                 row.tokensPerSecond() / base.tokensPerSecond(),
                 String.format("%8.1f / %8.1f", row.ttft.percentileMs(50), row.ttft.percentileMs(99)),
                 String.format("%8.2f / %8.2f", row.itl.percentileMs(50), row.itl.percentileMs(99)));

@@ -21,10 +21,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The token topic as the job's {@link TokenLog}: each generating subtask writes with a transactional producer of its
- * own ({@code <prefix>-tokens-<subtask>}), committing what its engine's steps produced as often as commits complete
- * (a group commit on a thread of its own), so a delta is readable milliseconds after its step, in either delivery
- * mode of the job's other sinks. On start, {@code initTransactions} with the same ID fences the previous attempt's
- * writer and aborts what it had not committed; read-back then sees every record readers could have seen.
+ * own ({@code <prefix>-tokens-<subtask>}), sending each step's records at once ({@link FencedTokenWriter}): readers
+ * with Kafka's default isolation (read_uncommitted) see a delta milliseconds after its step, in either delivery mode
+ * of the job's other sinks. The transactions are there to fence: on start, {@code initTransactions} with the same ID
+ * fences the previous attempt's writer, which can append nothing afterwards, so the read-back (read_uncommitted, as
+ * readers read) sees every record readers could ever see, those of the fenced writer's open transaction included.
  *
  * <pre>{@code
  * TokenLog log = new KafkaTokenLog("inference.tokens", Map.of("bootstrap.servers", "localhost:9092"), 60_000);
@@ -33,6 +34,9 @@ import org.slf4j.LoggerFactory;
 public final class KafkaTokenLog implements TokenLog {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(KafkaTokenLog.class);
+
+    /** How often a writer commits its open transaction: only so that it never times out (60 s). */
+    static final long COMMIT_INTERVAL_MS = 1_000;
 
     private final String topic;
     private final Map<String, String> clientProperties;
@@ -55,7 +59,7 @@ public final class KafkaTokenLog implements TokenLog {
         props.putAll(clientProperties);
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        // A delta is worth sending at once: the group commit batches what accumulates meanwhile.
+        // A delta is worth sending at once: the producer batches what accumulates while a request is in flight.
         props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "0");
         // Well under a stock broker's transaction.max.timeout.ms (15 min): a dead writer's open transaction is
         // aborted by the next one's initTransactions anyway.
@@ -83,7 +87,7 @@ public final class KafkaTokenLog implements TokenLog {
         producer.initTransactions();
         // A reply partition the topic does not have is ignored: the key decides.
         int partitions = producer.partitionsFor(topic).size();
-        return new GroupCommitWriter(producer, topic, partitions, "tokens-" + jobName + "-" + subtask);
+        return new FencedTokenWriter(producer, topic, partitions, COMMIT_INTERVAL_MS, jobName + "-" + subtask);
     }
 
     private KafkaProducer<byte[], byte[]> producer(String transactionalId) {
@@ -94,7 +98,8 @@ public final class KafkaTokenLog implements TokenLog {
     @Override
     public Map<String, List<TokenRecord>> readBack(long sinceMillis, Predicate<String> mine) {
         Map<String, String> props = new HashMap<>(clientProperties);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // As readers read: a fenced writer's open transaction was seen, so it counts.
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
         Map<String, List<TokenRecord>> byId = new HashMap<>();
         long read = TopicScan.scan(props, topic, sinceMillis, readBackTimeoutMs, r -> {
             if (r.key() == null) {

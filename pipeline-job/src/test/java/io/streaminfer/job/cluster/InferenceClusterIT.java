@@ -264,7 +264,7 @@ class InferenceClusterIT {
      * state and result, new timestamps); readers deduplicate by ID. 600 questions for the example graph sotu-qa
      * (three steps, one a branch) are spread through the backlog, so graph requests are in every step when the task
      * manager dies: each ends in exactly one final state (SUCCEEDED) with a result too. 24 streamed generations of the
-     * shipped generative model are running when it dies: each ends once, and a read_committed reader of its token
+     * shipped generative model are running when it dies: each ends once, and a reader of its token
      * records sees sequence numbers 0..n-1 once each, joining to its final text (no token repeated or skipped).
      */
     @Test

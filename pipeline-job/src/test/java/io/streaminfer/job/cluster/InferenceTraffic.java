@@ -39,7 +39,7 @@ final class InferenceTraffic implements AutoCloseable {
     final Path configFile;
     final TopicCollector results;
     final TopicCollector status;
-    /** Streamed generations' records, read_committed as readers must. */
+    /** Streamed generations' records, read as readers read them (Kafka's default, read_uncommitted). */
     final TopicCollector tokens;
     private final String requestsTopic;
     private final KafkaProducer<byte[], byte[]> producer;
@@ -77,7 +77,7 @@ final class InferenceTraffic implements AutoCloseable {
         this.producer = new KafkaProducer<>(producerProps);
         this.results = new TopicCollector(kafka.bootstrapServers(), prefix + ".results", "read_uncommitted");
         this.status = new TopicCollector(kafka.bootstrapServers(), prefix + ".status", "read_uncommitted");
-        this.tokens = new TopicCollector(kafka.bootstrapServers(), prefix + ".tokens", "read_committed");
+        this.tokens = new TopicCollector(kafka.bootstrapServers(), prefix + ".tokens", "read_uncommitted");
     }
 
     /** IDs {@code <prefix>-<tag>-0 .. n-1}. */

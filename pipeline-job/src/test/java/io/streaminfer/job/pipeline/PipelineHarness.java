@@ -31,7 +31,7 @@ final class PipelineHarness implements AutoCloseable {
     final TopicCollector results;
     final TopicCollector status;
     final TopicCollector deadLetters;
-    /** Streamed generations' records, read as readers must: read_committed. */
+    /** Streamed generations' records, read as readers read them (Kafka's default, read_uncommitted). */
     final TopicCollector tokens;
     JobClient job;
 
@@ -66,7 +66,7 @@ final class PipelineHarness implements AutoCloseable {
                 config.exactlyOnce() ? "read_committed" : "read_uncommitted");
         this.status = new TopicCollector(kafka.bootstrapServers(), config.topics.status, "read_committed");
         this.deadLetters = new TopicCollector(kafka.bootstrapServers(), config.topics.deadLetters, "read_committed");
-        this.tokens = new TopicCollector(kafka.bootstrapServers(), config.topics.tokens, "read_committed");
+        this.tokens = new TopicCollector(kafka.bootstrapServers(), config.topics.tokens, "read_uncommitted");
     }
 
     static Configuration miniClusterConfig() {
