@@ -61,7 +61,10 @@ public final class EngineConfig {
         return stepTokens;
     }
 
-    /** Prefill tokens a step runs even when the decoding rows take all of {@link #stepTokens()}: prefill never starves. */
+    /**
+     * Prefill tokens a step runs even when the decoding rows take all of {@link #stepTokens()}: prefill never
+     * starves.
+     */
     public int minPrefillTokens() {
         return minPrefillTokens;
     }

@@ -51,7 +51,8 @@ public final class ModelRuntime implements AutoCloseable {
             for (ModelRepository.ModelEntry entry : repository.models()) {
                 if (!entry.config().isOneShot() || (options.models() != null
                         && !options.models().contains(entry.name()))) {
-                    continue; // a graph's steps' models load as models; a generative model has an engine (GenerativeReplica)
+                    // A graph's steps' models load as models; a generative model runs on an engine (GenerativeReplica).
+                    continue;
                 }
                 for (String v : entry.versions()) {
                     ModelVersion version = entry.version(v);

@@ -38,6 +38,7 @@ public enum ModelKind {
                 return k;
             }
         }
-        throw new IllegalArgumentException("unknown model kind '" + name + "'; expected text-embedding, tensor, generative or graph");
+        throw new IllegalArgumentException("unknown model kind '" + name
+                + "'; expected text-embedding, tensor, generative or graph");
     }
 }

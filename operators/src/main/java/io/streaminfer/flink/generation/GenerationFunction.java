@@ -264,7 +264,8 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
         inFlight.remove(r.id);
         routes.remove(r.id);
         CompletableFuture<Void> published = lastPublished.remove(r.id);
-        if (error instanceof CancellationException || (error != null && error.getCause() instanceof CancellationException)) {
+        if (error instanceof CancellationException
+                || (error != null && error.getCause() instanceof CancellationException)) {
             return; // the engine closed with the task: the restored job re-runs this request
         }
         long now = System.currentTimeMillis();

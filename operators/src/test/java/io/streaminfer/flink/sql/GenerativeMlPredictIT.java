@@ -75,8 +75,8 @@ class GenerativeMlPredictIT {
         tEnv.createTemporaryView("prompts", tEnv.fromValues(DataTypes.ROW(DataTypes.FIELD("id", DataTypes.INT()),
                 DataTypes.FIELD("text_input", DataTypes.STRING())), rows));
         tEnv.executeSql("CREATE TEMPORARY MODEL gpt INPUT (text_input STRING) OUTPUT (text_output STRING, error "
-                + "STRING) WITH ('provider' = 'streaminfer', 'model' = '" + TestModels.GENERATIVE + "', 'models-dir' = '"
-                + SqlTestSupport.modelsDir() + "', 'error-column' = 'error', 'generation.max-tokens' = '" + MAX_TOKENS
+                + "STRING) WITH ('provider' = 'streaminfer', 'model' = '" + TestModels.GENERATIVE + "', "
+                + "'models-dir' = '" + SqlTestSupport.modelsDir() + "', 'error-column' = 'error', 'generation.max-tokens' = '" + MAX_TOKENS
                 + "', 'generation.temperature' = '0')");
         TableResult result = tEnv.executeSql("SELECT id, text_output, error FROM ML_PREDICT(TABLE prompts, MODEL gpt,"
                 + " DESCRIPTOR(text_input), MAP['max-concurrent-operations', '64'])");

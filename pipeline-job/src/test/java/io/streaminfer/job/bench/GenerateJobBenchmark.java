@@ -35,8 +35,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * {@code deploy/bin/bench-generate}: {@link GenerateBenchmark}'s in-process phases, then phase 3, the whole job
  * through Kafka on a MiniCluster (parallelism 1: one engine, as in phase 2) with a broker in this JVM, on the same
  * workload, streamed: time to first token is from a request's send to its first token record read by a consumer
- * with Kafka's default settings, inter-token latency the gaps between its records. Saturated, then open loop at 70 % and
- * 10 % of the job's own saturation.
+ * with Kafka's default settings, inter-token latency the gaps between its records. Saturated, then open loop at
+ * 70 % and 10 % of the job's own saturation.
  */
 public final class GenerateJobBenchmark {
     private GenerateJobBenchmark() {}
