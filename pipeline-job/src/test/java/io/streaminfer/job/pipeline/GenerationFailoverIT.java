@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A task manager dies while generations stream; the job restores its last checkpoint on a new one and re-runs
  * them. For every request: exactly one final status, and its token records read by a consumer with Kafka's default
- * isolation are sequence numbers 0..n-1 once each (no token repeated, retracted or skipped), joining to the final text. The re-run
- * continues after what was published, as a forced prefix.
+ * isolation are sequence numbers 0..n-1 once each (no token repeated, retracted or skipped), joining to the final
+ * text. The re-run continues after what was published, as a forced prefix.
  */
 class GenerationFailoverIT {
     private static final Logger LOG = LoggerFactory.getLogger(GenerationFailoverIT.class);
