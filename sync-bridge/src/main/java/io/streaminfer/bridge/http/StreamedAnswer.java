@@ -32,6 +32,13 @@ abstract class StreamedAnswer implements GenerationCalls.Sink {
         }
         stream = calls.stream(checked, timeoutMs, this);
         ctx.response().putHeader("X-Job-Id", stream.jobId());
+        // From now, not from the head: a client may leave before the brokers have the request.
+        ctx.addEndHandler(ar -> {
+            if (ar.failed() && !stream.ended()) {
+                stream.abandon();
+                streams.metrics().streamEnded(route, "client_gone");
+            }
+        });
         started();
     }
 
@@ -59,10 +66,7 @@ abstract class StreamedAnswer implements GenerationCalls.Sink {
 
     private void open() {
         if (sse == null) {
-            sse = streams.open(ctx, () -> {
-                stream.abandon();
-                streams.metrics().streamEnded(route, "client_gone");
-            });
+            sse = streams.open(ctx, () -> { }); // a client that leaves is seen in start()
             opened();
         }
     }

@@ -5,7 +5,9 @@ import io.streaminfer.bridge.kafka.TokenFollow;
 import io.streaminfer.contract.TokenRecord;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +16,9 @@ import java.util.concurrent.TimeUnit;
  * Finds a generation's token records on the token topic, as {@link ResultLookup} finds results: the partition follows
  * from the job ID (by key, or the sync call's reply partition it names), the offset from the job's accepted time
  * (Kafka's time index, with slack for clocks), and the replica's router reads from there; so any replica, also one
- * restarted since, can say what a job has generated so far, and stream it on ({@link #follow}).
+ * restarted since, can say what a job has generated so far, and stream it on ({@link #follow}). Lookups of one job
+ * within {@value #SO_FAR_REUSE_MS} ms share one read: a client polling the status does not make the router re-read
+ * the partition each time.
  *
  * <pre>{@code
  * lookup.soFar(job).thenAccept(t -> show(t.text(), t.last()));
@@ -23,9 +27,12 @@ import java.util.concurrent.TimeUnit;
 public final class TokenLookup implements AutoCloseable {
     /** How long a "so far" lookup may read before it answers with what it has. */
     static final long SO_FAR_LIMIT_MS = 10_000;
+    /** A lookup's answer serves the lookups of the same job this long (clients that poll share one read). */
+    static final long SO_FAR_REUSE_MS = 250;
 
     private final ReplyRouter router;
     private final long slackMs;
+    private final Map<String, CompletableFuture<SoFar>> recent = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "token-lookup-timer");
         t.setDaemon(true);
@@ -78,7 +85,18 @@ public final class TokenLookup implements AutoCloseable {
      * took longer than {@value #SO_FAR_LIMIT_MS} ms (then what was read).
      */
     public CompletableFuture<SoFar> soFar(JobState job) {
-        CompletableFuture<SoFar> out = new CompletableFuture<>();
+        CompletableFuture<SoFar> mine = new CompletableFuture<>();
+        CompletableFuture<SoFar> shared = recent.putIfAbsent(job.id, mine);
+        if (shared != null) {
+            return shared;
+        }
+        read(job, mine);
+        mine.whenComplete((ok, error) -> timer.schedule(() -> recent.remove(job.id, mine), SO_FAR_REUSE_MS,
+                TimeUnit.MILLISECONDS));
+        return mine;
+    }
+
+    private void read(JobState job, CompletableFuture<SoFar> out) {
         List<TokenRecord> seen = new ArrayList<>();
         TokenFollow[] follow = new TokenFollow[1];
         Runnable answer = () -> {
@@ -108,7 +126,7 @@ public final class TokenLookup implements AutoCloseable {
                 out.complete(SoFar.of(seen, false));
             }
         }, SO_FAR_LIMIT_MS, TimeUnit.MILLISECONDS);
-        return out.whenComplete((ok, error) -> follow[0].close());
+        out.whenComplete((ok, error) -> follow[0].close());
     }
 
     @Override
