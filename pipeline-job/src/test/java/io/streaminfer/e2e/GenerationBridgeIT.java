@@ -29,6 +29,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Generation through the bridge on real parts (a Kafka broker, the pipeline job on a MiniCluster with the generative
@@ -38,6 +40,7 @@ import org.junit.jupiter.api.Test;
  * ModelStreamInfer. The official OpenAI client's view is {@link OpenAiClientIT}.
  */
 class GenerationBridgeIT {
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationBridgeIT.class);
     static final String MODEL = "sotu-gpt";
     static final String EMBEDDER = "all-minilm-l6-v2";
     static final String TOKEN = "generation-token-0123456789";
@@ -205,7 +208,9 @@ class GenerationBridgeIT {
         JsonNode job = httpA.get("/v1/jobs/" + id).json();
         JsonNode result = job.get("result");
         assertThat(result.get("parameters").get("finish_reason").asText()).isEqualTo("cancelled");
-        assertThat(result.get("parameters").get("completion_tokens").asInt()).as("stopped mid-way").isBetween(1, 439);
+        int generated = result.get("parameters").get("completion_tokens").asInt();
+        assertThat(generated).as("stopped mid-way").isBetween(1, 439);
+        LOG.info("Cancelled through the API once text showed; the generation stopped at {} of 440 tokens", generated);
         assertThat(job.get("text").asText()).isEqualTo(text(result)).isNotEmpty();
         Http.Answer again = httpB.post("/v1/jobs/" + id + "/cancel", "");
         assertThat(again.status()).as("cancelling twice is harmless: %s", again.body()).isEqualTo(200);
@@ -226,7 +231,9 @@ class GenerationBridgeIT {
         await().atMost(WAIT).until(() -> "CANCELLED".equals(httpA.get("/v1/jobs/" + jobId).json().path("state")
                 .asText()));
         JsonNode result = httpA.get("/v1/jobs/" + jobId).json().get("result");
-        assertThat(result.get("parameters").get("completion_tokens").asInt()).isBetween(1, 439);
+        int generated = result.get("parameters").get("completion_tokens").asInt();
+        assertThat(generated).isBetween(1, 439);
+        LOG.info("The client left after 3 chunks; its generation stopped at {} of 440 tokens", generated);
         assertThat(httpA.get("/metrics").body())
                 .containsPattern("streaminfer_bridge_generation_cancels_total\\{cause=\"client_gone\"} [1-9]");
     }
@@ -276,6 +283,11 @@ class GenerationBridgeIT {
         }
         assertThat(joined.toString()).isEqualTo(whole);
         assertThat(last.get("finish_reason").asText()).isEqualTo(o.get("finish_reason").asText());
+        Http.Answer oip = httpA.post("/v2/models/" + MODEL + "/infer", "{\"inputs\":[{\"name\":\"text_input\","
+                + "\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"The nation\"]}],\"parameters\":{\"max_tokens\":24,"
+                + "\"temperature\":0}}");
+        assertThat(oip.status()).as(oip.body()).isEqualTo(200);
+        assertThat(text(oip.json())).as("the OIP endpoint generates the same").isEqualTo(whole);
         Http.Answer unknown = httpA.post("/v2/models/nope/generate", body);
         assertThat(unknown.status()).isEqualTo(404);
         assertThat(unknown.json().get("error").asText()).contains("nope");

@@ -174,6 +174,7 @@ class OpenAiClientIT {
         assertThat(e.get("badParameter").get("status").asInt()).isEqualTo(400);
         assertThat(e.get("badParameter").get("class").asText()).isEqualTo("BadRequestError");
         assertThat(e.get("badParameter").get("message").asText()).contains("temperature");
+        assertThat(e.get("badParameter").get("param").asText()).isEqualTo("temperature");
         assertThat(e.get("unsupported").get("status").asInt()).isEqualTo(400);
         assertThat(e.get("unsupported").get("param").asText()).isEqualTo("n");
         assertThat(e.get("notGenerative").get("status").asInt()).isEqualTo(400);

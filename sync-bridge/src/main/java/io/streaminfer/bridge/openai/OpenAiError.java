@@ -32,12 +32,18 @@ public final class OpenAiError extends RuntimeException {
         return new OpenAiError(400, message, param, null);
     }
 
-    /** A contract error of the request (unknown model, bad input), with its status. */
+    /**
+     * A contract error of the request (unknown model, bad input), with its status; {@code param} names the sampling
+     * parameter the message starts with ("temperature must be ...").
+     */
     public static OpenAiError of(InferenceException e) {
         if (e.code() == ErrorCode.UNKNOWN_MODEL) {
             return new OpenAiError(404, e.getMessage(), "model", "model_not_found");
         }
-        return new OpenAiError(e.code().httpStatus(), e.getMessage(), null, null);
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        String first = message.split("[ (;]", 2)[0];
+        String param = OpenAiRequests.SAMPLING.contains(first) ? first : null;
+        return new OpenAiError(e.code().httpStatus(), message, param, null);
     }
 
     public int status() {

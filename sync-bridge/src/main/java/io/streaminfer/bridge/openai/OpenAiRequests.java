@@ -30,7 +30,7 @@ import java.util.function.Predicate;
 public final class OpenAiRequests {
     private static final TypeReference<Object> ANY = new TypeReference<>() { };
     /** Sampling parameters passed through under the contract's names (GenerationOptions). */
-    private static final List<String> SAMPLING = List.of("max_tokens", "max_completion_tokens", "temperature",
+    static final List<String> SAMPLING = List.of("max_tokens", "max_completion_tokens", "temperature",
             "top_p", "top_k", "seed", "stop", "min_tokens", "ignore_eos");
 
     private OpenAiRequests() {}

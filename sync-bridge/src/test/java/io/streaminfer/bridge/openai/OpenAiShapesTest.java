@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streaminfer.bridge.generate.GenerationEnd;
 import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.InferenceException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
@@ -88,6 +89,17 @@ class OpenAiShapesTest {
         assertThat(OpenAiError.isOpenAiPath("/v1/chat/completions")).isTrue();
         assertThat(OpenAiError.isOpenAiPath("/v1/models/x")).isTrue();
         assertThat(OpenAiError.isOpenAiPath("/v1/jobs/x")).isFalse();
+    }
+
+    @Test
+    void aContractErrorNamesTheParameterItIsAbout() {
+        OpenAiError e = OpenAiError.of(InferenceException.invalidInput("temperature must be between 0.0 and 2.0"));
+        assertThat(e.status()).isEqualTo(400);
+        assertThat(e.body().get("error").get("param").asText()).isEqualTo("temperature");
+        assertThat(OpenAiError.of(InferenceException.invalidInput("no prompt")).body().get("error").get("param")
+                .isNull()).isTrue();
+        assertThat(OpenAiError.of(new InferenceException(ErrorCode.UNKNOWN_MODEL, "unknown model 'x'")).status())
+                .isEqualTo(404);
     }
 
     @Test
