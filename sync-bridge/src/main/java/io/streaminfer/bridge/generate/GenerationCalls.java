@@ -87,7 +87,7 @@ public final class GenerationCalls {
         Context context = vertx.getOrCreateContext();
         int replyPartition = router.nextPartition();
         String jobId = JobIds.sync(replyPartition);
-        Streamed s = new Streamed(jobId, checked, context, sink, timeoutMs);
+        Streamed s = new Streamed(jobId, checked, sink, timeoutMs);
         // Both before publishing: neither a fast result nor a fast token may come before anyone listens.
         CompletableFuture<Reply> reply = router.register(jobId);
         s.follow = router.follow(jobId, JobIds.resultPartition(jobId, router.tokenPartitions()), -1, -1,
@@ -111,7 +111,6 @@ public final class GenerationCalls {
     public final class Streamed {
         private final String jobId;
         private final CheckedRequest checked;
-        private final Context context;
         private final Sink sink;
         private final long timeoutMs;
         private final long started = System.nanoTime();
@@ -120,10 +119,9 @@ public final class GenerationCalls {
         private long timer = -1;
         private boolean ended;
 
-        Streamed(String jobId, CheckedRequest checked, Context context, Sink sink, long timeoutMs) {
+        Streamed(String jobId, CheckedRequest checked, Sink sink, long timeoutMs) {
             this.jobId = jobId;
             this.checked = checked;
-            this.context = context;
             this.sink = sink;
             this.timeoutMs = timeoutMs;
         }

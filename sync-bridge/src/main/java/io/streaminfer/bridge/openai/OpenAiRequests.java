@@ -65,8 +65,9 @@ public final class OpenAiRequests {
             throw OpenAiError.badRequest("'prompt' must be a string (token-ID prompts are not supported)", "prompt");
         }
         Map<String, Object> parameters = sampling(o);
-        return new Generation(model(o), new InferenceRequest(null, parameters,
-                List.of(Tensor.ofStrings(GenerationOptions.TEXT_INPUT, text)), null), stream(o), includeUsage(o), false);
+        InferenceRequest request = new InferenceRequest(null, parameters,
+                List.of(Tensor.ofStrings(GenerationOptions.TEXT_INPUT, text)), null);
+        return new Generation(model(o), request, stream(o), includeUsage(o), false);
     }
 
     /** {@code POST /v1/chat/completions}. */

@@ -1,7 +1,6 @@
 package io.streaminfer.bridge.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.streaminfer.contract.GenerationOptions;
 import java.nio.charset.StandardCharsets;
