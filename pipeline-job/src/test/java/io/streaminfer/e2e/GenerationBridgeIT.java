@@ -14,9 +14,11 @@ import io.streaminfer.bridge.grpc.proto.ModelInferRequest;
 import io.streaminfer.bridge.grpc.proto.ModelStreamInferResponse;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.TokenRecord;
+import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,8 +47,11 @@ class GenerationBridgeIT {
     static final String EMBEDDER = "all-minilm-l6-v2";
     static final String TOKEN = "generation-token-0123456789";
     private static final Duration WAIT = Duration.ofSeconds(120);
-    /** Long enough to still run when a client leaves or a cancel arrives: end-of-sequence ignored. */
-    static final String LONG = "\"max_tokens\":440,\"ignore_eos\":true,\"temperature\":0";
+    /** As many tokens as the model allows, up to 440: still running when a client leaves or a cancel arrives. */
+    static final int LONG_TOKENS = Math.min(440, ModelRepository.open(Path.of(BridgeStack.modelsDir()))
+            .resolve(MODEL, null).config().generation().maxTokens().max());
+    /** A long generation: end-of-sequence ignored. */
+    static final String LONG = "\"max_tokens\":" + LONG_TOKENS + ",\"ignore_eos\":true,\"temperature\":0";
 
     static EmbeddedKafka kafka;
     static BridgeStack stack;
@@ -209,8 +214,9 @@ class GenerationBridgeIT {
         JsonNode result = job.get("result");
         assertThat(result.get("parameters").get("finish_reason").asText()).isEqualTo("cancelled");
         int generated = result.get("parameters").get("completion_tokens").asInt();
-        assertThat(generated).as("stopped mid-way").isBetween(1, 439);
-        LOG.info("Cancelled through the API once text showed; the generation stopped at {} of 440 tokens", generated);
+        assertThat(generated).as("stopped mid-way").isBetween(1, LONG_TOKENS - 1);
+        LOG.info("Cancelled through the API once text showed; the generation stopped at {} of {} tokens", generated,
+                LONG_TOKENS);
         assertThat(job.get("text").asText()).isEqualTo(text(result)).isNotEmpty();
         Http.Answer again = httpB.post("/v1/jobs/" + id + "/cancel", "");
         assertThat(again.status()).as("cancelling twice is harmless: %s", again.body()).isEqualTo(200);
@@ -232,8 +238,8 @@ class GenerationBridgeIT {
                 .asText()));
         JsonNode result = httpA.get("/v1/jobs/" + jobId).json().get("result");
         int generated = result.get("parameters").get("completion_tokens").asInt();
-        assertThat(generated).isBetween(1, 439);
-        LOG.info("The client left after 3 chunks; its generation stopped at {} of 440 tokens", generated);
+        assertThat(generated).isBetween(1, LONG_TOKENS - 1);
+        LOG.info("The client left after 3 chunks; its generation stopped at {} of {} tokens", generated, LONG_TOKENS);
         assertThat(httpA.get("/metrics").body())
                 .containsPattern("streaminfer_bridge_generation_cancels_total\\{cause=\"client_gone\"} [1-9]");
     }
