@@ -250,7 +250,7 @@ class KubernetesManifestsTest {
     // Kafka
 
     @Test
-    void theFiveTopicsOfTheContractWithCompactionWhereTheContractSaysSo() {
+    void theSevenTopicsOfTheContractWithCompactionWhereTheContractSaysSo() {
         String cluster = one("Kafka").path("metadata").path("name").asText();
         int brokers = 0;
         Set<String> roles = new TreeSet<>();
@@ -267,7 +267,7 @@ class KubernetesManifestsTest {
 
         Map<String, JsonNode> topics = topicsByName();
         assertThat(topics.keySet()).containsExactlyInAnyOrder(Topics.REQUESTS, Topics.RESULTS, Topics.STATUS,
-                Topics.DEAD_LETTERS, Topics.CALLBACKS);
+                Topics.DEAD_LETTERS, Topics.CALLBACKS, Topics.TOKENS, Topics.CONTROL);
         for (Map.Entry<String, JsonNode> t : topics.entrySet()) {
             JsonNode topic = t.getValue();
             JsonNode spec = topic.path("spec");

@@ -12,7 +12,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The whole product on real parts for end-to-end tests and the bridge benchmark: an in-process KRaft broker with the
- * five topics under a prefix, the pipeline job in a local Flink MiniCluster (RocksDB, the real model), and bridge
+ * seven topics under a prefix, the pipeline job in a local Flink MiniCluster (RocksDB, the real model), and bridge
  * replicas started from YAML like {@code BridgeMain} would.
  */
 public final class BridgeStack implements AutoCloseable {
@@ -30,6 +30,8 @@ public final class BridgeStack implements AutoCloseable {
         kafka.createTopic(prefix + ".status", 2, Map.of("cleanup.policy", "compact"));
         kafka.createTopic(prefix + ".dlq", 1);
         kafka.createTopic(prefix + ".callbacks", 2, Map.of("cleanup.policy", "compact"));
+        kafka.createTopic(prefix + ".tokens", RESULT_PARTITIONS);
+        kafka.createTopic(prefix + ".control", 1);
     }
 
     JobConfig jobConfig() {
@@ -37,6 +39,7 @@ public final class BridgeStack implements AutoCloseable {
                 + "  group-id: " + prefix + "-job\n"
                 + "topics:\n  requests: " + prefix + ".requests\n  results: " + prefix + ".results\n"
                 + "  status: " + prefix + ".status\n  dead-letters: " + prefix + ".dlq\n"
+                + "  tokens: " + prefix + ".tokens\n  control: " + prefix + ".control\n"
                 + "models:\n  dir: " + modelsDir() + "\n"
                 + "checkpointing:\n  interval-ms: 500\n  min-pause-ms: 100\n  dir: file://"
                 + System.getProperty("java.io.tmpdir") + "/si-e2e-checkpoints/" + prefix + "\n"
@@ -82,6 +85,7 @@ public final class BridgeStack implements AutoCloseable {
                 + "-job\n"
                 + "topics:\n  requests: " + prefix + ".requests\n  results: " + prefix + ".results\n"
                 + "  status: " + prefix + ".status\n  callbacks: " + prefix + ".callbacks\n"
+                + "  tokens: " + prefix + ".tokens\n  control: " + prefix + ".control\n"
                 + "readiness:\n  check-interval-ms: 200\n"
                 + extra;
     }

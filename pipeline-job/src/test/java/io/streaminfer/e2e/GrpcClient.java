@@ -11,6 +11,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import io.streaminfer.bridge.grpc.proto.GrpcPredictV2;
 import java.util.concurrent.TimeUnit;
 
@@ -38,13 +39,23 @@ final class GrpcClient implements AutoCloseable {
 
     /** The unary method {@code name}, checked against the request and response types the descriptor names. */
     static <Q extends Message, A extends Message> MethodDescriptor<Q, A> method(String name, Q request, A response) {
+        return method(name, request, response, MethodDescriptor.MethodType.UNARY);
+    }
+
+    /** A method of any type, checked the same way (and its streaming against the descriptor's). */
+    static <Q extends Message, A extends Message> MethodDescriptor<Q, A> method(String name, Q request, A response,
+            MethodDescriptor.MethodType type) {
         Descriptors.MethodDescriptor m = SERVICE.findMethodByName(name);
+        boolean streams = type == MethodDescriptor.MethodType.BIDI_STREAMING;
+        if (m != null && (m.isClientStreaming() != streams || m.isServerStreaming() != streams)) {
+            throw new IllegalArgumentException("the .proto's " + name + " is not " + type);
+        }
         if (m == null || !m.getInputType().equals(request.getDescriptorForType())
                 || !m.getOutputType().equals(response.getDescriptorForType())) {
             throw new IllegalArgumentException("the .proto has no " + name + "(" + request.getDescriptorForType()
                     .getName() + ") returns (" + response.getDescriptorForType().getName() + ")");
         }
-        return MethodDescriptor.<Q, A>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
+        return MethodDescriptor.<Q, A>newBuilder().setType(type)
                 .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE.getFullName(), name))
                 .setRequestMarshaller(ProtoUtils.marshaller(request))
                 .setResponseMarshaller(ProtoUtils.marshaller(response)).build();
@@ -64,6 +75,13 @@ final class GrpcClient implements AutoCloseable {
             MethodDescriptor<Q, A> method, Q request) {
         return ClientCalls.futureUnaryCall(calls.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(90,
                 TimeUnit.SECONDS)), request);
+    }
+
+    /** Opens a bidirectional stream: messages to send go to the returned observer, answers to {@code answers}. */
+    <Q extends Message, A extends Message> StreamObserver<Q> bidi(MethodDescriptor<Q, A> method,
+            StreamObserver<A> answers) {
+        return ClientCalls.asyncBidiStreamingCall(calls.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(120,
+                TimeUnit.SECONDS)), answers);
     }
 
     @Override

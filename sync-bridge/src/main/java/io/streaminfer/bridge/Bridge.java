@@ -5,14 +5,20 @@ import io.streaminfer.bridge.callback.CallbackDispatcher;
 import io.streaminfer.bridge.callback.CallbackSender;
 import io.streaminfer.bridge.callback.Signatures;
 import io.streaminfer.bridge.config.BridgeConfig;
+import io.streaminfer.bridge.generate.GenerationCalls;
 import io.streaminfer.bridge.grpc.InferenceService;
+import io.streaminfer.bridge.grpc.StreamInferService;
 import io.streaminfer.bridge.http.HttpApi;
 import io.streaminfer.bridge.infer.Credentials;
 import io.streaminfer.bridge.infer.MemoryBudget;
 import io.streaminfer.bridge.infer.ModelStats;
+import io.streaminfer.bridge.infer.RequestChecks;
+import io.streaminfer.bridge.infer.StreamSlots;
 import io.streaminfer.bridge.infer.SyncInference;
 import io.streaminfer.bridge.jobs.JobView;
 import io.streaminfer.bridge.jobs.ResultLookup;
+import io.streaminfer.bridge.jobs.TokenLookup;
+import io.streaminfer.bridge.kafka.ControlPublisher;
 import io.streaminfer.bridge.kafka.JobProbe;
 import io.streaminfer.bridge.kafka.KafkaClients;
 import io.streaminfer.bridge.kafka.KafkaStartup;
@@ -86,11 +92,16 @@ public final class Bridge implements AutoCloseable {
         closeables.add(() -> producer.close(Duration.ofSeconds(5)));
         RequestPublisher publisher = new RequestPublisher(producer, c.topics.requests);
 
+        // Generative models stream their text on the token topic and take cancels on the control topic: the bridge
+        // needs those two only when the repository has one.
+        boolean generative = repository.models().stream().anyMatch(e -> e.config().isGenerative());
         // The readers are made here and started by KafkaStartup once Kafka answers: nothing below blocks on the
         // brokers, so a slow or absent broker at start-up leaves the bridge serving health, not ready, until it is.
         replies = new ReplyRouter(KafkaClients.assignedConsumer(c, "bridge-replies-" + c.replicaId),
-                c.topics.results, c.replicaId);
+                c.topics.results, generative ? c.topics.tokens : null, c.replicaId);
         closeables.add(replies);
+        TokenLookup tokenLookup = new TokenLookup(replies, c.jobs.resultSearchSlackMs);
+        closeables.add(tokenLookup);
         jobs = new JobView(KafkaClients.assignedConsumer(c, "bridge-jobs-" + c.replicaId), c.topics.status,
                 c.topics.callbacks, c.jobs.maxTracked);
         closeables.add(jobs);
@@ -127,10 +138,15 @@ public final class Bridge implements AutoCloseable {
                 + "as this replica sees it (restarting, starting, gone); 0 while it runs",
                 () -> judged.jobDownMs() / 1000.0);
 
-        startup = new KafkaStartup(admin, c.kafka.bootstrapServers, List.of(c.topics.requests, c.topics.results,
-                c.topics.status, c.topics.callbacks))
-                .step("reading sync replies from " + c.topics.results,
-                        topics -> replies.start(replyPartitions(c, topics.get(c.topics.results).partitions().size())),
+        List<String> topicsUsed = new ArrayList<>(List.of(c.topics.requests, c.topics.results, c.topics.status,
+                c.topics.callbacks));
+        if (generative) {
+            topicsUsed.addAll(List.of(c.topics.tokens, c.topics.control));
+        }
+        startup = new KafkaStartup(admin, c.kafka.bootstrapServers, topicsUsed)
+                .step("reading sync replies from " + c.topics.results + (generative ? " and " + c.topics.tokens : ""),
+                        topics -> replies.start(replyPartitions(c, topics.get(c.topics.results).partitions().size()),
+                                generative ? topics.get(c.topics.tokens).partitions().size() : 0),
                         replies::abortStart)
                 .step("reading job states from " + c.topics.status + " and " + c.topics.callbacks,
                         topics -> jobs.start(), jobs::abortStart);
@@ -146,18 +162,27 @@ public final class Bridge implements AutoCloseable {
         ModelStats stats = new ModelStats();
         SyncInference sync = new SyncInference(vertx, publisher, replies, metrics, stats, c.http.maxInFlight);
         MemoryBudget budget = new MemoryBudget(c.bufferedBytesBudget());
+        GenerationCalls generations = new GenerationCalls(vertx, publisher, replies,
+                new ControlPublisher(producer, c.topics.control), sync, metrics, stats);
+        StreamSlots streams = new StreamSlots(c.streams.maxOpen);
         var router = HttpApi.builder(vertx).repository(repository).publisher(publisher).replies(replies)
                 .jobs(jobs, lookup).metrics(metrics).admission(readiness).tokens(c.auth.tokens)
                 .limits(c.http.maxBodyBytes, c.http.maxInFlight, c.http.retryAfterSeconds)
-                .timeouts(c.timeouts.defaultMs, c.timeouts.maxMs).sync(sync, stats).budget(budget).build();
+                .timeouts(c.timeouts.defaultMs, c.timeouts.maxMs).sync(sync, stats).budget(budget)
+                .generation(generations, tokenLookup, c.generationTimeoutMs())
+                .streams(streams, c.streams.keepAliveMs).build();
         server = await(vertx.createHttpServer(new HttpServerOptions().setHost(c.http.host).setPort(c.http.port)
                 .setCompressionSupported(false).setTcpNoDelay(true)).requestHandler(router).listen());
         LOG.info("Bridge {} listening on {}:{} (auth {}, callbacks {})", c.replicaId, c.http.host,
                 server.actualPort(), c.auth.tokens.isEmpty() ? "off" : "on", c.callbacks.enabled ? "on" : "off");
         if (c.grpc.enabled) {
             GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(c.http.maxBodyBytes));
-            new InferenceService(repository, sync, stats, new Credentials(c.auth.tokens), budget, metrics,
+            Credentials credentials = new Credentials(c.auth.tokens);
+            new InferenceService(repository, sync, stats, credentials, budget, metrics,
                     readiness, c.timeouts.defaultMs, c.timeouts.maxMs).bind(grpc);
+            new StreamInferService(new RequestChecks(repository), sync, generations, credentials, streams, metrics,
+                    readiness, new StreamInferService.Timeouts(c.timeouts.defaultMs, c.generationTimeoutMs(),
+                            c.timeouts.maxMs)).bind(grpc);
             String host = c.grpc.host == null ? c.http.host : c.grpc.host;
             grpcServer = await(vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(c.grpc.port)
                     .setTcpNoDelay(true)).requestHandler(grpc).listen());

@@ -44,6 +44,8 @@ public final class BridgeConfig {
     public Callbacks callbacks = new Callbacks();
     public Readiness readiness = new Readiness();
     public Flink flink = new Flink();
+    public Streams streams = new Streams();
+    public Generation generation = new Generation();
 
     public static final class Http {
         public String host = "0.0.0.0";
@@ -83,6 +85,10 @@ public final class BridgeConfig {
         public String results = Topics.RESULTS;
         public String status = Topics.STATUS;
         public String callbacks = Topics.CALLBACKS;
+        /** Streamed generations' text; read (and required) only when the repository has a generative model. */
+        public String tokens = Topics.TOKENS;
+        /** Where cancels go; written (and required) only when the repository has a generative model. */
+        public String control = Topics.CONTROL;
     }
 
     public static final class Reply {
@@ -160,6 +166,23 @@ public final class BridgeConfig {
         public String jobName = "streaminfer";
     }
 
+    /** Responses that stay open: server-sent events (job events, streamed completions) and gRPC streams. */
+    public static final class Streams {
+        /** Streams open at once on this replica; more get 429 with Retry-After (gRPC: RESOURCE_EXHAUSTED). */
+        public int maxOpen = 256;
+        /** An idle server-sent event stream gets a ':' comment line this often, so proxies keep it open. */
+        public long keepAliveMs = 15_000;
+    }
+
+    /** Generative models over HTTP and gRPC (OpenAI's API, Triton's generate, ModelStreamInfer). */
+    public static final class Generation {
+        /**
+         * How long a sync generation may take when the request names no timeout (X-Timeout-Ms, parameters.timeout);
+         * the job gets it as the request's deadline, so an abandoned generation stops. Capped by timeouts.max-ms.
+         */
+        public long timeoutMs = 300_000;
+    }
+
     private static ObjectMapper mapper() {
         return new ObjectMapper(new YAMLFactory())
                 .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
@@ -214,6 +237,8 @@ public final class BridgeConfig {
         callbacks.allow = callbacks.allow == null ? new ArrayList<>() : callbacks.allow;
         readiness = readiness == null ? new Readiness() : readiness;
         flink = flink == null ? new Flink() : flink;
+        streams = streams == null ? new Streams() : streams;
+        generation = generation == null ? new Generation() : generation;
     }
 
     private void applyEnvironment(Map<String, String> env) {
@@ -284,7 +309,8 @@ public final class BridgeConfig {
             problems.add("kafka.bootstrap-servers is empty: set host:port of at least one broker");
         }
         for (String[] t : new String[][] {{"requests", topics.requests}, {"results", topics.results},
-                {"status", topics.status}, {"callbacks", topics.callbacks}}) {
+                {"status", topics.status}, {"callbacks", topics.callbacks}, {"tokens", topics.tokens},
+                {"control", topics.control}}) {
             if (t[1] == null || t[1].isBlank()) {
                 problems.add("topics." + t[0] + " is empty");
             }
@@ -344,6 +370,15 @@ public final class BridgeConfig {
                 problems.add("flink.job-name is empty: name the pipeline job (the job config's job-name)");
             }
         }
+        if (streams.maxOpen < 1) {
+            problems.add("streams.max-open must be positive, got " + streams.maxOpen);
+        }
+        if (streams.keepAliveMs < 100) {
+            problems.add("streams.keep-alive-ms must be at least 100, got " + streams.keepAliveMs);
+        }
+        if (generation.timeoutMs < 1) {
+            problems.add("generation.timeout-ms must be positive, got " + generation.timeoutMs);
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid bridge config:\n  - " + String.join("\n  - ", problems));
         }
@@ -354,6 +389,11 @@ public final class BridgeConfig {
         long b = http.maxBufferedBytes > 0 ? http.maxBufferedBytes
                 : io.streaminfer.bridge.infer.MemoryBudget.defaultBytes();
         return Math.max(b, http.maxBodyBytes);
+    }
+
+    /** A sync generation's timeout when its request names none: generation.timeout-ms, at most timeouts.max-ms. */
+    public long generationTimeoutMs() {
+        return Math.min(generation.timeoutMs, timeouts.maxMs);
     }
 
     /** The client properties shared by every Kafka client of the bridge. */

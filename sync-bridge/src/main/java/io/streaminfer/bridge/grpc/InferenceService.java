@@ -1,6 +1,5 @@
 package io.streaminfer.bridge.grpc;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.streaminfer.bridge.grpc.internal.ProtoTensors;
 import io.streaminfer.bridge.grpc.internal.TritonMessages;
 import io.streaminfer.bridge.grpc.proto.ModelConfigRequest;
@@ -128,7 +127,7 @@ public final class InferenceService {
                 r -> TritonMessages.index(TritonShapes.index(repository, admission.notReadyReason(), r.getReady())));
     }
 
-    private static <Q extends com.google.protobuf.Message, A extends com.google.protobuf.Message>
+    static <Q extends com.google.protobuf.Message, A extends com.google.protobuf.Message>
             ServiceMethod<Q, A> method(String name, Q prototype) {
         return ServiceMethod.server(SERVICE, name, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(prototype));
     }
@@ -252,7 +251,7 @@ public final class InferenceService {
             case ANSWERED:
                 Reply r = o.reply();
                 if (!r.isSuccess()) {
-                    fail(response, status(r.errorCode()), errorMessage(r));
+                    fail(response, status(r.errorCode()), r.errorMessage());
                     return;
                 }
                 try {
@@ -281,18 +280,14 @@ public final class InferenceService {
         }
     }
 
-    private static String errorMessage(Reply r) {
-        try {
-            JsonNode error = OipJson.MAPPER.readTree(r.body()).path("error");
-            return error.isTextual() ? error.textValue() : r.errorCode().name();
-        } catch (java.io.IOException | RuntimeException e) {
-            return r.errorCode().name();
-        }
-    }
-
     // ---------------------------------------------------------------- helpers
 
     private boolean authorized(GrpcServerRequest<?, ?> call) {
+        return authorized(credentials, call);
+    }
+
+    /** Whether the call's metadata carries an accepted token; answers UNAUTHENTICATED when not. */
+    static boolean authorized(Credentials credentials, GrpcServerRequest<?, ?> call) {
         switch (credentials.check(call.headers().get("authorization"), call.headers().get("x-api-key"))) {
             case MISSING:
                 fail(call.response(), GrpcStatus.UNAUTHENTICATED, "authentication required: send metadata "
@@ -325,7 +320,7 @@ public final class InferenceService {
         }
     }
 
-    private static void fail(GrpcServerResponse<?, ?> response, GrpcStatus status, String message) {
+    static void fail(GrpcServerResponse<?, ?> response, GrpcStatus status, String message) {
         response.status(status).statusMessage(message).end();
     }
 
@@ -475,7 +470,7 @@ public final class InferenceService {
         }
     }
 
-    private static String blankToNull(String s) {
+    static String blankToNull(String s) {
         return s == null || s.isEmpty() ? null : s;
     }
 }

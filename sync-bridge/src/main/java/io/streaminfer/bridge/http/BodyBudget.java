@@ -51,9 +51,8 @@ final class BodyBudget implements Handler<RoutingContext> {
         // Read the body to its end without keeping it, then answer: clients that send the whole body before
         // reading the response still see the 429.
         Runnable refuse = () -> {
-            ctx.response().putHeader("Retry-After", Integer.toString(retryAfterSeconds));
-            Replies.error(ctx, 429, "this bridge replica holds " + budget.held() + " bytes of requests (its budget "
-                    + "is " + budget.max() + "); retry after " + retryAfterSeconds + " s");
+            Replies.shed(ctx, retryAfterSeconds, "this bridge replica holds " + budget.held() + " bytes of requests "
+                    + "(its budget is " + budget.max() + ")");
         };
         if (request.isEnded()) {
             refuse.run();

@@ -1,12 +1,15 @@
 package io.streaminfer.bridge.http;
 
+import io.streaminfer.bridge.generate.GenerationCalls;
 import io.streaminfer.bridge.infer.Credentials;
 import io.streaminfer.bridge.infer.MemoryBudget;
 import io.streaminfer.bridge.infer.ModelStats;
 import io.streaminfer.bridge.infer.RequestChecks;
+import io.streaminfer.bridge.infer.StreamSlots;
 import io.streaminfer.bridge.infer.SyncInference;
 import io.streaminfer.bridge.jobs.JobView;
 import io.streaminfer.bridge.jobs.ResultLookup;
+import io.streaminfer.bridge.jobs.TokenLookup;
 import io.streaminfer.bridge.kafka.ReplyRouter;
 import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
@@ -19,13 +22,15 @@ import java.util.List;
 
 /**
  * The bridge's HTTP surface as one Vert.x router: health and metrics open; model metadata, configuration,
- * statistics, the repository index, inference and jobs behind {@link AuthHandler}; each body bounded (413 in OIP
- * form) and all bodies held at once bounded by a {@link MemoryBudget} (429 with Retry-After); every error an OIP
- * {@code {"error": ...}}.
+ * statistics, the repository index, inference, Triton's generate, jobs and OpenAI's API behind {@link AuthHandler};
+ * each body bounded (413) and all bodies held at once bounded by a {@link MemoryBudget} (429 with Retry-After), open
+ * streams bounded by {@link StreamSlots} (429); every error an OIP {@code {"error": ...}}, OpenAI's on its
+ * endpoints.
  *
  * <pre>{@code
  * Router router = HttpApi.builder(vertx).repository(repo).publisher(pub).replies(router).jobs(view, lookup)
- *         .metrics(metrics).admission(readiness).tokens(List.of()).sync(sync, stats).budget(budget).build();
+ *         .metrics(metrics).admission(readiness).tokens(List.of()).sync(sync, stats).budget(budget)
+ *         .generation(calls, tokenLookup, 300_000).streams(new StreamSlots(256), 15_000).build();
  * }</pre>
  */
 public final class HttpApi {
@@ -54,6 +59,11 @@ public final class HttpApi {
         private SyncInference sync;
         private ModelStats stats;
         private MemoryBudget budget;
+        private GenerationCalls generations;
+        private TokenLookup tokenLookup;
+        private long generationTimeoutMs = 300_000;
+        private StreamSlots streamSlots;
+        private long keepAliveMs = 15_000;
 
         private Builder(Vertx vertx) {
             this.vertx = vertx;
@@ -122,11 +132,27 @@ public final class HttpApi {
             return this;
         }
 
+        /** Sync generations, the token records of jobs, and a sync generation's default timeout. */
+        public Builder generation(GenerationCalls calls, TokenLookup lookup, long timeoutMs) {
+            this.generations = calls;
+            this.tokenLookup = lookup;
+            this.generationTimeoutMs = timeoutMs;
+            return this;
+        }
+
+        /** The bound on open streams and the keep-alive interval of event streams. */
+        public Builder streams(StreamSlots slots, long keepAliveMs) {
+            this.streamSlots = slots;
+            this.keepAliveMs = keepAliveMs;
+            return this;
+        }
+
         public Router build() {
             if (repository == null || publisher == null || replies == null || jobs == null || results == null
-                    || metrics == null || admission == null) {
-                throw new IllegalStateException("HttpApi needs repository, publisher, replies, jobs, metrics and "
-                        + "admission");
+                    || metrics == null || admission == null || generations == null || tokenLookup == null
+                    || streamSlots == null) {
+                throw new IllegalStateException("HttpApi needs repository, publisher, replies, jobs, metrics, "
+                        + "admission, generation and streams");
             }
             if (sync == null) {
                 stats = new ModelStats();
@@ -145,7 +171,19 @@ public final class HttpApi {
             metrics.gauge("streaminfer_bridge_jobs_known", "Jobs in this replica's job view", jobs::size);
             metrics.gauge("streaminfer_bridge_results_awaited", "Result lookups of just-ended jobs that waited for "
                     + "the result to become readable after the final status", results::resultsAwaited);
-            RequestIntake intake = new RequestIntake(new RequestChecks(repository), metrics, admission);
+            StreamSlots slots = streamSlots;
+            metrics.gauge("streaminfer_bridge_streams_open", "Streams (server-sent events, gRPC ModelStreamInfer) "
+                    + "open on this replica", slots::open);
+            metrics.gauge("streaminfer_bridge_token_follows", "Generations whose token records this replica is "
+                    + "reading now (streams, job events, text-so-far lookups)", replies::tokenFollows);
+            metrics.gauge("streaminfer_bridge_token_records_read", "Token records this replica handed to its "
+                    + "streams since it started", replies::tokenRecordsDelivered);
+            metrics.gauge("streaminfer_bridge_token_gaps", "Token records a stream found missing (expired by "
+                    + "retention before it read them)", replies::tokenGaps);
+            RequestChecks checks = new RequestChecks(repository);
+            RequestIntake intake = new RequestIntake(checks, metrics, admission);
+            StreamAdmission streams = new StreamAdmission(vertx, streamSlots, keepAliveMs, retryAfterSeconds,
+                    metrics);
 
             Router router = Router.router(vertx);
             new HealthRoutes(admission, metrics).mount(router);
@@ -157,7 +195,14 @@ public final class HttpApi {
             router.post().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
             new ModelRoutes(repository, admission::notReadyReason, stats).mount(router);
             new InferRoute(intake, calls, defaultTimeoutMs, maxTimeoutMs, retryAfterSeconds).mount(router);
-            new JobRoutes(vertx, intake, publisher, jobs, results).mount(router);
+            new GenerateRoutes(checks, intake, generations, metrics, streams, generationTimeoutMs, maxTimeoutMs)
+                    .mount(router);
+            new JobRoutes(vertx, intake, checks, publisher, jobs, results, tokenLookup, generations, repository,
+                    streams).mount(router);
+            new OpenAiRoutes(repository, checks, intake, generations, metrics, streams, generationTimeoutMs,
+                    maxTimeoutMs).mount(router);
+            new OpenAiEmbeddings(repository, checks, intake, calls, metrics, defaultTimeoutMs, maxTimeoutMs,
+                    retryAfterSeconds).mount(router);
 
             router.errorHandler(413, ctx -> Replies.error(ctx, 413, "request body larger than the limit of "
                     + maxBodyBytes + " bytes"));

@@ -52,12 +52,16 @@ final class InferRoute {
         }
         SyncInference.Call call = sync.start(checked, timeoutMs);
         if (call == null) {
-            ctx.response().putHeader("Retry-After", Integer.toString(retryAfterSeconds));
-            Replies.error(ctx, 429, "too many requests in flight on this bridge replica; retry after "
-                    + retryAfterSeconds + " s");
+            Replies.shed(ctx, retryAfterSeconds, Replies.TOO_MANY);
             return;
         }
-        ctx.response().closeHandler(v -> call.cancel()); // the caller hung up: stop waiting for it
+        // The caller hung up: stop waiting for it. (The routing context's end handlers, not the response's close
+        // handler, which would replace theirs and so keep its body's bytes reserved.)
+        ctx.addEndHandler(ar -> {
+            if (ar.failed()) {
+                call.cancel();
+            }
+        });
         call.outcome().thenAccept(o -> answer(ctx, call.jobId(), o));
     }
 

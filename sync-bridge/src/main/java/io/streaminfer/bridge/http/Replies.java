@@ -2,14 +2,21 @@ package io.streaminfer.bridge.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streaminfer.bridge.openai.OpenAiError;
 import io.streaminfer.contract.OipJson;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
-/** Writes JSON answers and OIP errors ({@code {"error": "..."}}) the same way on every route. */
+/**
+ * Writes JSON answers and errors the same way on every route: OIP's {@code {"error": "..."}}, or on OpenAI's
+ * endpoints OpenAI's {@code {"error": {"message", "type", "param", "code"}}} (whoever answers: auth, body limits,
+ * the route itself).
+ */
 final class Replies {
     static final String JSON = "application/json";
+    /** Why a call is shed when http.max-in-flight calls wait already. */
+    static final String TOO_MANY = "too many requests in flight on this bridge replica (http.max-in-flight)";
 
     private Replies() {}
 
@@ -40,9 +47,24 @@ final class Replies {
     }
 
     static void error(RoutingContext ctx, int status, String message) {
+        if (OpenAiError.isOpenAiPath(ctx.request().path())) {
+            json(ctx, status, OpenAiError.body(status, message, null, null));
+            return;
+        }
         ObjectNode o = OipJson.MAPPER.createObjectNode();
         o.put("error", message);
         json(ctx, status, o);
+    }
+
+    /** 429 with Retry-After: this replica sheds the call ({@code what} says which of its bounds is full). */
+    static void shed(RoutingContext ctx, int retryAfterSeconds, String what) {
+        ctx.response().putHeader("Retry-After", Integer.toString(retryAfterSeconds));
+        error(ctx, 429, what + "; retry after " + retryAfterSeconds + " s");
+    }
+
+    /** An OpenAI error with its own status, param and code. */
+    static void error(RoutingContext ctx, OpenAiError e) {
+        json(ctx, e.status(), e.body());
     }
 
     static ObjectNode object() {

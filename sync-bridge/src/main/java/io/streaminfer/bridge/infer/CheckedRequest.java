@@ -35,6 +35,16 @@ public final class CheckedRequest {
         return version.name();
     }
 
+    /** The version as the caller named it; null: the latest. */
+    public String requestedVersion() {
+        return requestedVersion;
+    }
+
+    /** Whether it is a generative model's request (its text may stream on the token topic). */
+    public boolean isGeneration() {
+        return version.config().isGenerative();
+    }
+
     public byte[] body() {
         return body;
     }

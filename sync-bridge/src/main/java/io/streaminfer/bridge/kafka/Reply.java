@@ -1,9 +1,11 @@
 package io.streaminfer.bridge.kafka;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.OipBinary;
 import io.streaminfer.contract.OipJson;
+import java.io.IOException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Headers;
 
@@ -90,6 +92,16 @@ public final class Reply {
     /** Microseconds its batch spent in the model; -1 when the job did not say. */
     public long computeUs() {
         return computeUs;
+    }
+
+    /** An error's message from its OIP body ({@code {"error": "..."}}); the code's name when it has none. */
+    public String errorMessage() {
+        try {
+            JsonNode error = OipJson.MAPPER.readTree(body).path("error");
+            return error.isTextual() ? error.textValue() : String.valueOf(errorCode);
+        } catch (IOException | RuntimeException e) {
+            return String.valueOf(errorCode);
+        }
     }
 
     /** Null on success. */

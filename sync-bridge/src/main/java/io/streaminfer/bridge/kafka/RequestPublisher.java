@@ -75,9 +75,14 @@ public final class RequestPublisher implements AutoCloseable {
         if (routing.deadlineMs > 0) {
             headers.add(KafkaContract.HEADER_DEADLINE, utf8(Long.toString(routing.deadlineMs)));
         }
+        return send(producer, new ProducerRecord<>(topic, null, null, utf8(jobId), body, headers));
+    }
+
+    /** Sends {@code record}; the future completes when the brokers have it, exceptionally when they could not. */
+    static CompletableFuture<Void> send(Producer<byte[], byte[]> producer, ProducerRecord<byte[], byte[]> record) {
         CompletableFuture<Void> sent = new CompletableFuture<>();
         try {
-            producer.send(new ProducerRecord<>(topic, null, null, utf8(jobId), body, headers), (meta, error) -> {
+            producer.send(record, (meta, error) -> {
                 if (error != null) {
                     sent.completeExceptionally(error);
                 } else {

@@ -38,6 +38,15 @@ public abstract class TopicReader implements AutoCloseable {
     /** Handles one poll's records (possibly none) on the reader's thread. */
     protected abstract void onRecords(ConsumerRecords<byte[], byte[]> records);
 
+    /** Runs on the reader's thread before each poll: the place to change the assignment or seek. */
+    protected void beforePoll() {
+    }
+
+    /** How long one poll waits for records; a reader whose assignment changes while it runs waits less. */
+    protected Duration pollTimeout() {
+        return Duration.ofMillis(500);
+    }
+
     public boolean isRunning() {
         return started && running && thread.isAlive();
     }
@@ -50,7 +59,8 @@ public abstract class TopicReader implements AutoCloseable {
     private void run() {
         try {
             while (running) {
-                onRecords(consumer.poll(Duration.ofMillis(500)));
+                beforePoll();
+                onRecords(consumer.poll(pollTimeout()));
             }
         } catch (WakeupException e) {
             // closing

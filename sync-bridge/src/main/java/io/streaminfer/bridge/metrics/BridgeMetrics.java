@@ -26,6 +26,10 @@ public final class BridgeMetrics {
     private final Counter shed;
     private final Counter refused;
     private final Counter callbacks;
+    private final Counter streams;
+    private final Counter streamsRefused;
+    private final Counter cancels;
+    private final Histogram firstToken;
 
     public BridgeMetrics() {
         requests = Counter.builder().name("streaminfer_bridge_requests_total")
@@ -47,6 +51,22 @@ public final class BridgeMetrics {
                 .labelNames("cause").register(registry);
         callbacks = Counter.builder().name("streaminfer_bridge_callbacks_total")
                 .help("Callbacks by outcome (DELIVERED, REFUSED, FAILED)").labelNames("outcome").register(registry);
+        streams = Counter.builder().name("streaminfer_bridge_streams_total")
+                .help("Streams (server-sent events, gRPC ModelStreamInfer) by kind and how they ended (finished, "
+                        + "cancelled, expired, failed, client_gone)")
+                .labelNames("kind", "end").register(registry);
+        streamsRefused = Counter.builder().name("streaminfer_bridge_streams_refused_total")
+                .help("Streams refused with 429 because streams.max-open were open on this replica")
+                .register(registry);
+        cancels = Counter.builder().name("streaminfer_bridge_generation_cancels_total")
+                .help("Cancels sent to the job on the control topic, by cause (client_gone: a sync generation's "
+                        + "caller went away; api: DELETE or POST .../cancel of a job; timeout: the bridge gave up)")
+                .labelNames("cause").register(registry);
+        firstToken = Histogram.builder().name("streaminfer_bridge_time_to_first_token_seconds")
+                .help("From a streamed sync generation's request to its first text on this replica, by model")
+                .labelNames("model")
+                .classicUpperBounds(.01, .02, .05, .1, .2, .5, 1, 2, 5, 10, 30, 60)
+                .register(registry);
         JvmMetrics.builder().register(registry);
     }
 
@@ -77,6 +97,23 @@ public final class BridgeMetrics {
 
     public void callback(String outcome) {
         callbacks.labelValues(outcome).inc();
+    }
+
+    /** A stream ended: {@code kind} what it streamed, {@code end} how (finished, cancelled, expired, ...). */
+    public void streamEnded(String kind, String end) {
+        streams.labelValues(kind, end).inc();
+    }
+
+    public void streamRefused() {
+        streamsRefused.inc();
+    }
+
+    public void cancelSent(String cause) {
+        cancels.labelValues(cause).inc();
+    }
+
+    public void firstToken(String model, long nanos) {
+        firstToken.labelValues(model).observe(nanos / 1e9);
     }
 
     public String contentType() {

@@ -94,6 +94,23 @@ class BridgeConfigTest {
     }
 
     @Test
+    void streamsAndGenerationHaveDefaultsAndTheirProblemsAreListed() {
+        BridgeConfig c = BridgeConfig.parse(base() + "timeouts: {max-ms: 60000}\n", SECRET_ENV);
+        assertThat(c.streams.maxOpen).isEqualTo(256);
+        assertThat(c.streams.keepAliveMs).isEqualTo(15_000);
+        assertThat(c.topics.tokens).isEqualTo("inference.tokens");
+        assertThat(c.topics.control).isEqualTo("inference.control");
+        assertThat(c.generationTimeoutMs()).as("capped by timeouts.max-ms").isEqualTo(60_000);
+        assertThatThrownBy(() -> BridgeConfig.parse(base() + "streams: {max-open: 0, keep-alive-ms: 10}\n"
+                + "generation: {timeout-ms: 0}\ntopics: {tokens: ''}\n", SECRET_ENV))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("streams.max-open must be positive")
+                .hasMessageContaining("streams.keep-alive-ms must be at least 100")
+                .hasMessageContaining("generation.timeout-ms must be positive")
+                .hasMessageContaining("topics.tokens is empty");
+    }
+
+    @Test
     void unknownTopLevelKeyIsRefusedAndNamed() {
         assertThatThrownBy(() -> BridgeConfig.parse(base() + "replicas: 3\n", SECRET_ENV))
                 .isInstanceOf(IllegalArgumentException.class)
