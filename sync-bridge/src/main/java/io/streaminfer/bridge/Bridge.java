@@ -24,6 +24,7 @@ import io.streaminfer.bridge.kafka.KafkaClients;
 import io.streaminfer.bridge.kafka.KafkaStartup;
 import io.streaminfer.bridge.kafka.Readiness;
 import io.streaminfer.bridge.kafka.ReplyRouter;
+import io.streaminfer.bridge.kafka.TokenRouter;
 import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
 import io.streaminfer.bridge.pipeline.FlinkJobStatus;
@@ -98,9 +99,14 @@ public final class Bridge implements AutoCloseable {
         // The readers are made here and started by KafkaStartup once Kafka answers: nothing below blocks on the
         // brokers, so a slow or absent broker at start-up leaves the bridge serving health, not ready, until it is.
         replies = new ReplyRouter(KafkaClients.assignedConsumer(c, "bridge-replies-" + c.replicaId),
-                c.topics.results, generative ? c.topics.tokens : null, c.replicaId);
+                c.topics.results, c.replicaId);
         closeables.add(replies);
-        TokenLookup tokenLookup = new TokenLookup(replies, c.jobs.resultSearchSlackMs);
+        TokenRouter tokens = generative ? new TokenRouter(KafkaClients.tokenConsumer(c, "bridge-tokens-"
+                + c.replicaId), c.topics.tokens, c.replicaId) : null;
+        if (tokens != null) {
+            closeables.add(tokens);
+        }
+        TokenLookup tokenLookup = new TokenLookup(tokens, c.jobs.resultSearchSlackMs);
         closeables.add(tokenLookup);
         jobs = new JobView(KafkaClients.assignedConsumer(c, "bridge-jobs-" + c.replicaId), c.topics.status,
                 c.topics.callbacks, c.jobs.maxTracked);
@@ -144,12 +150,16 @@ public final class Bridge implements AutoCloseable {
             topicsUsed.addAll(List.of(c.topics.tokens, c.topics.control));
         }
         startup = new KafkaStartup(admin, c.kafka.bootstrapServers, topicsUsed)
-                .step("reading sync replies from " + c.topics.results + (generative ? " and " + c.topics.tokens : ""),
-                        topics -> replies.start(replyPartitions(c, topics.get(c.topics.results).partitions().size()),
-                                generative ? topics.get(c.topics.tokens).partitions().size() : 0),
+                .step("reading sync replies from " + c.topics.results,
+                        topics -> replies.start(replyPartitions(c, topics.get(c.topics.results).partitions().size())),
                         replies::abortStart)
                 .step("reading job states from " + c.topics.status + " and " + c.topics.callbacks,
                         topics -> jobs.start(), jobs::abortStart);
+        if (tokens != null) {
+            startup.step("reading streamed text from " + c.topics.tokens,
+                    topics -> tokens.start(replyPartitions(c, topics.get(c.topics.results).partitions().size()),
+                            topics.get(c.topics.tokens).partitions().size()), tokens::abortStart);
+        }
         if (callbacks != null) {
             startup.step("joining the callback group on " + c.topics.results, topics -> callbacks.start(),
                     callbacks::abortStart);
@@ -162,7 +172,7 @@ public final class Bridge implements AutoCloseable {
         ModelStats stats = new ModelStats();
         SyncInference sync = new SyncInference(vertx, publisher, replies, metrics, stats, c.http.maxInFlight);
         MemoryBudget budget = new MemoryBudget(c.bufferedBytesBudget());
-        GenerationCalls generations = new GenerationCalls(vertx, publisher, replies,
+        GenerationCalls generations = new GenerationCalls(vertx, publisher, replies, tokens,
                 new ControlPublisher(producer, c.topics.control), sync, metrics, stats);
         StreamSlots streams = new StreamSlots(c.streams.maxOpen);
         var router = HttpApi.builder(vertx).repository(repository).publisher(publisher).replies(replies)

@@ -7,6 +7,7 @@ import io.streaminfer.bridge.jobs.JobIds;
 import io.streaminfer.bridge.kafka.ControlPublisher;
 import io.streaminfer.bridge.kafka.Reply;
 import io.streaminfer.bridge.kafka.ReplyRouter;
+import io.streaminfer.bridge.kafka.TokenRouter;
 import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.kafka.TokenFollow;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
@@ -39,16 +40,18 @@ public final class GenerationCalls {
     private final Vertx vertx;
     private final RequestPublisher publisher;
     private final ReplyRouter router;
+    private final TokenRouter tokens;
     private final ControlPublisher controls;
     private final SyncInference sync;
     private final BridgeMetrics metrics;
     private final ModelStats stats;
 
-    public GenerationCalls(Vertx vertx, RequestPublisher publisher, ReplyRouter router, ControlPublisher controls,
-            SyncInference sync, BridgeMetrics metrics, ModelStats stats) {
+    public GenerationCalls(Vertx vertx, RequestPublisher publisher, ReplyRouter router, TokenRouter tokens,
+            ControlPublisher controls, SyncInference sync, BridgeMetrics metrics, ModelStats stats) {
         this.vertx = vertx;
         this.publisher = publisher;
         this.router = router;
+        this.tokens = tokens;
         this.controls = controls;
         this.sync = sync;
         this.metrics = metrics;
@@ -90,7 +93,7 @@ public final class GenerationCalls {
         Streamed s = new Streamed(jobId, checked, sink, timeoutMs);
         // Both before publishing: neither a fast result nor a fast token may come before anyone listens.
         CompletableFuture<Reply> reply = router.register(jobId);
-        s.follow = router.follow(jobId, JobIds.resultPartition(jobId, router.tokenPartitions()), -1, -1,
+        s.follow = tokens.follow(jobId, JobIds.resultPartition(jobId, tokens.partitions()), -1, -1,
                 record -> context.runOnContext(v -> s.token(record)));
         RequestPublisher.Routing routing = checked.routing().replyTo(router.replicaId(), replyPartition)
                 .deadline(System.currentTimeMillis() + timeoutMs);

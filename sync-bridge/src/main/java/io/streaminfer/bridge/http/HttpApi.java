@@ -174,12 +174,15 @@ public final class HttpApi {
             StreamSlots slots = streamSlots;
             metrics.gauge("streaminfer_bridge_streams_open", "Streams (server-sent events, gRPC ModelStreamInfer) "
                     + "open on this replica", slots::open);
-            metrics.gauge("streaminfer_bridge_token_follows", "Generations whose token records this replica is "
-                    + "reading now (streams, job events, text-so-far lookups)", replies::tokenFollows);
-            metrics.gauge("streaminfer_bridge_token_records_read", "Token records this replica handed to its "
-                    + "streams since it started", replies::tokenRecordsDelivered);
-            metrics.gauge("streaminfer_bridge_token_gaps", "Token records a stream found missing (expired by "
-                    + "retention before it read them)", replies::tokenGaps);
+            TokenLookup tokenRecords = tokenLookup;
+            if (tokenRecords != null) {
+                metrics.gauge("streaminfer_bridge_token_follows", "Generations whose token records this replica is "
+                        + "reading now (streams, job events, text-so-far lookups)", tokenRecords::follows);
+                metrics.gauge("streaminfer_bridge_token_records_read", "Token records this replica handed to its "
+                        + "streams since it started", tokenRecords::delivered);
+                metrics.gauge("streaminfer_bridge_token_gaps", "Token records a stream found missing (expired by "
+                        + "retention before it read them)", tokenRecords::gaps);
+            }
             RequestChecks checks = new RequestChecks(repository);
             RequestIntake intake = new RequestIntake(checks, metrics, admission);
             StreamAdmission streams = new StreamAdmission(vertx, streamSlots, keepAliveMs, retryAfterSeconds,

@@ -1,6 +1,6 @@
 package io.streaminfer.bridge.jobs;
 
-import io.streaminfer.bridge.kafka.ReplyRouter;
+import io.streaminfer.bridge.kafka.TokenRouter;
 import io.streaminfer.bridge.kafka.TokenFollow;
 import io.streaminfer.contract.TokenRecord;
 import java.util.ArrayList;
@@ -30,7 +30,8 @@ public final class TokenLookup implements AutoCloseable {
     /** A lookup's answer serves the lookups of the same job this long (clients that poll share one read). */
     static final long SO_FAR_REUSE_MS = 250;
 
-    private final ReplyRouter router;
+    /** Null when no generative model is served. */
+    private final TokenRouter router;
     private final long slackMs;
     private final Map<String, CompletableFuture<SoFar>> recent = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -39,20 +40,23 @@ public final class TokenLookup implements AutoCloseable {
         return t;
     });
 
-    /** @param slackMs how far before a job's accepted time its records are looked for (clock differences) */
-    public TokenLookup(ReplyRouter router, long slackMs) {
+    /**
+     * @param router the token topic's reader; null when no generative model is served
+     * @param slackMs how far before a job's accepted time its records are looked for (clock differences)
+     */
+    public TokenLookup(TokenRouter router, long slackMs) {
         this.router = router;
         this.slackMs = slackMs;
     }
 
     /** Whether token records can be looked up at all (a generative model is served, the router runs). */
     public boolean available() {
-        return router.streamsTokens() && router.tokenPartitions() > 0;
+        return router != null && router.partitions() > 0;
     }
 
     /** The token-topic partition of a job's records. */
     public int partitionOf(String jobId) {
-        return JobIds.resultPartition(jobId, router.tokenPartitions());
+        return JobIds.resultPartition(jobId, router.partitions());
     }
 
     /** Where on the token topic a job's records may start. */
@@ -68,6 +72,21 @@ public final class TokenLookup implements AutoCloseable {
      */
     public TokenFollow follow(JobState job, int afterSeq, TokenFollow.Listener listener) {
         return router.follow(job.id, partitionOf(job.id), fromMs(job), afterSeq, listener);
+    }
+
+    /** Token follows open now (streams, job events, text-so-far lookups). */
+    public long follows() {
+        return router == null ? 0 : router.open();
+    }
+
+    /** Token records handed to follows since the replica started. */
+    public long delivered() {
+        return router == null ? 0 : router.delivered();
+    }
+
+    /** Token records a follow found missing (expired by retention before it read them). */
+    public long gaps() {
+        return router == null ? 0 : router.gaps();
     }
 
     /** What a generation has published: its records' text joined, and its last record if it came. */

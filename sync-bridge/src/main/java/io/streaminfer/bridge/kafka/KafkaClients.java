@@ -47,6 +47,19 @@ public final class KafkaClients {
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
+    /**
+     * A consumer without a group for the token topic: Kafka's default isolation (read_uncommitted) whatever the
+     * client settings say, as the token topic's contract asks ({@code TokenRecord}).
+     */
+    public static KafkaConsumer<byte[], byte[]> tokenConsumer(BridgeConfig config, String clientId) {
+        Map<String, Object> p = new HashMap<>(config.kafkaClientProperties());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
     /** A group member that commits by hand, after its work on a batch is done. */
     public static KafkaConsumer<byte[], byte[]> groupConsumer(BridgeConfig config, String clientId, String groupId) {
         Map<String, Object> p = new HashMap<>(config.kafkaClientProperties());

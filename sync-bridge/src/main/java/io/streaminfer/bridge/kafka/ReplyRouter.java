@@ -2,7 +2,6 @@ package io.streaminfer.bridge.kafka;
 
 import io.streaminfer.contract.KafkaContract;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,17 +21,12 @@ import org.slf4j.LoggerFactory;
  * results topic, assigned by hand (no consumer group, so no rebalance can take them away while callers wait), from
  * the end at start-up. Correlation is by the job ID, which the bridge made unique, never by the caller's {@code id}.
  * A result nobody waits for (the caller timed out, or it is another replica's sharing the partition) is dropped.
- *
- * <p>With a token topic (generative models served), the same consumer reads the same-numbered partitions of it
- * (read_committed, as the job writes them in transactions): a streamed sync generation's token records come there,
- * and {@link #follow} hands them to whoever waits. A follow may also ask for any other partition from a point in
- * time, which is how any replica reads an async generation's records (see {@link TokenFollows}).
+ * Streamed generations' token records have a reader of their own ({@link TokenRouter}).
  *
  * <pre>{@code
- * ReplyRouter router = new ReplyRouter(consumer, "inference.results", "inference.tokens", "bridge-0");
- * router.start(List.of(3), 8);   // once the topics' partitions are known
+ * ReplyRouter router = new ReplyRouter(consumer, "inference.results", "bridge-0");
+ * router.start(List.of(3));   // once the topic's partitions are known
  * CompletableFuture<Reply> reply = router.register(jobId);   // before publishing the request
- * TokenFollow tokens = router.follow(jobId, 3, -1, -1, listener);   // a streamed one: also before publishing
  * }</pre>
  */
 public final class ReplyRouter extends TopicReader {
@@ -40,37 +34,22 @@ public final class ReplyRouter extends TopicReader {
 
     private final String topic;
     private final String replicaId;
-    private final TokenFollows tokens;
     private volatile List<Integer> partitions = List.of();
-    private List<TopicPartition> fixed = List.of();
     private final Map<String, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicLong unclaimed = new AtomicLong();
 
     public ReplyRouter(Consumer<byte[], byte[]> consumer, String topic, String replicaId) {
-        this(consumer, topic, null, replicaId);
-    }
-
-    /** @param tokensTopic the token topic; null when no generative model is served */
-    public ReplyRouter(Consumer<byte[], byte[]> consumer, String topic, String tokensTopic, String replicaId) {
         super(consumer, "reply-router", "sync calls time out until the bridge restarts");
         this.topic = topic;
         this.replicaId = replicaId;
-        this.tokens = tokensTopic == null ? null : new TokenFollows(tokensTopic);
-    }
-
-    /** Without a token topic. */
-    public void start(List<Integer> partitions) {
-        start(partitions, 0);
     }
 
     /**
      * Assigns the partitions at their end and starts reading. Safe to call again when it failed (the brokers did
      * not answer in time): nothing is read before it succeeds.
-     *
-     * @param tokenPartitions the token topic's partition count (ignored without a token topic)
      */
-    public void start(List<Integer> partitions, int tokenPartitions) {
+    public void start(List<Integer> partitions) {
         if (partitions.isEmpty()) {
             throw new IllegalArgumentException("a reply router needs at least one partition");
         }
@@ -78,71 +57,14 @@ public final class ReplyRouter extends TopicReader {
         for (int p : partitions) {
             tps.add(new TopicPartition(topic, p));
         }
-        List<TopicPartition> all = new ArrayList<>(tps);
-        if (tokens != null) {
-            all.addAll(tokens.start(partitions, tokenPartitions));
-        }
-        consumer.assign(all);
-        consumer.seekToEnd(all);
-        for (TopicPartition tp : all) {
+        consumer.assign(tps);
+        consumer.seekToEnd(tps);
+        for (TopicPartition tp : tps) {
             consumer.position(tp); // resolve "end" now: a reply produced after start-up is never skipped
         }
-        this.fixed = List.copyOf(all);
         this.partitions = List.copyOf(partitions);
         startPolling();
-        LOG.info("Replica {} reads its replies from {} partitions {}{}", replicaId, topic, partitions,
-                tokens == null ? "" : " and their token records from " + tokens.topic());
-    }
-
-    /** Whether this replica reads a token topic (a generative model is served). */
-    public boolean streamsTokens() {
-        return tokens != null;
-    }
-
-    /** The token topic's partition count; 0 before start or without one. */
-    public int tokenPartitions() {
-        return tokens == null ? 0 : tokens.partitions();
-    }
-
-    /**
-     * Hands {@code listener} the token records of {@code jobId}, which the job writes to {@code partition} of the
-     * token topic, from {@code afterSeq + 1} on. {@code fromMs}: where on the topic they may start (epoch ms, with
-     * slack for clocks); -1 for records not published yet (a sync stream on its own reply partition: call before
-     * publishing).
-     */
-    public TokenFollow follow(String jobId, int partition, long fromMs, int afterSeq, TokenFollow.Listener listener) {
-        if (tokens == null) {
-            throw new IllegalStateException("no token topic: this bridge serves no generative model");
-        }
-        return tokens.follow(jobId, partition, fromMs, afterSeq, listener);
-    }
-
-    /** Token follows open now. */
-    public long tokenFollows() {
-        return tokens == null ? 0 : tokens.open();
-    }
-
-    /** Token records handed to follows. */
-    public long tokenRecordsDelivered() {
-        return tokens == null ? 0 : tokens.delivered();
-    }
-
-    /** Token records a follow found missing before the one it got (expired by retention before it read them). */
-    public long tokenGaps() {
-        return tokens == null ? 0 : tokens.gaps();
-    }
-
-    @Override
-    protected void beforePoll() {
-        if (tokens != null) {
-            tokens.prepare(consumer, fixed);
-        }
-    }
-
-    @Override
-    protected Duration pollTimeout() {
-        // A follow waits for its partition until the next poll: keep that short.
-        return tokens == null ? super.pollTimeout() : Duration.ofMillis(100);
+        LOG.info("Replica {} reads its replies from {} partitions {}", replicaId, topic, partitions);
     }
 
     /** The partition the next sync request should name: this replica's partitions in turn. */
@@ -178,14 +100,7 @@ public final class ReplyRouter extends TopicReader {
     @Override
     protected void onRecords(ConsumerRecords<byte[], byte[]> records) {
         for (ConsumerRecord<byte[], byte[]> r : records) {
-            if (tokens != null && r.topic().equals(tokens.topic())) {
-                tokens.deliver(r);
-            } else {
-                route(r);
-            }
-        }
-        if (tokens != null) {
-            tokens.afterPoll(consumer);
+            route(r);
         }
     }
 
@@ -213,8 +128,5 @@ public final class ReplyRouter extends TopicReader {
             f.completeExceptionally(new IllegalStateException("the bridge is shutting down"));
         }
         pending.clear();
-        if (tokens != null) {
-            tokens.clear();
-        }
     }
 }
