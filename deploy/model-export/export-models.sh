@@ -8,6 +8,10 @@
 #                     tensor models, whose weights are all-minilm-l6-v2 embeddings of 300 texts of
 #                     deploy/data/sotu-texts.txt and of the topic descriptions in sotu-topics.txt, computed with the
 #                     project's own Java runtime (deploy/bin/embed-texts; it builds the Java modules once if needed)
+#   sotu-gpt          never retrained here: train_sotu_gpt.py trained it once (over an hour) and its model.pt,
+#                     tokenizer.json, golden.json and training.json are committed under deploy/models/sotu-gpt/1;
+#                     this copies them when --models-dir is elsewhere and re-runs their checks (train_sotu_gpt.py
+#                     --verify: incremental decoding, padding, chunked prefill, golden continuations; seconds)
 # A model whose files already exist is skipped unless --force is given.
 #
 # Needs Debian's python3-torch and python3-onnx (always run through
@@ -179,7 +183,25 @@ export_sotu_qa() {
   trap - EXIT
 }
 
+export_sotu_gpt() {
+  local shipped="$REPO_ROOT/deploy/models/sotu-gpt/1" out="$MODELS_DIR/sotu-gpt/1" file started=$SECONDS
+  local files=(model.pt tokenizer.json golden.json training.json)
+  for file in "${files[@]}"; do
+    [[ -s "$shipped/$file" ]] || die "sotu-gpt: $shipped/$file is missing (it is committed; train_sotu_gpt.py makes it)"
+  done
+  if [[ "$(cd "$shipped" && pwd -P)" != "$(mkdir -p "$out" && cd "$out" && pwd -P)" ]]; then
+    needs_export "$out" "${files[@]}" || return 0
+    for file in "${files[@]}"; do
+      cp "$shipped/$file" "$out/$file"
+    done
+    echo "sotu-gpt: copied the shipped files into $out"
+  fi
+  "$PYTHON" -u "$SCRIPT_DIR/train_sotu_gpt.py" --verify --out-dir "$out"
+  echo "sotu-gpt: done in $((SECONDS - started)) s"
+}
+
 export_minilm
 export_tiny_mlp
 export_image_pool
 export_sotu_qa
+export_sotu_gpt
