@@ -302,7 +302,7 @@ public final class InferencePipeline {
 
     /**
      * The producer settings of the sink {@code name} (results, status, dlq): the job's defaults under whatever
-     * kafka.properties sets.
+     * kafka.properties sets, and with exactly-once delivery.transaction-timeout-ms.
      */
     public static Properties sinkProperties(JobConfig config, String name) {
         Properties props = clientProperties(config);
@@ -314,6 +314,11 @@ public final class InferencePipeline {
         }
         // Dead letters carry whole requests, results may be large tensors: as large as the topics take.
         props.putIfAbsent("max.request.size", Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        if (config.exactlyOnce()) {
+            // Here, not after the builder took the properties: it copies them, and its own default (1 h) is more
+            // than a stock broker allows (transaction.max.timeout.ms, 15 min).
+            props.setProperty("transaction.timeout.ms", Long.toString(config.delivery.transactionTimeoutMs));
+        }
         return props;
     }
 
@@ -322,13 +327,11 @@ public final class InferencePipeline {
      * benchmark that runs the job's Kafka traffic through Flink alone.
      */
     public static <T> KafkaSink<T> sink(JobConfig config, String name, KafkaRecordSerializationSchema<T> schema) {
-        Properties props = sinkProperties(config, name);
         var builder = KafkaSink.<T>builder()
                 .setBootstrapServers(config.kafka.bootstrapServers)
                 .setRecordSerializer(schema)
-                .setKafkaProducerConfig(props);
+                .setKafkaProducerConfig(sinkProperties(config, name));
         if (config.exactlyOnce()) {
-            props.setProperty("transaction.timeout.ms", Long.toString(config.delivery.transactionTimeoutMs));
             builder.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                     .setTransactionalIdPrefix(config.delivery.transactionalIdPrefix + "-" + name);
         } else {

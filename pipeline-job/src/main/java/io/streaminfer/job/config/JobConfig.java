@@ -331,6 +331,10 @@ public final class JobConfig implements Serializable {
                 p.add("delivery.transaction-timeout-ms = " + delivery.transactionTimeoutMs + " exceeds the brokers' "
                         + "default transaction.max.timeout.ms (900000): lower it, or raise the brokers' limit first");
             }
+            if (kafka.properties.containsKey("transaction.timeout.ms")) {
+                p.add("kafka.properties.transaction.timeout.ms is set: the sinks' transactions take "
+                        + "delivery.transaction-timeout-ms (" + delivery.transactionTimeoutMs + "); set that instead");
+            }
             if (delivery.transactionTimeoutMs <= checkpointing.intervalMs) {
                 p.add("delivery.transaction-timeout-ms must be longer than checkpointing.interval-ms");
             }

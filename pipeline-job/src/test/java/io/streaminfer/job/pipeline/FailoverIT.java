@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -36,11 +35,7 @@ class FailoverIT {
     static final int REQUESTS = 3000;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(PipelineHarness.miniClusterConfig())
-            .build());
+    static final MiniClusterExtension FLINK = PipelineHarness.miniCluster();
 
     static EmbeddedKafka kafka;
     /** MiniCluster keeps terminated task managers in its list: the live one is the last started. */

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -38,11 +37,7 @@ class InferencePipelineIT {
     static final Duration WAIT = Duration.ofSeconds(120);
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(PipelineHarness.miniClusterConfig())
-            .build());
+    static final MiniClusterExtension FLINK = PipelineHarness.miniCluster();
 
     static EmbeddedKafka kafka;
     static PipelineHarness pipeline;

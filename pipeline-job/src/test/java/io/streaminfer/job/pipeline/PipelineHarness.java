@@ -15,7 +15,9 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -59,6 +61,15 @@ final class PipelineHarness implements AutoCloseable {
                 config.exactlyOnce() ? "read_committed" : "read_uncommitted");
         this.status = new TopicCollector(kafka.bootstrapServers(), config.topics.status, "read_committed");
         this.deadLetters = new TopicCollector(kafka.bootstrapServers(), config.topics.deadLetters, "read_committed");
+    }
+
+    /** One task manager with two slots, RocksDB on a short local path. */
+    static MiniClusterExtension miniCluster() {
+        return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+                .setNumberTaskManagers(1)
+                .setNumberSlotsPerTaskManager(2)
+                .setConfiguration(miniClusterConfig())
+                .build());
     }
 
     static Configuration miniClusterConfig() {
