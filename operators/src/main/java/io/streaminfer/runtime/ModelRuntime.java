@@ -38,8 +38,8 @@ public final class ModelRuntime implements AutoCloseable {
     /** Loads the selected models; a model that cannot load fails the whole call, naming it. */
     public static ModelRuntime load(RuntimeOptions options) {
         ModelRepository repository = ModelRepository.open(options.modelsDir());
-        if (options.models() != null) {
-            for (String name : options.models()) {
+        if (!options.models().isAll()) {
+            for (String name : options.models().names()) {
                 repository.model(name); // unknown names fail here, listing what exists
             }
         }
@@ -49,8 +49,7 @@ public final class ModelRuntime implements AutoCloseable {
         Map<String, ModelReplica> replicas = new LinkedHashMap<>();
         try {
             for (ModelRepository.ModelEntry entry : repository.models()) {
-                if (entry.config().isGraph() || (options.models() != null
-                        && !options.models().contains(entry.name()))) {
+                if (entry.config().isGraph() || !options.models().includes(entry.name())) {
                     continue; // a graph has no weights: its steps' models are loaded as models
                 }
                 for (String v : entry.versions()) {

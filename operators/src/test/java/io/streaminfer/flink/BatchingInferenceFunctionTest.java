@@ -9,7 +9,7 @@ import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.flink.inference.BatchingInferenceFunction;
-import io.streaminfer.flink.inference.StandInReplicas;
+import io.streaminfer.flink.inference.ReplicaSource;
 import io.streaminfer.flink.inference.InferenceSettings;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.RequestEnvelope;
@@ -52,8 +52,8 @@ class BatchingInferenceFunctionTest {
     }
 
     /** Blocks every call until the test's gate opens; echoes an empty response. */
-    static StandInReplicas gated(String gate) {
-        return (v, workers) -> new FakeReplica(v) {
+    static ReplicaSource gated(String gate) {
+        return (v, options) -> new FakeReplica(v) {
             @Override
             public List<Prediction> predictPrepared(List<PreparedRequest> batch, long maxBatchCost) {
                 for (PreparedRequest r : batch) {
@@ -74,18 +74,19 @@ class BatchingInferenceFunctionTest {
         };
     }
 
-    static OneInputStreamOperatorTestHarness<RequestEnvelope, Outcome> harness(StandInReplicas factory)
+    static OneInputStreamOperatorTestHarness<RequestEnvelope, Outcome> harness(ReplicaSource factory)
             throws Exception {
         return harness(factory, 600_000);
     }
 
     /** As the pipeline builds it: the operator without a timeout (0), the function with its own safety net. */
-    static OneInputStreamOperatorTestHarness<RequestEnvelope, Outcome> harness(StandInReplicas factory, long timeoutMs)
+    static OneInputStreamOperatorTestHarness<RequestEnvelope, Outcome> harness(ReplicaSource factory, long timeoutMs)
             throws Exception {
         InferenceSettings settings = InferenceSettings.builder().modelsDir(TestModels.modelsDir().toString())
-                .models(Set.of(TestModels.TINY_MLP)).timeoutMs(timeoutMs).retries(2).retryDelayMs(10).build();
+                .models(Set.of(TestModels.TINY_MLP)).timeoutMs(timeoutMs).retries(2).retryDelayMs(10).replicas(factory)
+                .build();
         AsyncWaitOperatorFactory<RequestEnvelope, Outcome> operator = new AsyncWaitOperatorFactory<>(
-                new BatchingInferenceFunction(settings, factory), 0, 16, AsyncDataStream.OutputMode.UNORDERED);
+                new BatchingInferenceFunction(settings), 0, 16, AsyncDataStream.OutputMode.UNORDERED);
         return new OneInputStreamOperatorTestHarness<>(operator,
                 TypeInformation.of(RequestEnvelope.class).createSerializer(new SerializerConfigImpl()));
     }
@@ -141,9 +142,9 @@ class BatchingInferenceFunctionTest {
     }
 
     /** Fails each request's first {@code failures} calls with INTERNAL (a fault of ours), then answers it. */
-    static StandInReplicas flaky(int failures) {
+    static ReplicaSource flaky(int failures) {
         ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> calls = new ConcurrentHashMap<>();
-        return (v, workers) -> new FakeReplica(v) {
+        return (v, options) -> new FakeReplica(v) {
             @Override
             public List<Prediction> predictPrepared(List<PreparedRequest> batch, long maxBatchCost) {
                 List<Prediction> out = new ArrayList<>();

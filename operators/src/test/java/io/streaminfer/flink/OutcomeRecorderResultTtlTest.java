@@ -14,6 +14,7 @@ import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.status.OutcomeRecorder;
+import io.streaminfer.flink.status.PublishedFinals;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -42,7 +43,7 @@ class OutcomeRecorderResultTtlTest {
     static KeyedOneInputStreamOperatorTestHarness<String, Outcome, Outcome> unopened(Duration resultTtl)
             throws Exception {
         var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
-                new OutcomeRecorder(IDS, resultTtl, null, 0)), o -> o.id, Types.STRING);
+                new OutcomeRecorder(IDS, resultTtl, PublishedFinals.none(), 0)), o -> o.id, Types.STRING);
         h.setStateTtlProcessingTime(0);
         return h;
     }
@@ -148,9 +149,9 @@ class OutcomeRecorderResultTtlTest {
 
     @Test
     void aResultCannotOutliveItsId() {
-        assertThatThrownBy(() -> new OutcomeRecorder(IDS, Duration.ofMinutes(61), null, 0))
+        assertThatThrownBy(() -> new OutcomeRecorder(IDS, Duration.ofMinutes(61), PublishedFinals.none(), 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("between 0 and the state TTL");
-        assertThatThrownBy(() -> new OutcomeRecorder(IDS, Duration.ofMinutes(-1), null, 0))
+        assertThatThrownBy(() -> new OutcomeRecorder(IDS, Duration.ofMinutes(-1), PublishedFinals.none(), 0))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

@@ -12,6 +12,7 @@ import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.flink.records.StatusUpdate;
 import io.streaminfer.flink.status.OutcomeRecorder;
+import io.streaminfer.flink.status.PublishedFinals;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -330,7 +331,7 @@ class OutcomeRecorderTest {
     static KeyedOneInputStreamOperatorTestHarness<String, Outcome, Outcome> holdingAccepted(long delayMs)
             throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
-                new OutcomeRecorder(TTL, null, delayMs)), o -> o.id, Types.STRING);
+                new OutcomeRecorder(TTL, PublishedFinals.none(), delayMs)), o -> o.id, Types.STRING);
     }
 
     static List<String> published(KeyedOneInputStreamOperatorTestHarness<String, Outcome, Outcome> h) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.RequestOptions;
+import io.streaminfer.contract.model.ModelSelection;
 import io.streaminfer.flink.ingest.RequestParser;
 import io.streaminfer.flink.records.RawRecord;
 import io.streaminfer.flink.records.Rejection;
@@ -80,7 +81,7 @@ class RequestParserTest {
         return r;
     }
 
-    OneInputStreamOperatorTestHarness<RawRecord, RequestEnvelope> open(int maxBytes, Set<String> served)
+    OneInputStreamOperatorTestHarness<RawRecord, RequestEnvelope> open(int maxBytes, ModelSelection served)
             throws Exception {
         if (harness != null) {
             harness.close();
@@ -92,7 +93,7 @@ class RequestParserTest {
 
     List<RequestEnvelope> parse(RawRecord raw) throws Exception {
         if (harness == null) {
-            open(1 << 20, null);
+            open(1 << 20, ModelSelection.all());
         }
         harness.processElement(raw, raw.timestamp);
         return harness.extractOutputValues();
@@ -323,7 +324,7 @@ class RequestParserTest {
         int limit = 64;
         int size = VALID_BODY.getBytes(StandardCharsets.UTF_8).length;
         assertThat(size).isGreaterThan(limit);
-        open(limit, null);
+        open(limit, ModelSelection.all());
         Rejection r = rejected(record("k", VALID_BODY, KafkaContract.HEADER_MODEL, TestModels.TINY_MLP),
                 ErrorCode.PAYLOAD_TOO_LARGE);
         assertThat(r.reason).contains(Integer.toString(size)).contains(Integer.toString(limit));
@@ -332,7 +333,7 @@ class RequestParserTest {
 
     @Test
     void recordOfExactlyTheLimitIsAccepted() throws Exception {
-        open(VALID_BODY.getBytes(StandardCharsets.UTF_8).length, null);
+        open(VALID_BODY.getBytes(StandardCharsets.UTF_8).length, ModelSelection.all());
         accepted(record("k", VALID_BODY, KafkaContract.HEADER_MODEL, TestModels.TINY_MLP));
     }
 
@@ -361,7 +362,7 @@ class RequestParserTest {
 
     @Test
     void modelsOutsideTheServedSetAreUnknown() throws Exception {
-        open(1 << 20, Set.of(TestModels.MINILM));
+        open(1 << 20, ModelSelection.only(Set.of(TestModels.MINILM)));
         Rejection r = rejected(record("k", VALID_BODY, KafkaContract.HEADER_MODEL, TestModels.TINY_MLP),
                 ErrorCode.UNKNOWN_MODEL);
         assertThat(r.reason).contains(TestModels.TINY_MLP).contains(TestModels.MINILM);
@@ -369,7 +370,7 @@ class RequestParserTest {
 
     @Test
     void servedModelIsAccepted() throws Exception {
-        open(1 << 20, Set.of(TestModels.TINY_MLP));
+        open(1 << 20, ModelSelection.only(Set.of(TestModels.TINY_MLP)));
         assertThat(accepted(record("k", VALID_BODY, KafkaContract.HEADER_MODEL, TestModels.TINY_MLP)).model)
                 .isEqualTo(TestModels.TINY_MLP);
     }
@@ -409,7 +410,7 @@ class RequestParserTest {
 
     @Test
     void badRecordsDoNotStopTheNextGoodOne() throws Exception {
-        open(1 << 20, null);
+        open(1 << 20, ModelSelection.all());
         harness.processElement(record("bad", "", KafkaContract.HEADER_MODEL, TestModels.TINY_MLP), PRODUCED_AT);
         harness.processElement(record("good", VALID_BODY, KafkaContract.HEADER_MODEL, TestModels.TINY_MLP),
                 PRODUCED_AT);

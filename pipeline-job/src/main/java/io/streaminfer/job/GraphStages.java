@@ -7,7 +7,6 @@ import io.streaminfer.flink.graph.GraphStepFunction;
 import io.streaminfer.flink.graph.StepGate;
 import io.streaminfer.flink.graph.StepJoin;
 import io.streaminfer.flink.inference.InferenceSettings;
-import io.streaminfer.flink.inference.StandInReplicas;
 import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.records.GraphRecord;
 import io.streaminfer.flink.records.Outcome;
@@ -50,7 +49,7 @@ final class GraphStages {
     private GraphStages() {}
 
     static Built build(DataStream<RequestEnvelope> admitted, List<GraphPlan> plans, JobConfig config,
-            InferenceSettings settings, StandInReplicas standIns, PreparerFactory preparers) {
+            InferenceSettings settings, PreparerFactory preparers) {
         SingleOutputStreamOperator<RequestEnvelope> routed = admitted.process(new GraphRouter(plans, config.graphs.progress))
                 .uid("graph-router").name("route graph requests");
         List<DataStream<Outcome>> outcomes = new ArrayList<>();
@@ -61,7 +60,7 @@ final class GraphStages {
             outOf.put(GraphPlan.INPUT, routed.getSideOutput(GraphRouter.tag(plan)));
             for (GraphPlan.Step step : plan.steps()) {
                 DataStream<GraphRecord> gated = gate(plan, step.index, outOf, config, ttl);
-                GraphStepFunction function = new GraphStepFunction(plan, step.index, settings, standIns, preparers);
+                GraphStepFunction function = new GraphStepFunction(plan, step.index, settings, preparers);
                 // A step's own timeout is its operator's; otherwise the job's safety net.
                 long timeout = step.timeoutMs > 0 ? step.timeoutMs : config.async.timeoutMs;
                 SingleOutputStreamOperator<GraphRecord> ran;

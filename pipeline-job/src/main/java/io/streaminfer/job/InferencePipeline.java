@@ -2,12 +2,11 @@ package io.streaminfer.job;
 
 import io.streaminfer.contract.Topics;
 import io.streaminfer.contract.model.ModelRepository;
+import io.streaminfer.contract.model.ModelSelection;
 import io.streaminfer.flink.graph.GraphPlan;
 import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.inference.BatchingSettings;
 import io.streaminfer.flink.inference.InferenceSettings;
-import io.streaminfer.flink.inference.StandInReplicas;
-import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.ingest.RequestParser;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
@@ -79,11 +78,11 @@ public final class InferencePipeline {
         if (config.models.checkOnSubmit) {
             // Opening checks every model and graph of the repository, listing every problem at once.
             ModelRepository repository = ModelRepository.open(Path.of(config.models.dir));
-            if (config.servedModels() != null) {
-                config.servedModels().forEach(repository::model);
+            if (!config.servedModels().isAll()) {
+                config.servedModels().names().forEach(repository::model);
             }
             graphs = graphPlans(config, repository);
-        } else if (config.servedModels() == null || !config.servedModels().isEmpty()) {
+        } else {
             LOG.warn("models.check-on-submit is off: graphs are built from the repository where the job is "
                     + "submitted, so none is served (their requests end UNKNOWN_MODEL)");
         }
@@ -99,7 +98,7 @@ public final class InferencePipeline {
                 .uid("requests-source");
         SingleOutputStreamOperator<RequestEnvelope> parsed = raw
                 .process(new RequestParser(config.models.dir, config.limits.maxRequestBytes, config.servedModels(),
-                        preparers(config)))
+                        config.models.standIn.preparers()))
                 .uid("parse").name("parse, validate and prepare");
         DataStream<Rejection> rejected = parsed.getSideOutput(RequestParser.REJECTED);
         // Rejections claim their ID at admission like any request, so every outcome takes the one keyed path.
@@ -113,17 +112,16 @@ public final class InferencePipeline {
                 .uid("admission").name("admission (status, idempotency, deadlines)");
 
         InferenceSettings settings = inferenceSettings(config, memory.maxInFlightBytes(), loadedModels(config, graphs));
-        StandInReplicas standIns = standIns(config.models.standIn);
         DataStream<RequestEnvelope> oneStep = admitted;
         GraphStages.Built graphStages = null;
         if (!graphs.isEmpty()) {
-            graphStages = GraphStages.build(admitted, graphs, config, settings, standIns, preparers(config));
+            graphStages = GraphStages.build(admitted, graphs, config, settings, config.models.standIn.preparers());
             oneStep = graphStages.oneStep();
             LOG.info("Serving graphs {}", graphs);
         }
         // Timeout 0: the function keeps the safety net and the retries itself, without a timer per request.
         SingleOutputStreamOperator<Outcome> inferred = AsyncDataStream.unorderedWait(oneStep,
-                new BatchingInferenceFunction(settings, standIns), 0, TimeUnit.MILLISECONDS, config.async.capacity);
+                new BatchingInferenceFunction(settings), 0, TimeUnit.MILLISECONDS, config.async.capacity);
         inferred.uid("inference").name("micro-batched inference");
 
         // The inference step keeps each record on the subtask its key went to (forward, same parallelism), so its
@@ -157,15 +155,11 @@ public final class InferencePipeline {
                 .uid("dlq-sink").name("dead letters");
     }
 
-    private static PreparerFactory preparers(JobConfig config) {
-        return "no-op".equals(config.models.standIn) ? PreparerFactory.validating() : PreparerFactory.real();
-    }
-
     /** Every version of every served graph ({@code models.serve}, or all of the repository when it is empty). */
     static List<GraphPlan> graphPlans(JobConfig config, ModelRepository repository) {
         List<GraphPlan> plans = new ArrayList<>();
         for (ModelRepository.ModelEntry g : repository.graphs()) {
-            if (config.servedModels() == null || config.servedModels().contains(g.name())) {
+            if (config.servedModels().includes(g.name())) {
                 for (String v : g.versions()) {
                     plans.add(GraphPlan.of(g.version(v), repository));
                 }
@@ -174,24 +168,17 @@ public final class InferencePipeline {
         return plans;
     }
 
-    /** The models to load: those served, and the models of the served graphs' steps; null: every model. */
-    static Set<String> loadedModels(JobConfig config, List<GraphPlan> graphs) {
-        if (config.servedModels() == null) {
-            return null;
+    /** The models to load: those served, and the models of the served graphs' steps. */
+    static ModelSelection loadedModels(JobConfig config, List<GraphPlan> graphs) {
+        if (config.servedModels().isAll()) {
+            return ModelSelection.all();
         }
-        Set<String> models = new TreeSet<>(config.servedModels());
+        Set<String> models = new TreeSet<>(config.servedModels().names());
         for (GraphPlan g : graphs) {
             models.remove(g.graph());
             g.steps().forEach(s -> models.add(s.model));
         }
-        return models;
-    }
-
-    private static StandInReplicas standIns(String standIn) {
-        if (standIn == null) {
-            return null;
-        }
-        return standIn.equals("gpu") ? StandInReplicas.gpu() : StandInReplicas.noOp();
+        return ModelSelection.only(models);
     }
 
     /**
@@ -200,7 +187,7 @@ public final class InferencePipeline {
      */
     private static PublishedFinals publishedFinals(JobConfig config) {
         if (config.exactlyOnce()) {
-            return null;
+            return PublishedFinals.none();
         }
         Map<String, String> props = new LinkedHashMap<>(config.kafka.properties);
         props.put("bootstrap.servers", config.kafka.bootstrapServers);
@@ -230,14 +217,11 @@ public final class InferencePipeline {
         }
     }
 
-    static InferenceSettings inferenceSettings(JobConfig config) {
-        return inferenceSettings(config, MemoryBudget.of(config, null).maxInFlightBytes(), config.servedModels());
-    }
-
-    static InferenceSettings inferenceSettings(JobConfig config, long maxInFlightBytes, Set<String> models) {
+    static InferenceSettings inferenceSettings(JobConfig config, long maxInFlightBytes, ModelSelection models) {
         InferenceSettings.Builder b = InferenceSettings.builder()
                 .modelsDir(config.models.dir)
                 .models(models)
+                .replicas(config.models.standIn.replicas())
                 .device(config.models.device)
                 .workers(config.models.workers)
                 .timeoutMs(config.async.timeoutMs)
@@ -264,17 +248,11 @@ public final class InferencePipeline {
 
     /** The requests source. Public for the benchmark that runs the job's Kafka traffic through Flink alone. */
     public static KafkaSource<RawRecord> source(JobConfig config) {
-        OffsetsInitializer offsets;
-        switch (config.kafka.startingOffsets) {
-            case "earliest":
-                offsets = OffsetsInitializer.earliest();
-                break;
-            case "latest":
-                offsets = OffsetsInitializer.latest();
-                break;
-            default:
-                offsets = OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-        }
+        OffsetsInitializer offsets = switch (config.kafka.startingOffsets) {
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+            case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        };
         return KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(config.kafka.bootstrapServers)
                 .setTopics(config.topics.requests)

@@ -233,8 +233,8 @@ class KubernetesManifestsTest {
         // The model repository is the one baked into the job image; what it names exists in deploy/models.
         assertThat(job.models.dir).isEqualTo(modelsDirInImage("job.Dockerfile"));
         Set<String> named = new TreeSet<>(job.batching.perModel.keySet());
-        if (job.servedModels() != null) {
-            named.addAll(job.servedModels());
+        if (!job.servedModels().isAll()) {
+            named.addAll(job.servedModels().names());
         }
         for (String model : named) {
             assertThat(root.resolve("deploy/models").resolve(model).resolve("model.yaml")).as(model).isRegularFile();

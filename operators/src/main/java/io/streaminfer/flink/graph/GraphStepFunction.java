@@ -10,7 +10,6 @@ import io.streaminfer.contract.Tensor;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.flink.inference.InferenceSettings;
-import io.streaminfer.flink.inference.StandInReplicas;
 import io.streaminfer.flink.inference.internal.SubtaskModels;
 import io.streaminfer.flink.inference.internal.SubtaskModels.ServedModel;
 import io.streaminfer.flink.ingest.PreparerFactory;
@@ -52,7 +51,6 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
     private final GraphPlan plan;
     private final int node;
     private final InferenceSettings settings;
-    private final StandInReplicas standIns;
     private final PreparerFactory preparers;
 
     private transient GraphPlan.Step step;
@@ -67,12 +65,10 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
      * @param settings the job's inference settings (device, batching knobs, byte budget): the same as the one-step
      *     operator's, as they share models
      */
-    public GraphStepFunction(GraphPlan plan, int node, InferenceSettings settings, StandInReplicas standIns,
-            PreparerFactory preparers) {
+    public GraphStepFunction(GraphPlan plan, int node, InferenceSettings settings, PreparerFactory preparers) {
         this.plan = plan;
         this.node = node;
         this.settings = settings;
-        this.standIns = standIns;
         this.preparers = preparers;
     }
 
@@ -82,7 +78,7 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
         pending = Collections.synchronizedMap(new IdentityHashMap<>());
         ModelVersion version = ModelRepository.open(Path.of(settings.modelsDir())).resolve(step.model,
                 step.modelVersion);
-        models = SubtaskModels.acquire(getRuntimeContext(), settings, standIns);
+        models = SubtaskModels.acquire(getRuntimeContext(), settings);
         served = models.served(version, getRuntimeContext().getMetricGroup());
         bytes = models.bytes();
         preparer = preparers.create(version);

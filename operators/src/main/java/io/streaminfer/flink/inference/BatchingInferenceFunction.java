@@ -59,7 +59,6 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
     public static final String GPU_RESOURCE = SubtaskModels.GPU_RESOURCE;
 
     private final InferenceSettings settings;
-    private final StandInReplicas standIns;
 
     /** This subtask's models, shared with the graph steps of the same subtask. */
     private transient SubtaskModels models;
@@ -71,13 +70,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
     private transient AtomicInteger safetyNetLogged;
 
     public BatchingInferenceFunction(InferenceSettings settings) {
-        this(settings, null);
-    }
-
-    /** With replicas made by {@code standIns} instead of loaded ones (no-op benchmark, GPU stand-in, tests). */
-    public BatchingInferenceFunction(InferenceSettings settings, StandInReplicas standIns) {
         this.settings = settings;
-        this.standIns = standIns;
     }
 
     @Override
@@ -86,7 +79,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
                 settings.timeoutMs(), this::timedOut);
         safetyNetLogged = new AtomicInteger();
         served = new HashMap<>();
-        models = SubtaskModels.acquire(getRuntimeContext(), settings, standIns);
+        models = SubtaskModels.acquire(getRuntimeContext(), settings);
         bytes = models.bytes();
         MetricGroup group = getRuntimeContext().getMetricGroup();
         group.gauge("requestsInFlight", () -> calls == null ? 0 : calls.size());
@@ -95,7 +88,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
         retried = group.counter("retries");
         ModelRepository repository = ModelRepository.open(Path.of(settings.modelsDir()));
         for (ModelRepository.ModelEntry e : repository.models()) {
-            if (!e.config().isGraph() && (settings.models() == null || settings.models().contains(e.name()))) {
+            if (!e.config().isGraph() && settings.models().includes(e.name())) {
                 for (String version : e.versions()) {
                     ModelVersion v = e.version(version);
                     served.put(v.key(), models.served(v, group));

@@ -8,6 +8,7 @@ import io.streaminfer.contract.OipBinary;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestOptions;
 import io.streaminfer.contract.model.ModelRepository;
+import io.streaminfer.contract.model.ModelSelection;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.flink.records.RawRecord;
 import io.streaminfer.flink.records.Rejection;
@@ -20,7 +21,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * #REJECTED} with a specific reason: never an exception, so bad input cannot restart the job.
  *
  * <pre>{@code
- * SingleOutputStreamOperator<RequestEnvelope> requests = raw.process(new RequestParser(modelsDir, 4 << 20, null));
+ * SingleOutputStreamOperator<RequestEnvelope> requests = raw.process(new RequestParser(modelsDir, 4 << 20,
+ *         ModelSelection.all()));
  * DataStream<Rejection> rejected = requests.getSideOutput(RequestParser.REJECTED);
  * }</pre>
  */
@@ -50,7 +52,7 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
 
     private final String modelsDir;
     private final int maxRequestBytes;
-    private final Set<String> servedModels;
+    private final ModelSelection servedModels;
     private final PreparerFactory preparers;
 
     private transient ModelRepository repository;
@@ -58,22 +60,20 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
     private transient Counter prepareNanos;
     private transient Map<ErrorCode, Counter> rejectedByCode;
 
-    /**
-     * @param servedModels the models this job serves; null means every model of the repository
-     */
-    public RequestParser(String modelsDir, int maxRequestBytes, Set<String> servedModels) {
+    /** @param servedModels the models this job serves (a graph's steps' models need not be listed) */
+    public RequestParser(String modelsDir, int maxRequestBytes, ModelSelection servedModels) {
         this(modelsDir, maxRequestBytes, servedModels, PreparerFactory.real());
     }
 
     /** @param preparers how requests are prepared (tokenized) for their model, once, here */
-    public RequestParser(String modelsDir, int maxRequestBytes, Set<String> servedModels,
+    public RequestParser(String modelsDir, int maxRequestBytes, ModelSelection servedModels,
             PreparerFactory preparers) {
         if (maxRequestBytes < 1) {
             throw new IllegalArgumentException("maxRequestBytes must be positive, got " + maxRequestBytes);
         }
         this.modelsDir = modelsDir;
         this.maxRequestBytes = maxRequestBytes;
-        this.servedModels = servedModels == null ? null : Set.copyOf(servedModels);
+        this.servedModels = Objects.requireNonNull(servedModels, "servedModels");
         this.preparers = preparers;
     }
 
@@ -120,7 +120,7 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
                 throw InferenceException.malformed("missing header '" + KafkaContract.HEADER_MODEL
                         + "': it names the model to run");
             }
-            if (servedModels != null && !servedModels.contains(model)) {
+            if (!servedModels.includes(model)) {
                 throw new InferenceException(ErrorCode.UNKNOWN_MODEL, "unknown model '" + model + "'; this job "
                         + "serves " + servedModels);
             }

@@ -17,6 +17,7 @@ import io.streaminfer.runtime.Prediction;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -69,7 +70,7 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
     private transient Counter failed;
     private transient Map<ErrorCode, Counter> failedBy;
     private transient MetricGroup group;
-    private transient int gpu;
+    private transient OptionalInt gpu;
 
     BatchedPredictFunction(SqlModelOptions options, RowBindings bindings, long rowDeadlineMs, int concurrency) {
         this.options = options;
@@ -82,7 +83,7 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
 
     @Override
     public void open(FunctionContext context) throws Exception {
-        gpu = -1;
+        gpu = OptionalInt.empty();
         subtask = Integer.toString(context.getTaskInfo().getIndexOfThisSubtask());
         sequence = new AtomicLong();
         inFlight = new AtomicInteger();
@@ -100,7 +101,7 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
             maxRows = remote.maxBatchRows();
         } else {
             gpu = AssignedGpus.acquire(context.getExternalResourceInfos(BatchingInferenceFunction.GPU_RESOURCE));
-            DeviceSpec device = gpu >= 0 ? DeviceSpec.gpu(gpu)
+            DeviceSpec device = gpu.isPresent() ? DeviceSpec.gpu(gpu.getAsInt())
                     : options.device() == null ? null : DeviceSpec.parse(options.device());
             LocalRows local = LocalRows.open(options.modelsDir(), options.model(), bindings.signature().version(),
                     device, options.workers(), options.batching(), metrics, subtask);
@@ -221,7 +222,7 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
             backend.close();
         }
         AssignedGpus.release(gpu);
-        gpu = -1;
+        gpu = OptionalInt.empty();
     }
 
     /** A row failed and {@code 'on-error'} is {@code 'fail'}. */

@@ -118,10 +118,10 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
     private transient Counter acceptedLeftOut;
 
     public OutcomeRecorder(Duration stateTtl) {
-        this(stateTtl, null);
+        this(stateTtl, PublishedFinals.none());
     }
 
-    /** @param publishedFinals reads back published final states on a restore; null: none (exactly-once, tests) */
+    /** @param publishedFinals reads back published final states on a restore ({@link PublishedFinals#none()}) */
     public OutcomeRecorder(Duration stateTtl, PublishedFinals publishedFinals) {
         this(stateTtl, publishedFinals, 0);
     }
@@ -149,7 +149,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         }
         this.stateTtl = stateTtl;
         this.resultTtl = resultTtl;
-        this.publishedFinals = publishedFinals;
+        this.publishedFinals = Objects.requireNonNull(publishedFinals, "publishedFinals");
         this.acceptedDelayMs = acceptedDelayMs;
     }
 
@@ -172,7 +172,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
             // A restart before the first checkpoint re-reads its input from where the job began, and what it
             // published meanwhile is in no state either: read it back like after a restore. A fresh start (attempt
             // 0) has published nothing.
-            if (publishedFinals != null && getRuntimeContext().getTaskInfo().getAttemptNumber() > 0) {
+            if (readsBack() && getRuntimeContext().getTaskInfo().getAttemptNumber() > 0) {
                 long window = Math.min(stateTtl.toMillis(), NO_CHECKPOINT_READ_BACK_MS);
                 readBack(System.currentTimeMillis() - window, "restarted without a checkpoint to restore: final "
                         + "state(s) published in the last " + window / 1000 + " s");
@@ -193,10 +193,14 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         for (Long t : snapshotTimes.get()) {
             since = Math.min(since, t);
         }
-        if (publishedFinals == null || since == Long.MAX_VALUE) {
+        if (!readsBack() || since == Long.MAX_VALUE) {
             return;
         }
         readBack(since - READ_BACK_MARGIN_MS, "restored: final state(s) published since the last checkpoint");
+    }
+
+    private boolean readsBack() {
+        return publishedFinals != PublishedFinals.none();
     }
 
     private void readBack(long since, String what) {

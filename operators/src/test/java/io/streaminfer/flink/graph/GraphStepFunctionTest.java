@@ -10,7 +10,7 @@ import io.streaminfer.contract.InferenceResponse;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.inference.InferenceSettings;
-import io.streaminfer.flink.inference.StandInReplicas;
+import io.streaminfer.flink.inference.ReplicaSource;
 import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.records.GraphRecord;
 import io.streaminfer.flink.records.RequestEnvelope;
@@ -64,8 +64,8 @@ class GraphStepFunctionTest {
     }
 
     /** y = x and label 1, once the gate (if any) opens; x[0] == -1 fails the row's request. */
-    static StandInReplicas echo(String gate) {
-        return (v, workers) -> {
+    static ReplicaSource echo(String gate) {
+        return (v, options) -> {
             CREATED.incrementAndGet();
             return new FakeReplica(v) {
                 @Override
@@ -101,8 +101,9 @@ class GraphStepFunctionTest {
         return new Tensor("label", Datatype.INT64, new long[] {rows}, v);
     }
 
-    static InferenceSettings settings() {
-        return InferenceSettings.builder().modelsDir(repo.toString()).timeoutMs(SAFETY_NET_MS).build();
+    static InferenceSettings settings(ReplicaSource replicas) {
+        return InferenceSettings.builder().modelsDir(repo.toString()).timeoutMs(SAFETY_NET_MS).replicas(replicas)
+                .build();
     }
 
     static int index(String step) {
@@ -118,11 +119,11 @@ class GraphStepFunctionTest {
                 : new OneInputStreamOperatorTestHarness<>(operator, serializer, env);
     }
 
-    static OneInputStreamOperatorTestHarness<GraphRecord, GraphRecord> step(String name, StandInReplicas replicas)
+    static OneInputStreamOperatorTestHarness<GraphRecord, GraphRecord> step(String name, ReplicaSource replicas)
             throws Exception {
         int node = index(name);
         long timeout = chain.step(node).timeoutMs > 0 ? chain.step(node).timeoutMs : SAFETY_NET_MS;
-        return harness(new GraphStepFunction(chain, node, settings(), replicas, PreparerFactory.real()),
+        return harness(new GraphStepFunction(chain, node, settings(replicas), PreparerFactory.real()),
                 GraphRecord.class, timeout, null);
     }
 
@@ -235,15 +236,15 @@ class GraphStepFunctionTest {
     @Test
     void stepsAndOneStepInferenceOfASubtaskShareOneReplicaPerModel() throws Exception {
         JobID job = new JobID();
-        StandInReplicas replicas = echo(null);
+        ReplicaSource replicas = echo(null);
         MockEnvironment e1 = new MockEnvironmentBuilder().setJobID(job).build();
         MockEnvironment e2 = new MockEnvironmentBuilder().setJobID(job).build();
         MockEnvironment e3 = new MockEnvironmentBuilder().setJobID(job).build();
-        try (var s1 = harness(new GraphStepFunction(chain, index("s1"), settings(), replicas, PreparerFactory.real()),
+        try (var s1 = harness(new GraphStepFunction(chain, index("s1"), settings(replicas), PreparerFactory.real()),
                 GraphRecord.class, SAFETY_NET_MS, e1);
-                var sb = harness(new GraphStepFunction(chain, index("sb"), settings(), replicas,
+                var sb = harness(new GraphStepFunction(chain, index("sb"), settings(replicas),
                         PreparerFactory.real()), GraphRecord.class, SAFETY_NET_MS, e2);
-                var oneStep = harness(new BatchingInferenceFunction(settings(), replicas), RequestEnvelope.class,
+                var oneStep = harness(new BatchingInferenceFunction(settings(replicas)), RequestEnvelope.class,
                         SAFETY_NET_MS, e3)) {
             s1.open();
             sb.open();
@@ -258,7 +259,7 @@ class GraphStepFunctionTest {
             assertThat(GraphTensors.decode(sb.extractOutputValues().get(0).tensors).get("sb.y").floats())
                     .containsExactly(5, 6, 7, 8);
         }
-        try (var again = harness(new GraphStepFunction(chain, index("s1"), settings(), replicas,
+        try (var again = harness(new GraphStepFunction(chain, index("s1"), settings(replicas),
                 PreparerFactory.real()), GraphRecord.class, SAFETY_NET_MS,
                 new MockEnvironmentBuilder().setJobID(job).build())) {
             again.open();

@@ -7,10 +7,8 @@ import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.flink.inference.AssignedGpus;
 import io.streaminfer.flink.inference.InferenceSettings;
 import io.streaminfer.flink.inference.ModelBatching;
-import io.streaminfer.flink.inference.StandInReplicas;
 import io.streaminfer.flink.metrics.BatcherMetrics;
 import io.streaminfer.runtime.ModelReplica;
-import io.streaminfer.runtime.ModelRuntime;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.RuntimeListener;
 import io.streaminfer.runtime.RuntimeOptions;
@@ -20,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.metrics.MetricGroup;
 import org.slf4j.Logger;
@@ -39,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * classloader, which is per job in a task manager: the scope that matters.
  *
  * <pre>{@code
- * SubtaskModels models = SubtaskModels.acquire(getRuntimeContext(), settings, null);
+ * SubtaskModels models = SubtaskModels.acquire(getRuntimeContext(), settings);
  * ServedModel m = models.served(version, getRuntimeContext().getMetricGroup());
  * ...
  * models.release();
@@ -58,40 +57,37 @@ public final class SubtaskModels {
     private final String key;
     private final int subtask;
     private final InferenceSettings settings;
-    private final StandInReplicas standIns;
-    private final DeviceSpec device;
-    private final int gpu;
+    private final Placement placement;
     private final ByteBudget bytes;
     private final Map<String, ServedModel> models = new LinkedHashMap<>();
     /** By model name: the versions of a model share its metrics, as they share its name in them. */
     private final Map<String, BatcherMetrics> metrics = new HashMap<>();
     private int users;
 
-    private SubtaskModels(String key, int subtask, InferenceSettings settings, StandInReplicas standIns,
-            DeviceSpec device, int gpu) {
+    /** The device the subtask's replicas run on (null: each model's own), and the GPU it took from Flink's. */
+    private record Placement(DeviceSpec device, OptionalInt assignedGpu) {
+    }
+
+    private SubtaskModels(String key, int subtask, InferenceSettings settings, Placement placement) {
         this.key = key;
         this.subtask = subtask;
         this.settings = settings;
-        this.standIns = standIns;
-        this.device = device;
-        this.gpu = gpu;
+        this.placement = placement;
         this.bytes = new ByteBudget(settings.maxInFlightBytes());
     }
 
     /**
-     * The models of the calling operator's subtask, counting it as a user. The first user's settings and stand-ins
-     * decide for the subtask (every operator of a job gets the same).
+     * The models of the calling operator's subtask, counting it as a user. The first user's settings decide for the
+     * subtask (every operator of a job gets the same).
      */
-    public static SubtaskModels acquire(RuntimeContext context, InferenceSettings settings, StandInReplicas standIns) {
+    public static SubtaskModels acquire(RuntimeContext context, InferenceSettings settings) {
         var task = context.getTaskInfo();
         String key = context.getJobInfo().getJobId() + "/" + task.getIndexOfThisSubtask() + "/"
                 + task.getAttemptNumber();
         synchronized (OPEN) {
             SubtaskModels m = OPEN.get(key);
             if (m == null) {
-                int[] gpu = {-1};
-                DeviceSpec device = assignedDevice(context, settings, gpu);
-                m = new SubtaskModels(key, task.getIndexOfThisSubtask(), settings, standIns, device, gpu[0]);
+                m = new SubtaskModels(key, task.getIndexOfThisSubtask(), settings, placement(context, settings));
                 OPEN.put(key, m);
             }
             m.users++;
@@ -133,23 +129,18 @@ public final class SubtaskModels {
         boolean firstOfItsName = !this.metrics.containsKey(v.name());
         BatcherMetrics metrics = this.metrics.computeIfAbsent(v.name(),
                 n -> new BatcherMetrics(group.addGroup("model", n)));
-        ModelReplica replica;
-        if (standIns != null) {
-            replica = standIns.create(v, settings.workers() == null ? v.config().workers() : settings.workers());
-        } else {
-            RuntimeListener padding = new RuntimeListener() {
-                @Override
-                public void onForward(ModelVersion model, int rows, long realTokens, long paddedTokens) {
-                    metrics.onForward(realTokens, paddedTokens);
-                }
-            };
-            RuntimeOptions.Builder options = RuntimeOptions.builder().modelsDir(Path.of(settings.modelsDir()))
-                    .device(device).listener(padding);
-            if (settings.workers() != null) {
-                options.workers(settings.workers());
+        RuntimeListener padding = new RuntimeListener() {
+            @Override
+            public void onForward(ModelVersion model, int rows, long realTokens, long paddedTokens) {
+                metrics.onForward(realTokens, paddedTokens);
             }
-            replica = ModelRuntime.loadReplica(v, options.build());
+        };
+        RuntimeOptions.Builder options = RuntimeOptions.builder().modelsDir(Path.of(settings.modelsDir()))
+                .device(placement.device()).listener(padding);
+        if (settings.workers() != null) {
+            options.workers(settings.workers());
         }
+        ModelReplica replica = settings.replicas().create(v, options.build());
         ModelBatching b = ModelBatching.of(v, replica.workers(), settings.batching(v.name()));
         long maxCost = b.maxCost();
         MicroBatcher<PreparedRequest> batcher = new MicroBatcher<>(b.config(),
@@ -186,17 +177,17 @@ public final class SubtaskModels {
                 LOG.warn("Closing {} failed", s.version().key(), e);
             }
         }
-        AssignedGpus.release(gpu);
+        AssignedGpus.release(placement.assignedGpu());
     }
 
     /** The GPU Flink's external resource framework gave this task manager, spread over subtasks; else config. */
-    private static DeviceSpec assignedDevice(RuntimeContext context, InferenceSettings settings, int[] acquired) {
-        acquired[0] = AssignedGpus.acquire(context.getExternalResourceInfos(GPU_RESOURCE));
-        if (acquired[0] >= 0) {
+    private static Placement placement(RuntimeContext context, InferenceSettings settings) {
+        OptionalInt gpu = AssignedGpus.acquire(context.getExternalResourceInfos(GPU_RESOURCE));
+        if (gpu.isPresent()) {
             LOG.info("Subtask {} uses GPU {} assigned by Flink", context.getTaskInfo().getIndexOfThisSubtask(),
-                    acquired[0]);
-            return DeviceSpec.gpu(acquired[0]);
+                    gpu.getAsInt());
+            return new Placement(DeviceSpec.gpu(gpu.getAsInt()), gpu);
         }
-        return settings.device() == null ? null : DeviceSpec.parse(settings.device());
+        return new Placement(settings.device() == null ? null : DeviceSpec.parse(settings.device()), gpu);
     }
 }
