@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -29,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * it) and final outcome; its other decided
  * outcomes (a rejection, an expiry at admission, a replay) take the one-step path as any request's do.
  */
+@Internal
 public class GraphRouter extends ProcessFunction<RequestEnvelope, RequestEnvelope> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(GraphRouter.class);

@@ -24,6 +24,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -44,6 +45,7 @@ import org.slf4j.LoggerFactory;
  * is left for the operator's retry strategy. In flight is bounded as for one-step requests: the model's queue (in
  * work) and the subtask's byte budget.
  */
+@Internal
 public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecord> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(GraphStepFunction.class);

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 
 /**
@@ -19,7 +20,11 @@ import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
  * AssignedGpus.release(gpu);   // on close; a no-op when empty
  * }</pre>
  */
+@Internal
 public final class AssignedGpus {
+    /** The name of Flink's external resource whose indexes are the task manager's GPUs. */
+    public static final String RESOURCE = "gpu";
+
     private AssignedGpus() {}
 
     /** The index of the GPU taken; empty when Flink assigned none (no {@code gpu} resource, or no indexes). */

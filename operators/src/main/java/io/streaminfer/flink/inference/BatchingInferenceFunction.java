@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -53,10 +54,10 @@ import org.slf4j.LoggerFactory;
  * ({@link SubtaskModels}), shared with the graph steps that run the same models. The device is the GPU Flink
  * assigned to this task (external resource {@code gpu}), else the configured one, else the models' own.
  */
+@Internal
 public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope, Outcome> {
     private static final long serialVersionUID = 2L;
     private static final Logger LOG = LoggerFactory.getLogger(BatchingInferenceFunction.class);
-    public static final String GPU_RESOURCE = SubtaskModels.GPU_RESOURCE;
 
     private final InferenceSettings settings;
 
@@ -100,7 +101,8 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
     @Override
     public void asyncInvoke(RequestEnvelope r, ResultFuture<Outcome> resultFuture) throws Exception {
         if (r.decided != null) {
-            resultFuture.complete(List.of(r.decided)); // decided before the model: passes through
+            // Decided before the model: passes through, so it reaches the recorder in order (the topology's rules).
+            resultFuture.complete(List.of(r.decided));
             return;
         }
         PreparedRequest prepared;

@@ -55,6 +55,23 @@ public final class InferenceSettings implements Serializable {
         return new Builder();
     }
 
+    /** These settings with another selection of models. */
+    public InferenceSettings withModels(ModelSelection selection) {
+        Builder b = new Builder();
+        b.modelsDir = modelsDir;
+        b.models = Objects.requireNonNull(selection, "selection");
+        b.replicas = replicas;
+        b.batching.putAll(batching);
+        b.defaultBatching = defaultBatching;
+        b.device = device;
+        b.workers = workers;
+        b.timeoutMs = timeoutMs;
+        b.retries = retries;
+        b.retryDelayMs = retryDelayMs;
+        b.maxInFlightBytes = maxInFlightBytes;
+        return b.build();
+    }
+
     public String modelsDir() {
         return modelsDir;
     }

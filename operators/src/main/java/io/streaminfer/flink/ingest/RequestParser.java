@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -43,6 +44,7 @@ import org.slf4j.LoggerFactory;
  * DataStream<Rejection> rejected = requests.getSideOutput(RequestParser.REJECTED);
  * }</pre>
  */
+@Internal
 public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RequestParser.class);

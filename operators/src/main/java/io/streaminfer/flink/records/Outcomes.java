@@ -6,8 +6,10 @@ import io.streaminfer.contract.OipBinary;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import java.util.List;
+import org.apache.flink.annotation.Internal;
 
 /** Builds {@link Outcome}s, so every path writes results the same way. */
+@Internal
 public final class Outcomes {
     private Outcomes() {}
 

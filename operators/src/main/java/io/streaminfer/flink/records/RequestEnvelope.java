@@ -35,7 +35,8 @@ public class RequestEnvelope {
     /**
      * Set when nothing is left to run: the outcome was decided before the model (ACCEPTED progress, a rejection, an
      * expiry at admission, a replay of a duplicate ID). It passes through the inference step unchanged, so that
-     * every outcome of a request reaches the outcome recorder on one path, in order, without another shuffle.
+     * every outcome of a request reaches the outcome recorder on one path, in order, without another shuffle (the
+     * rules the topology keeps: {@code io.streaminfer.flink.topology}).
      */
     public Outcome decided;
     /** Outputs the result gives binary-framed ({@code OipBinary}), as the request asked; null or empty: JSON. */

@@ -5,7 +5,6 @@ import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.flink.inference.AssignedGpus;
-import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.metrics.BatcherMetrics;
 import io.streaminfer.flink.sql.internal.LocalRows;
 import io.streaminfer.flink.sql.internal.RemoteRows;
@@ -100,7 +99,7 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
             backend = remote;
             maxRows = remote.maxBatchRows();
         } else {
-            gpu = AssignedGpus.acquire(context.getExternalResourceInfos(BatchingInferenceFunction.GPU_RESOURCE));
+            gpu = AssignedGpus.acquire(context.getExternalResourceInfos(AssignedGpus.RESOURCE));
             DeviceSpec device = gpu.isPresent() ? DeviceSpec.gpu(gpu.getAsInt())
                     : options.device() == null ? null : DeviceSpec.parse(options.device());
             LocalRows local = LocalRows.open(options.modelsDir(), options.model(), bindings.signature().version(),

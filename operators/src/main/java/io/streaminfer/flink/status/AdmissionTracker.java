@@ -5,6 +5,7 @@ import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
 import java.time.Duration;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
@@ -21,8 +22,10 @@ import org.apache.flink.util.Collector;
  *
  * <p>What is decided here (progress, expiries, rejections, replays) leaves on the main output as envelopes that
  * carry their outcome ({@link RequestEnvelope#decided}), in order with the requests: the inference step passes them
- * through, so every outcome of a request reaches the outcome recorder on one path, in the same task.
+ * through, so every outcome of a request reaches the outcome recorder on one path, in the same task (the rules the
+ * topology keeps: {@code io.streaminfer.flink.topology}).
  */
+@Internal
 public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelope, RequestEnvelope> {
     private static final long serialVersionUID = 2L;
 

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -71,6 +72,7 @@ import org.slf4j.LoggerFactory;
  * when the request succeeded and that its result was published then; it is not run again. {@code resultTtl} 0
  * keeps no results at all.
  */
+@Internal
 public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outcome> implements CheckpointedFunction {
     private static final long serialVersionUID = 2L;
     private static final Logger LOG = LoggerFactory.getLogger(OutcomeRecorder.class);

@@ -46,7 +46,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SubtaskModels {
     private static final Logger LOG = LoggerFactory.getLogger(SubtaskModels.class);
-    public static final String GPU_RESOURCE = "gpu";
     private static final Map<String, SubtaskModels> OPEN = new HashMap<>();
 
     /** One served model version: its replica, its batcher, and the cost budget the replica is called with. */
@@ -182,7 +181,7 @@ public final class SubtaskModels {
 
     /** The GPU Flink's external resource framework gave this task manager, spread over subtasks; else config. */
     private static Placement placement(RuntimeContext context, InferenceSettings settings) {
-        OptionalInt gpu = AssignedGpus.acquire(context.getExternalResourceInfos(GPU_RESOURCE));
+        OptionalInt gpu = AssignedGpus.acquire(context.getExternalResourceInfos(AssignedGpus.RESOURCE));
         if (gpu.isPresent()) {
             LOG.info("Subtask {} uses GPU {} assigned by Flink", context.getTaskInfo().getIndexOfThisSubtask(),
                     gpu.getAsInt());

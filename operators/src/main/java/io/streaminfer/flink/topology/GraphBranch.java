@@ -1,4 +1,4 @@
-package io.streaminfer.job;
+package io.streaminfer.flink.topology;
 
 import io.streaminfer.flink.graph.GraphPlan;
 import io.streaminfer.flink.graph.GraphResult;
@@ -7,18 +7,21 @@ import io.streaminfer.flink.graph.GraphStepFunction;
 import io.streaminfer.flink.graph.StepGate;
 import io.streaminfer.flink.graph.StepJoin;
 import io.streaminfer.flink.inference.InferenceSettings;
-import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.records.GraphRecord;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Rejection;
 import io.streaminfer.flink.records.RequestEnvelope;
-import io.streaminfer.job.config.JobConfig;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -40,57 +43,76 @@ import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
  *                              → [sotu-qa/outputs (join)] → sotu-qa/outputs → outcomes
  * </pre>
  */
-final class GraphStages {
-    /** The one-step requests, and what the graphs produce for the recorder and the dead-letter topic. */
-    record Built(DataStream<RequestEnvelope> oneStep, List<DataStream<Outcome>> outcomes,
-            List<DataStream<Rejection>> deadLetters) {
+final class GraphBranch implements RequestBranch {
+    private final List<GraphPlan> plans;
+
+    GraphBranch(List<GraphPlan> plans) {
+        this.plans = List.copyOf(plans);
     }
 
-    private GraphStages() {}
+    @Override
+    public Set<String> takes() {
+        Set<String> graphs = new TreeSet<>();
+        plans.forEach(p -> graphs.add(p.graph()));
+        return graphs;
+    }
 
-    static Built build(DataStream<RequestEnvelope> admitted, List<GraphPlan> plans, JobConfig config,
-            InferenceSettings settings, PreparerFactory preparers) {
-        SingleOutputStreamOperator<RequestEnvelope> routed = admitted.process(new GraphRouter(plans, config.graphs.progress))
+    @Override
+    public Set<String> runs() {
+        Set<String> models = new TreeSet<>();
+        plans.forEach(p -> p.steps().forEach(s -> models.add(s.model)));
+        return models;
+    }
+
+    @Override
+    public Attached attach(DataStream<RequestEnvelope> admitted, Context context) {
+        TopologySettings settings = context.settings();
+        SingleOutputStreamOperator<RequestEnvelope> routed = admitted
+                .process(new GraphRouter(plans, settings.graphProgress()))
                 .uid("graph-router").name("route graph requests");
         List<DataStream<Outcome>> outcomes = new ArrayList<>();
         List<DataStream<Rejection>> deadLetters = new ArrayList<>();
-        Duration ttl = Duration.ofMinutes(config.state.ttlMinutes);
         for (GraphPlan plan : plans) {
             Map<Integer, DataStream<GraphRecord>> outOf = new HashMap<>();
             outOf.put(GraphPlan.INPUT, routed.getSideOutput(GraphRouter.tag(plan)));
             for (GraphPlan.Step step : plan.steps()) {
-                DataStream<GraphRecord> gated = gate(plan, step.index, outOf, config, ttl);
-                GraphStepFunction function = new GraphStepFunction(plan, step.index, settings, preparers);
-                // A step's own timeout is its operator's; otherwise the job's safety net.
-                long timeout = step.timeoutMs > 0 ? step.timeoutMs : config.async.timeoutMs;
-                SingleOutputStreamOperator<GraphRecord> ran;
-                if (config.async.retries > 0) {
-                    ran = AsyncDataStream.unorderedWaitWithRetry(gated, function, timeout, TimeUnit.MILLISECONDS,
-                            config.async.capacity, new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<GraphRecord>(
-                                    config.async.retries + 1, config.async.retryDelayMs)
-                                    .ifResult(new TransientIn(step.index))
-                                    .build());
-                } else {
-                    ran = AsyncDataStream.unorderedWait(gated, function, timeout, TimeUnit.MILLISECONDS,
-                            config.async.capacity);
-                }
-                ran.uid(plan.uid(step.index, null)).name(plan.name(step.index));
-                outOf.put(step.index, ran);
+                DataStream<GraphRecord> gated = gate(plan, step.index, outOf, settings);
+                outOf.put(step.index, run(plan, step, gated, context));
             }
             int out = plan.output();
-            SingleOutputStreamOperator<Outcome> result = gate(plan, out, outOf, config, ttl)
+            SingleOutputStreamOperator<Outcome> result = gate(plan, out, outOf, settings)
                     .process(new GraphResult(plan)).uid(plan.uid(out, null)).name(plan.name(out));
             outcomes.add(result);
             deadLetters.add(result.getSideOutput(GraphResult.DEAD_LETTERS));
         }
-        return new Built(routed, outcomes, deadLetters);
+        return new Attached(routed, outcomes, deadLetters);
+    }
+
+    /** A step's async operator on its model's shared batcher. */
+    private static DataStream<GraphRecord> run(GraphPlan plan, GraphPlan.Step step, DataStream<GraphRecord> gated,
+            Context context) {
+        InferenceSettings inference = context.inference();
+        int capacity = context.settings().asyncCapacity();
+        GraphStepFunction function = new GraphStepFunction(plan, step.index, inference,
+                context.settings().preparers());
+        // A step's own timeout is its operator's; otherwise the job's safety net.
+        long timeout = step.timeoutMs > 0 ? step.timeoutMs : inference.timeoutMs();
+        SingleOutputStreamOperator<GraphRecord> ran;
+        if (inference.retries() > 0) {
+            ran = AsyncDataStream.unorderedWaitWithRetry(gated, function, timeout, TimeUnit.MILLISECONDS, capacity,
+                    new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<GraphRecord>(inference.retries() + 1,
+                            inference.retryDelayMs()).ifResult(new TransientIn(step.index)).build());
+        } else {
+            ran = AsyncDataStream.unorderedWait(gated, function, timeout, TimeUnit.MILLISECONDS, capacity);
+        }
+        return ran.uid(plan.uid(step.index, null)).name(plan.name(step.index));
     }
 
     /** What comes before a node: a gate after one branch, a keyed join after several; the outputs need no gate. */
     private static DataStream<GraphRecord> gate(GraphPlan plan, int node, Map<Integer, DataStream<GraphRecord>> outOf,
-            JobConfig config, Duration ttl) {
+            TopologySettings settings) {
         int[] feeds = plan.feeds(node);
-        boolean progress = config.graphs.progress;
+        boolean progress = settings.graphProgress();
         if (feeds.length <= 1) {
             DataStream<GraphRecord> in = outOf.get(feeds.length == 0 ? GraphPlan.INPUT : feeds[0]);
             if (node == plan.output()) {
@@ -106,6 +128,7 @@ final class GraphStages {
             in = in.union(outOf.get(feeds[i]));
         }
         // Every branch stayed on the subtask its request ID was admitted on: keyed as it is, no shuffle.
+        Duration ttl = settings.stateTtl();
         return DataStreamUtils.reinterpretAsKeyedStream(in, r -> r.id, Types.STRING)
                 .process(new StepJoin(plan, node, progress, ttl)).uid(plan.uid(node, "join"))
                 .name(plan.name(node) + " (join)");
@@ -115,8 +138,7 @@ final class GraphStages {
      * Retry a step when it failed with a fault of ours (transient); not when a record failed before it and only
      * passed through. Serializable, as the job graph is.
      */
-    static final class TransientIn implements java.util.function.Predicate<java.util.Collection<GraphRecord>>,
-            java.io.Serializable {
+    static final class TransientIn implements Predicate<Collection<GraphRecord>>, Serializable {
         private static final long serialVersionUID = 1L;
         private final int step;
 
@@ -125,9 +147,14 @@ final class GraphStages {
         }
 
         @Override
-        public boolean test(java.util.Collection<GraphRecord> results) {
+        public boolean test(Collection<GraphRecord> results) {
             return results != null && results.stream().anyMatch(r -> r.failedTransiently() && r.steps != null
                     && step < r.steps.length && r.steps[step] == GraphRecord.FAILED);
         }
+    }
+
+    @Override
+    public String toString() {
+        return "graphs " + plans;
     }
 }
