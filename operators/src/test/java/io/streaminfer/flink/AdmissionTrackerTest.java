@@ -74,8 +74,7 @@ class AdmissionTrackerTest {
             Outcome o = decided.get(0);
             assertThat(o.id).isEqualTo("a");
             assertThat(o.state).isEqualTo(RequestState.ACCEPTED);
-            assertThat(o.isProgress()).isTrue();
-            assertThat(o.replay).isFalse();
+            assertThat(o.kind()).isEqualTo(Outcome.Kind.PROGRESS);
             assertThat(o.result).isNull();
             assertThat(o.errorCode).isNull();
             assertThat(o.model).isEqualTo("tiny-mlp");
@@ -98,8 +97,7 @@ class AdmissionTrackerTest {
             assertThat(decided.get(0).state).isEqualTo(RequestState.ACCEPTED);
             Outcome replay = decided.get(1);
             assertThat(replay.id).isEqualTo("a");
-            assertThat(replay.replay).isTrue();
-            assertThat(replay.isProgress()).isFalse();
+            assertThat(replay.kind()).isEqualTo(Outcome.Kind.REPLAY);
             assertThat(replay.replyTo).isEqualTo("bridge-2");
             assertThat(replay.result).isNull();
         }
@@ -130,8 +128,7 @@ class AdmissionTrackerTest {
                         assertThat(o.id).isEqualTo("late");
                         assertThat(o.state).isEqualTo(RequestState.EXPIRED);
                         assertThat(o.errorCode).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
-                        assertThat(o.isProgress()).isFalse();
-                        assertThat(o.replay).isFalse();
+                        assertThat(o.kind()).isEqualTo(Outcome.Kind.FINAL);
                         assertThat(o.reason).contains("deadline");
                         assertThat(OipJson.isError(o.result)).isTrue();
                         assertThat(new String(o.result, java.nio.charset.StandardCharsets.UTF_8))

@@ -72,10 +72,8 @@ public class GraphResult extends ProcessFunction<GraphRecord, Outcome> {
     }
 
     private static Outcome progress(GraphRecord p, long now) {
-        Outcome o = Outcomes.accepted(p.envelope(), p.progress == RequestState.ACCEPTED ? p.acceptedAt : now);
-        o.state = p.progress;
-        o.step = p.progressStep;
-        return o;
+        return Outcomes.progress(p.envelope(), p.progress, p.progressStep,
+                p.progress == RequestState.ACCEPTED ? p.acceptedAt : now);
     }
 
     private InferenceResponse response(GraphRecord r, Map<String, Tensor> tensors) {

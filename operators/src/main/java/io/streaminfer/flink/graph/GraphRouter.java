@@ -4,6 +4,7 @@ import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.RequestedOutput;
 import io.streaminfer.flink.records.GraphRecord;
+import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.runtime.PreparedRequest;
@@ -70,7 +71,7 @@ public class GraphRouter extends ProcessFunction<RequestEnvelope, RequestEnvelop
             return;
         }
         if (r.decided != null) {
-            if (r.decided.state == RequestState.ACCEPTED && r.decided.isProgress()) {
+            if (r.decided.kind() == Outcome.Kind.PROGRESS && r.decided.state == RequestState.ACCEPTED) {
                 GraphRecord accepted = record(r, plan).progress(RequestState.ACCEPTED, null, GraphPlan.INPUT);
                 ctx.output(tags.get(key), accepted);
             } else {

@@ -14,6 +14,7 @@ import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.flink.records.internal.OutcomeSerializer;
 import io.streaminfer.flink.records.internal.RequestEnvelopeSerializer;
+import io.streaminfer.flink.status.KeptOutcome;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.PreparedRequestCodec;
 import io.streaminfer.runtime.Preparers;
@@ -239,7 +240,7 @@ public final class StageBenchmark implements Callable<Integer> {
                 responseMap[i] = Map.of("model_name", e.model, "model_version", e.modelVersion, "id", id,
                         "outputs", List.of(Map.of("name", output, "datatype", "FP32", "shape",
                                 new long[] {1, dim}, "data", embedding)));
-                kept[i] = Outcomes.forState(Outcomes.success(e, response[i], e.acceptedAt + 40));
+                kept[i] = KeptOutcome.compact(Outcomes.success(e, response[i], e.acceptedAt + 40));
                 out.clear();
                 OutcomeSerializer.INSTANCE.serialize(kept[i], out);
                 keptBytes[i] = out.getCopyOfBuffer();
