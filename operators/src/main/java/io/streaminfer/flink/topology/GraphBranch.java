@@ -6,28 +6,23 @@ import io.streaminfer.flink.graph.GraphRouter;
 import io.streaminfer.flink.graph.GraphStepFunction;
 import io.streaminfer.flink.graph.StepGate;
 import io.streaminfer.flink.graph.StepJoin;
-import io.streaminfer.flink.inference.InferenceSettings;
 import io.streaminfer.flink.records.GraphRecord;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Rejection;
 import io.streaminfer.flink.records.RequestEnvelope;
-import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
-import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
 
 /**
  * The operators of the served graphs, after admission. A router sends graph requests (by model name and version)
@@ -88,24 +83,16 @@ final class GraphBranch implements RequestBranch {
         return new Attached(routed, outcomes, deadLetters);
     }
 
-    /** A step's async operator on its model's shared batcher. */
+    /**
+     * A step's async operator on its model's shared batcher. Timeout 0, as for the one-step inference: the step's
+     * timeout (or the safety net) and the retries are the function's own ({@code ModelCalls}).
+     */
     private static DataStream<GraphRecord> run(GraphPlan plan, GraphPlan.Step step, DataStream<GraphRecord> gated,
             Context context) {
-        InferenceSettings inference = context.inference();
-        int capacity = context.settings().asyncCapacity();
-        GraphStepFunction function = new GraphStepFunction(plan, step.index, inference,
+        GraphStepFunction function = new GraphStepFunction(plan, step.index, context.inference(),
                 context.settings().preparers());
-        // A step's own timeout is its operator's; otherwise the job's safety net.
-        long timeout = step.timeoutMs > 0 ? step.timeoutMs : inference.timeoutMs();
-        SingleOutputStreamOperator<GraphRecord> ran;
-        if (inference.retries() > 0) {
-            ran = AsyncDataStream.unorderedWaitWithRetry(gated, function, timeout, TimeUnit.MILLISECONDS, capacity,
-                    new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<GraphRecord>(inference.retries() + 1,
-                            inference.retryDelayMs()).ifResult(new TransientIn(step.index)).build());
-        } else {
-            ran = AsyncDataStream.unorderedWait(gated, function, timeout, TimeUnit.MILLISECONDS, capacity);
-        }
-        return ran.uid(plan.uid(step.index, null)).name(plan.name(step.index));
+        return AsyncDataStream.unorderedWait(gated, function, 0, TimeUnit.MILLISECONDS,
+                context.settings().asyncCapacity()).uid(plan.uid(step.index, null)).name(plan.name(step.index));
     }
 
     /** What comes before a node: a gate after one branch, a keyed join after several; the outputs need no gate. */
@@ -132,25 +119,6 @@ final class GraphBranch implements RequestBranch {
         return DataStreamUtils.reinterpretAsKeyedStream(in, r -> r.id, Types.STRING)
                 .process(new StepJoin(plan, node, progress, ttl)).uid(plan.uid(node, "join"))
                 .name(plan.name(node) + " (join)");
-    }
-
-    /**
-     * Retry a step when it failed with a fault of ours (transient); not when a record failed before it and only
-     * passed through. Serializable, as the job graph is.
-     */
-    static final class TransientIn implements Predicate<Collection<GraphRecord>>, Serializable {
-        private static final long serialVersionUID = 1L;
-        private final int step;
-
-        TransientIn(int step) {
-            this.step = step;
-        }
-
-        @Override
-        public boolean test(Collection<GraphRecord> results) {
-            return results != null && results.stream().anyMatch(r -> r.failedTransiently() && r.steps != null
-                    && step < r.steps.length && r.steps[step] == GraphRecord.FAILED);
-        }
     }
 
     @Override

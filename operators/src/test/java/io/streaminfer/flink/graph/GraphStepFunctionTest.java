@@ -15,6 +15,7 @@ import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.records.GraphRecord;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.flink.FakeReplica;
+import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
 import java.nio.file.Path;
@@ -121,10 +122,9 @@ class GraphStepFunctionTest {
 
     static OneInputStreamOperatorTestHarness<GraphRecord, GraphRecord> step(String name, ReplicaSource replicas)
             throws Exception {
-        int node = index(name);
-        long timeout = chain.step(node).timeoutMs > 0 ? chain.step(node).timeoutMs : SAFETY_NET_MS;
-        return harness(new GraphStepFunction(chain, node, settings(replicas), PreparerFactory.real()),
-                GraphRecord.class, timeout, null);
+        // As the topology builds it: no operator timeout; the step's own (or the safety net) is the function's.
+        return harness(new GraphStepFunction(chain, index(name), settings(replicas), PreparerFactory.real()),
+                GraphRecord.class, 0, null);
     }
 
     static GraphRecord toRun(GraphRecord r) {
@@ -181,19 +181,42 @@ class GraphStepFunctionTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60) // endInput() waits for the answer: only the step's timeout can give it
     void aStepPastItsTimeoutFailsWithTimeoutNamingTheStep() throws Exception {
         GATES.put("slow", new CountDownLatch(1));
         try (var h = step("s2", echo("slow"))) {
             h.open();
-            h.setProcessingTime(0);
             h.processElement(new StreamRecord<>(toRun(record(chain, "slow", row("s1.y", 1, 2, 3, 4))), 0));
-            h.setProcessingTime(501);
             h.endInput();
             GraphRecord out = h.extractOutputValues().get(0);
             assertThat(out.errorCode).isEqualTo(ErrorCode.TIMEOUT);
             assertThat(out.reason).isEqualTo("step 's2' (model echo:1) did not finish within its timeout_ms of 500 ms");
             assertThat(out.failedStep).isEqualTo("s2");
         }
+    }
+
+    @Test
+    void aTransientFaultOfOursIsTriedAgainAsForOneStepRequests() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        ReplicaSource flakyOnce = (v, options) -> {
+            ModelReplica echo = echo(null).create(v, options);
+            return new FakeReplica(v) {
+                @Override
+                public List<Prediction> predictPrepared(List<PreparedRequest> batch, long maxBatchCost) {
+                    return calls.incrementAndGet() == 1 ? List.of(Prediction.failure(ErrorCode.INTERNAL, "flaky"))
+                            : echo.predictPrepared(batch, maxBatchCost);
+                }
+            };
+        };
+        try (var h = step("s1", flakyOnce)) {
+            h.open();
+            h.processElement(new StreamRecord<>(toRun(record(chain, "r1", row("a", 1, 2, 3, 4))), 0));
+            h.endInput();
+            GraphRecord out = h.extractOutputValues().get(0);
+            assertThat(out.failed()).as("the second try answered").isFalse();
+            assertThat(out.steps[index("s1")]).isEqualTo(GraphRecord.RAN);
+        }
+        assertThat(calls.get()).isEqualTo(2);
     }
 
     @Test
@@ -241,11 +264,11 @@ class GraphStepFunctionTest {
         MockEnvironment e2 = new MockEnvironmentBuilder().setJobID(job).build();
         MockEnvironment e3 = new MockEnvironmentBuilder().setJobID(job).build();
         try (var s1 = harness(new GraphStepFunction(chain, index("s1"), settings(replicas), PreparerFactory.real()),
-                GraphRecord.class, SAFETY_NET_MS, e1);
+                GraphRecord.class, 0, e1);
                 var sb = harness(new GraphStepFunction(chain, index("sb"), settings(replicas),
-                        PreparerFactory.real()), GraphRecord.class, SAFETY_NET_MS, e2);
+                        PreparerFactory.real()), GraphRecord.class, 0, e2);
                 var oneStep = harness(new BatchingInferenceFunction(settings(replicas)), RequestEnvelope.class,
-                        SAFETY_NET_MS, e3)) {
+                        0, e3)) {
             s1.open();
             sb.open();
             oneStep.open();
@@ -260,7 +283,7 @@ class GraphStepFunctionTest {
                     .containsExactly(5, 6, 7, 8);
         }
         try (var again = harness(new GraphStepFunction(chain, index("s1"), settings(replicas),
-                PreparerFactory.real()), GraphRecord.class, SAFETY_NET_MS,
+                PreparerFactory.real()), GraphRecord.class, 0,
                 new MockEnvironmentBuilder().setJobID(job).build())) {
             again.open();
             assertThat(CREATED.get()).as("the last user closed the replica; the next one loads anew").isEqualTo(2);

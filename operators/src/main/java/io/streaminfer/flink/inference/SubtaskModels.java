@@ -1,12 +1,9 @@
-package io.streaminfer.flink.inference.internal;
+package io.streaminfer.flink.inference;
 
 import io.streaminfer.batching.ByteBudget;
 import io.streaminfer.batching.MicroBatcher;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.flink.inference.AssignedGpus;
-import io.streaminfer.flink.inference.InferenceSettings;
-import io.streaminfer.flink.inference.ModelBatching;
 import io.streaminfer.flink.metrics.BatcherMetrics;
 import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.PreparedRequest;
@@ -19,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.metrics.MetricGroup;
 import org.slf4j.Logger;
@@ -44,6 +42,7 @@ import org.slf4j.LoggerFactory;
  * models.release();
  * }</pre>
  */
+@Internal
 public final class SubtaskModels {
     private static final Logger LOG = LoggerFactory.getLogger(SubtaskModels.class);
     private static final Map<String, SubtaskModels> OPEN = new HashMap<>();
@@ -91,13 +90,6 @@ public final class SubtaskModels {
             }
             m.users++;
             return m;
-        }
-    }
-
-    /** For tests: whether the models of this key are open. */
-    static boolean isOpen(String key) {
-        synchronized (OPEN) {
-            return OPEN.containsKey(key);
         }
     }
 
