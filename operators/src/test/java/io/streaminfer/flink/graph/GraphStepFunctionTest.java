@@ -14,7 +14,7 @@ import io.streaminfer.flink.inference.ReplicaSource;
 import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.records.GraphRecord;
 import io.streaminfer.flink.records.RequestEnvelope;
-import io.streaminfer.flink.FakeReplica;
+import io.streaminfer.flink.testing.FakeReplica;
 import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;

@@ -1,11 +1,11 @@
-package io.streaminfer.flink;
+package io.streaminfer.flink.status;
 
-import static io.streaminfer.flink.OutcomeRecorderTest.accepted;
-import static io.streaminfer.flink.OutcomeRecorderTest.failed;
-import static io.streaminfer.flink.OutcomeRecorderTest.replay;
-import static io.streaminfer.flink.OutcomeRecorderTest.statuses;
-import static io.streaminfer.flink.OutcomeRecorderTest.succeeded;
-import static io.streaminfer.flink.OutcomeRecorderTest.text;
+import static io.streaminfer.flink.status.OutcomeRecorderTest.accepted;
+import static io.streaminfer.flink.status.OutcomeRecorderTest.failed;
+import static io.streaminfer.flink.status.OutcomeRecorderTest.replay;
+import static io.streaminfer.flink.status.OutcomeRecorderTest.statuses;
+import static io.streaminfer.flink.status.OutcomeRecorderTest.succeeded;
+import static io.streaminfer.flink.status.OutcomeRecorderTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,8 +13,6 @@ import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.flink.records.Outcome;
-import io.streaminfer.flink.status.OutcomeRecorder;
-import io.streaminfer.flink.status.PublishedFinals;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;

@@ -1,6 +1,6 @@
-package io.streaminfer.job.pipeline;
+package io.streaminfer.job;
 
-import static io.streaminfer.job.pipeline.PipelineHarness.features;
+import static io.streaminfer.job.PipelineHarness.features;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,4 +1,4 @@
-package io.streaminfer.flink;
+package io.streaminfer.flink.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,8 +11,6 @@ import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.flink.records.StatusUpdate;
-import io.streaminfer.flink.status.OutcomeRecorder;
-import io.streaminfer.flink.status.PublishedFinals;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;

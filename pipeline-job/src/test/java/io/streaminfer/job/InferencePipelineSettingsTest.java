@@ -10,7 +10,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** The job config as the topology's settings: what each key becomes. */
-class TopologySettingsTest {
+class InferencePipelineSettingsTest {
     @Test
     void theJobsKeysBecomeTheTopologysSettings() {
         JobConfig c = JobConfig.parse("models: {dir: /models, serve: [tiny-mlp], check-on-submit: false}\n"

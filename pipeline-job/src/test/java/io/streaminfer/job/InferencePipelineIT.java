@@ -1,9 +1,9 @@
-package io.streaminfer.job.pipeline;
+package io.streaminfer.job;
 
 import io.streaminfer.job.testing.TopicCollector;
 import io.streaminfer.job.testing.Embeddings;
-import static io.streaminfer.job.pipeline.PipelineHarness.features;
-import static io.streaminfer.job.pipeline.PipelineHarness.text;
+import static io.streaminfer.job.PipelineHarness.features;
+import static io.streaminfer.job.PipelineHarness.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,4 +1,4 @@
-package io.streaminfer.flink;
+package io.streaminfer.flink.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,11 +8,9 @@ import io.streaminfer.contract.InferenceResponse;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.Tensor;
-import io.streaminfer.flink.inference.BatchingInferenceFunction;
-import io.streaminfer.flink.inference.ReplicaSource;
-import io.streaminfer.flink.inference.InferenceSettings;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.RequestEnvelope;
+import io.streaminfer.flink.testing.FakeReplica;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.PreparedRequestCodec;

@@ -1,10 +1,8 @@
-package io.streaminfer.job.pipeline;
+package io.streaminfer.job;
 
 import io.streaminfer.job.testing.TopicCollector;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.StatusRecord;
-import io.streaminfer.job.InferenceJob;
-import io.streaminfer.job.InferencePipeline;
 import io.streaminfer.job.config.JobConfig;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import java.nio.charset.StandardCharsets;

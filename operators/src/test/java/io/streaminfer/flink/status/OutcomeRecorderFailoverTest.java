@@ -1,4 +1,4 @@
-package io.streaminfer.flink;
+package io.streaminfer.flink.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,8 +8,6 @@ import io.streaminfer.contract.RequestState;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.StatusUpdate;
-import io.streaminfer.flink.status.OutcomeRecorder;
-import io.streaminfer.flink.status.PublishedFinals;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,4 +1,4 @@
-package io.streaminfer.flink;
+package io.streaminfer.flink.testing;
 
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.model.ModelVersion;

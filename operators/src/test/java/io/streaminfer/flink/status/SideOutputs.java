@@ -1,4 +1,4 @@
-package io.streaminfer.flink;
+package io.streaminfer.flink.status;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.streaminfer.flink;
+package io.streaminfer.flink.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,7 +10,6 @@ import io.streaminfer.contract.Tensor;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
-import io.streaminfer.flink.status.OutcomeRecorder;
 import java.net.URL;
 import java.nio.file.Path;
 import java.time.Duration;

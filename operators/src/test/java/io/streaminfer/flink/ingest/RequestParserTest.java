@@ -1,4 +1,4 @@
-package io.streaminfer.flink;
+package io.streaminfer.flink.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,7 +6,6 @@ import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.RequestOptions;
 import io.streaminfer.contract.model.ModelSelection;
-import io.streaminfer.flink.ingest.RequestParser;
 import io.streaminfer.flink.records.RawRecord;
 import io.streaminfer.flink.records.Rejection;
 import io.streaminfer.flink.records.RequestEnvelope;
