@@ -10,6 +10,7 @@ import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
 import io.streaminfer.bridge.testing.Eventually;
 import io.streaminfer.bridge.testing.InMemoryResults;
+import io.streaminfer.bridge.testing.TinyRepository;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.model.ModelRepository;
@@ -20,7 +21,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -57,11 +57,7 @@ class InferRouteTest {
 
     @BeforeEach
     void start() throws Exception {
-        Files.createDirectories(repo.resolve("tiny/1"));
-        Files.writeString(repo.resolve("tiny/model.yaml"), "kind: tensor\n"
-                + "inputs: [{name: x, datatype: FP32, shape: [-1, 4]}]\n"
-                + "outputs: [{name: y, datatype: FP32, shape: [-1, 4]}]\n");
-        Files.writeString(repo.resolve("tiny/1/model.pt"), "");
+        TinyRepository.create(repo);
         vertx = Vertx.vertx();
         results = new InMemoryResults("inference.results", 2);
         replies = new ReplyRouter(results, "inference.results", "bridge-0");

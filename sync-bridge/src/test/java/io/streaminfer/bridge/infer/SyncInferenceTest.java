@@ -7,10 +7,10 @@ import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
 import io.streaminfer.bridge.testing.Eventually;
 import io.streaminfer.bridge.testing.InMemoryResults;
+import io.streaminfer.bridge.testing.TinyRepository;
 import io.streaminfer.contract.model.ModelRepository;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -39,11 +39,7 @@ class SyncInferenceTest {
 
     @BeforeEach
     void start() throws Exception {
-        Files.createDirectories(repo.resolve("tiny/1"));
-        Files.writeString(repo.resolve("tiny/model.yaml"), "kind: tensor\n"
-                + "inputs: [{name: x, datatype: FP32, shape: [-1, 4]}]\n"
-                + "outputs: [{name: y, datatype: FP32, shape: [-1, 4]}]\n");
-        Files.writeString(repo.resolve("tiny/1/model.pt"), "");
+        TinyRepository.create(repo);
         checked = new RequestChecks(ModelRepository.open(repo)).check("tiny", null, ("{\"inputs\":[{\"name\":\"x\","
                 + "\"datatype\":\"FP32\",\"shape\":[1,4],\"data\":[1,2,3,4]}]}").getBytes(StandardCharsets.UTF_8), -1);
         vertx = Vertx.vertx();
