@@ -12,7 +12,7 @@ import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.contract.Tensor;
-import io.streaminfer.job.bench.RealTexts;
+import io.streaminfer.job.testing.RealTexts;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import io.streaminfer.job.testing.SotuQa;
 import io.streaminfer.job.testing.TopicCollector;

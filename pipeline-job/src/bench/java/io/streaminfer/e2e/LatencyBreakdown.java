@@ -4,7 +4,7 @@ import io.streaminfer.bridge.Bridge;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.job.bench.Stats;
-import io.streaminfer.job.bench.SyntheticText;
+import io.streaminfer.job.testing.SyntheticText;
 import io.streaminfer.job.config.JobConfig;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import java.nio.charset.StandardCharsets;

@@ -9,7 +9,7 @@ import io.streaminfer.contract.Tensor;
 import io.streaminfer.contract.TensorBytes;
 import io.streaminfer.job.bench.CpuMeter;
 import io.streaminfer.job.bench.Stats;
-import io.streaminfer.job.bench.SyntheticText;
+import io.streaminfer.job.testing.SyntheticText;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import java.io.PrintStream;
 import java.net.URI;

@@ -6,7 +6,7 @@ import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.job.bench.ResultWatcher;
 import io.streaminfer.job.bench.Stats;
-import io.streaminfer.job.bench.SyntheticText;
+import io.streaminfer.job.testing.SyntheticText;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import io.streaminfer.runtime.ModelRuntime;
 import io.streaminfer.runtime.RuntimeOptions;

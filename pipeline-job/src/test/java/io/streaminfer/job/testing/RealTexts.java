@@ -1,4 +1,4 @@
-package io.streaminfer.job.bench;
+package io.streaminfer.job.testing;
 
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.OipJson;

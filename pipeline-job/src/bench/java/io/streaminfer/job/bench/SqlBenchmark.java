@@ -2,6 +2,7 @@ package io.streaminfer.job.bench;
 
 import io.streaminfer.contract.model.ModelConfig;
 import io.streaminfer.contract.model.ModelRepository;
+import io.streaminfer.job.testing.RealTexts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

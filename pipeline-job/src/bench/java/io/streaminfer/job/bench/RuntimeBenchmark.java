@@ -2,6 +2,7 @@ package io.streaminfer.job.bench;
 
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.Tensor;
+import io.streaminfer.job.testing.SyntheticText;
 import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.ModelRuntime;
 import io.streaminfer.runtime.Prediction;

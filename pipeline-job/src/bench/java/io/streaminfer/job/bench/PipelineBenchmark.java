@@ -9,6 +9,7 @@ import io.streaminfer.job.InferenceJob;
 import io.streaminfer.job.InferencePipeline;
 import io.streaminfer.job.config.JobConfig;
 import io.streaminfer.job.testing.EmbeddedKafka;
+import io.streaminfer.job.testing.RealTexts;
 import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.ModelRuntime;
 import io.streaminfer.runtime.PreparedRequest;

@@ -15,6 +15,7 @@ import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.flink.records.internal.OutcomeSerializer;
 import io.streaminfer.flink.records.internal.RequestEnvelopeSerializer;
 import io.streaminfer.flink.status.KeptOutcome;
+import io.streaminfer.job.testing.RealTexts;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.PreparedRequestCodec;
 import io.streaminfer.runtime.Preparers;
