@@ -140,7 +140,6 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
             env.model = model;
             env.modelVersion = version.version();
             env.prepared = PreparedRequestCodec.encode(prepared);
-            env.rows = prepared.rows();
             env.priority = options.priority();
             env.deadlineMs = options.deadlineMs();
             env.producedAt = raw.timestamp;

@@ -20,7 +20,6 @@ public class RequestEnvelope {
     public String modelVersion;
     /** The prepared request, encoded by {@code PreparedRequestCodec}. */
     public byte[] prepared;
-    public int rows;
     public int priority;
     public long deadlineMs;
     /** When the producer sent it (record timestamp). */
@@ -66,7 +65,6 @@ public class RequestEnvelope {
         e.model = model;
         e.modelVersion = modelVersion;
         e.prepared = prepared;
-        e.rows = rows;
         e.priority = priority;
         e.deadlineMs = deadlineMs;
         e.producedAt = producedAt;

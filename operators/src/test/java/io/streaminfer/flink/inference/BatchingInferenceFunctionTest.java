@@ -98,7 +98,6 @@ class BatchingInferenceFunctionTest {
         r.prepared = PreparedRequestCodec.encode(Preparers.load(TestModels.repository().resolve(TestModels.TINY_MLP,
                 null)).prepare(new InferenceRequest(id, List.of(
                 Tensor.ofFloats("features", new long[] {1, 4}, new float[] {1, 2, 3, 4})))));
-        r.rows = 1;
         r.priority = Integer.MAX_VALUE;
         r.deadlineMs = Long.MAX_VALUE;
         return r;

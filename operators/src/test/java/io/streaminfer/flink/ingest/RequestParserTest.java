@@ -138,7 +138,6 @@ class RequestParserTest {
         assertThat(env.responseId).isEqualTo("body-id");
         assertThat(env.model).isEqualTo(TestModels.TINY_MLP);
         assertThat(env.modelVersion).isEqualTo("1");
-        assertThat(env.rows).isEqualTo(1);
         assertThat(env.priority).isEqualTo(Integer.MAX_VALUE);
         assertThat(env.deadlineMs).isEqualTo(Long.MAX_VALUE);
         assertThat(env.replyTo).isEqualTo("bridge-7");
@@ -167,7 +166,7 @@ class RequestParserTest {
     void rowsComeFromTheBatchDimension() throws Exception {
         RequestEnvelope env = accepted(record("k", body("b", null, "FP32", "[3,4]", "[1,2,3,4,5,6,7,8,9,10,11,12]"),
                 KafkaContract.HEADER_MODEL, TestModels.TINY_MLP));
-        assertThat(env.rows).isEqualTo(3);
+        assertThat(PreparedRequestCodec.decode(env.prepared).rows()).isEqualTo(3);
     }
 
     @Test

@@ -29,7 +29,6 @@ class AdmissionTrackerTest {
         r.model = "tiny-mlp";
         r.modelVersion = "1";
         r.prepared = new byte[] {1};
-        r.rows = 1;
         r.priority = Integer.MAX_VALUE;
         r.deadlineMs = Long.MAX_VALUE;
         r.producedAt = 1_000;

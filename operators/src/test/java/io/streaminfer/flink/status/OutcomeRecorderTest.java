@@ -33,7 +33,6 @@ class OutcomeRecorderTest {
         r.responseId = "resp-" + id;
         r.model = "tiny-mlp";
         r.modelVersion = "1";
-        r.rows = 1;
         r.priority = Integer.MAX_VALUE;
         r.deadlineMs = Long.MAX_VALUE;
         r.producedAt = 1_000;

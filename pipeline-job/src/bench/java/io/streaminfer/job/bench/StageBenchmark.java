@@ -104,7 +104,7 @@ public final class StageBenchmark implements Callable<Integer> {
                 DataInputDeserializer reader = new DataInputDeserializer();
                 task += row("read the envelope", in.n, i -> {
                     reader.setBuffer(in.envelopeBytes[i]);
-                    return RequestEnvelopeSerializer.INSTANCE.deserialize(reader).rows;
+                    return RequestEnvelopeSerializer.INSTANCE.deserialize(reader).priority;
                 }, null);
                 task += row("decode the prepared form", in.n,
                         i -> PreparedRequestCodec.decode(in.envelope[i].prepared).rows(), null);
@@ -222,7 +222,6 @@ public final class StageBenchmark implements Callable<Integer> {
                 e.model = version.name();
                 e.modelVersion = version.version();
                 e.prepared = PreparedRequestCodec.encode(prepared[i]);
-                e.rows = prepared[i].rows();
                 e.priority = Integer.MAX_VALUE;
                 e.deadlineMs = Long.MAX_VALUE;
                 e.producedAt = 1_700_000_000_000L + i;
