@@ -1,8 +1,8 @@
 package io.streaminfer.contract;
 
 /**
- * How requests, results and status records sit in Kafka records. The README's "Message contract" section is the
- * user-facing description of the same facts; change both together.
+ * How requests, results and status records sit in Kafka records. docs/contract.md is the user-facing description of
+ * the same facts; change both together.
  *
  * <ul>
  *   <li>Requests topic: key = request ID (UTF-8), value = OIP request JSON, header {@value #HEADER_MODEL} = model

@@ -87,7 +87,8 @@ public final class InferenceJob {
         }
         // Nearly every state lookup is for an ID not seen yet (admission, the outcome recorder): without a Bloom
         // filter RocksDB reads a block of every level to say "absent", and once the state outgrows the block cache
-        // (a few hundred thousand requests) the task thread spent its time in RocksDB.get (README, "State in RocksDB").
+        // (a few hundred thousand requests) the task thread spent its time in RocksDB.get (docs/job.md, "State in
+        // RocksDB").
         set(conf, "state.backend.rocksdb.use-bloom-filter", "true");
         // What is stored is mostly results (embeddings: floats that do not compress) and flags; Snappy on every
         // flush, compaction and block read cost more than half of a GPU stand-in run's CPU for no space.
@@ -95,7 +96,7 @@ public final class InferenceJob {
         // Every request writes new keys that are read once or twice and then only expire: leveled compaction
         // rewrote each of them level after level (RocksDB's threads took 13-19% of a no-op run's CPU); universal
         // compaction merges whole sorted runs, rewriting each key a few times (5-9%). The price is space: up to
-        // about twice the live state on disk between merges (README, "State in RocksDB").
+        // about twice the live state on disk between merges (docs/job.md, "State in RocksDB").
         set(conf, "state.backend.rocksdb.compaction.style", "UNIVERSAL");
         set(conf, "restart-strategy.type", "fixed-delay");
         set(conf, "restart-strategy.fixed-delay.attempts", Integer.toString(config.execution.restartAttempts));

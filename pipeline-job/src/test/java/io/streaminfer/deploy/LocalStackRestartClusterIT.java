@@ -121,7 +121,7 @@ class LocalStackRestartClusterIT {
                 t.sendText(done, sentence(done));
                 t.flush();
 
-                // (4) kill -9 of the task manager meanwhile: up restarts it, the bridge says why it is not ready.
+                // (4) kill -9 of the task manager meanwhile: up restarts it, the bridge reports the job's state.
                 FlinkRestClient flink = new FlinkRestClient(URI.create("http://localhost:" + stack.flinkPort));
                 try (ReadinessLog readiness = new ReadinessLog(stack.bridgePort)) {
                     long tm = stack.pid("tm1");
@@ -259,6 +259,9 @@ class LocalStackRestartClusterIT {
                     JsonNode body = http.get("/v2/health/ready").json();
                     if (body.has("reason")) {
                         reasons.add(body.get("reason").asText());
+                    }
+                    if (body.has("pipeline_job")) { // the job's state while the replica stays ready (issue 29)
+                        reasons.add(body.get("pipeline_job").asText());
                     }
                 } catch (RuntimeException | AssertionError e) {
                     // the bridge restarts or is busy: keep sampling (a task that throws is not run again)

@@ -13,6 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -28,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * Sync and async callers through the bridge while the pipeline fails under them: a task manager is lost (the job
  * restarts from its checkpoint), then the Kafka broker stops and comes back. Every sync caller gets its own result,
  * or a 504 whose job ID later yields its own result, or a 503 saying Kafka did not take the request — never another
- * caller's result; every async job accepted before the failures ends SUCCEEDED with its result.
+ * caller's result; every async job accepted before the failures ends SUCCEEDED with its result. The bridge reads the
+ * job's state from the MiniCluster's REST API (as from Flink's in production): while the job restarts, the bridge
+ * stays ready (reporting the restart) and refuses nothing — Kafka holds the requests (issue 29).
  */
 class BridgeFailoverIT {
     private static final Logger LOG = LoggerFactory.getLogger(BridgeFailoverIT.class);
@@ -64,37 +70,52 @@ class BridgeFailoverIT {
             sentences.add("Sentence number " + i + " about a river, a market and a " + (i % 2 == 0 ? "dog" : "cat"));
         }
         Map<String, float[]> expected = Embeddings.reference(MODEL, sentences);
+        String flink = "flink:\n  rest-url: " + cluster.getRestAddress().get() + "\n  job-name: streaminfer\n";
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
                 BridgeStack stack = new BridgeStack(kafka, "fail").startJob();
-                Bridge bridge = stack.startBridge(stack.bridgeYaml("bridge-f", "callbacks:\n  enabled: false\n"))) {
+                Bridge bridge = stack.startBridge(stack.bridgeYaml("bridge-f", "callbacks:\n  enabled: false\n"
+                        + flink))) {
             await().atMost(WAIT).until(bridge::isReady);
             Http http = new Http(bridge.port(), null);
 
             List<Call> calls = new ArrayList<>();
             List<String> asyncJobs = new ArrayList<>();
             List<String> asyncSentences = new ArrayList<>();
+            List<String> asyncRefusals = new ArrayList<>();
             int n = 0;
             // Wave 1, then lose the task manager while wave 2 is in flight.
-            n = wave(http, calls, asyncJobs, asyncSentences, sentences, n, 60);
+            n = wave(http, calls, asyncJobs, asyncSentences, asyncRefusals, sentences, n, 60);
             await().atMost(WAIT).until(() -> calls.stream().filter(c -> c.answer.isDone()).count() > 20);
-            n = wave(http, calls, asyncJobs, asyncSentences, sentences, n, 60);
+            n = wave(http, calls, asyncJobs, asyncSentences, asyncRefusals, sentences, n, 60);
             long killedAt = System.nanoTime();
-            cluster.terminateTaskManager(0).get();
-            cluster.startTaskManager();
-            n = wave(http, calls, asyncJobs, asyncSentences, sentences, n, 60);
-            await().atMost(WAIT).until(() -> calls.stream().allMatch(c -> c.answer.isDone()));
-            LOG.info("Task manager loss: all sync calls answered {} ms after the kill",
-                    (System.nanoTime() - killedAt) / 1_000_000);
+            int callsAroundKill;
+            try (ReadinessSamples readiness = new ReadinessSamples(http)) {
+                cluster.terminateTaskManager(0).get();
+                cluster.startTaskManager();
+                n = wave(http, calls, asyncJobs, asyncSentences, asyncRefusals, sentences, n, 60);
+                await().atMost(WAIT).until(() -> calls.stream().allMatch(c -> c.answer.isDone()));
+                callsAroundKill = calls.size();
+                LOG.info("Task manager loss: all sync calls answered {} ms after the kill; readiness meanwhile: {}",
+                        (System.nanoTime() - killedAt) / 1_000_000, readiness);
+                assertThat(readiness.jobStates()).as("the bridge saw the job not running").isNotEmpty();
+                assertThat(readiness.notReady()).as("readiness answers other than 200 during the restart").isEmpty();
+            }
             assertThat(cluster.getExecutionGraph(stack.job.getJobID()).get()
                     .getStatusTimestamp(JobStatus.RESTARTING)).as("the job really failed over").isPositive();
+            List<String> refusedAroundKill = calls.subList(0, callsAroundKill).stream().map(c -> c.answer.join())
+                    .filter(a -> a.status() == 503).map(Http.Answer::body).toList();
+            LOG.info("Refused during the task manager loss: {} of {} sync calls, {} async submissions",
+                    refusedAroundKill.size(), callsAroundKill, asyncRefusals.size());
+            assertThat(refusedAroundKill).as("sync calls refused while the job restarted").isEmpty();
+            assertThat(asyncRefusals).as("async submissions refused while the job restarted").isEmpty();
 
             // Then the broker goes away with calls in flight, and comes back.
-            n = wave(http, calls, asyncJobs, asyncSentences, sentences, n, 40);
+            n = wave(http, calls, asyncJobs, asyncSentences, asyncRefusals, sentences, n, 40);
             kafka.stopBroker();
-            n = wave(http, calls, asyncJobs, asyncSentences, sentences, n, 20);
+            n = wave(http, calls, asyncJobs, asyncSentences, asyncRefusals, sentences, n, 20);
             kafka.startBroker();
             await().atMost(WAIT).until(bridge::isReady);
-            wave(http, calls, asyncJobs, asyncSentences, sentences, n, 40);
+            wave(http, calls, asyncJobs, asyncSentences, asyncRefusals, sentences, n, 40);
             await().atMost(WAIT).until(() -> calls.stream().allMatch(c -> c.answer.isDone()));
 
             int ok = 0;
@@ -147,9 +168,9 @@ class BridgeFailoverIT {
         }
     }
 
-    /** {@code count} sync calls and a tenth as many async jobs; returns the next caller number. */
+    /** {@code count} sync calls and a tenth as many async jobs (503s kept); returns the next caller number. */
     private static int wave(Http http, List<Call> calls, List<String> asyncJobs, List<String> asyncSentences,
-            List<String> sentences, int from, int count) {
+            List<String> asyncRefusals, List<String> sentences, int from, int count) {
         for (int i = from; i < from + count; i++) {
             String sentence = sentences.get(i % sentences.size());
             // Callers share ids on purpose: correlation must never rely on them.
@@ -163,10 +184,55 @@ class BridgeFailoverIT {
                     asyncSentences.add(sentence);
                 } else {
                     assertThat(a.status()).as(a.body()).isEqualTo(503);
+                    asyncRefusals.add(a.body());
                 }
             }
         }
         return from + count;
+    }
+
+    /** {@code /v2/health/ready} every 50 ms, as a load balancer asks: statuses other than 200, job states seen. */
+    private static final class ReadinessSamples implements AutoCloseable {
+        private final Set<String> notReady = new CopyOnWriteArraySet<>();
+        private final Set<String> jobStates = new CopyOnWriteArraySet<>();
+        private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+
+        ReadinessSamples(Http http) {
+            sampler.scheduleWithFixedDelay(() -> {
+                try {
+                    Http.Answer a = http.get("/v2/health/ready");
+                    if (a.status() != 200) {
+                        notReady.add(a.status() + " " + a.body());
+                    }
+                    JsonNode job = a.json().path("pipeline_job");
+                    if (job.isTextual()) {
+                        // without the seconds that grow each check
+                        jobStates.add(job.asText().replaceAll(" \\(not running for [^)]*\\)$", ""));
+                    }
+                } catch (RuntimeException | AssertionError e) {
+                    notReady.add("no answer: " + e); // a task that throws is not run again: keep sampling
+                }
+            }, 0, 50, TimeUnit.MILLISECONDS);
+        }
+
+        Set<String> notReady() {
+            return notReady;
+        }
+
+        Set<String> jobStates() {
+            return jobStates;
+        }
+
+        @Override
+        public String toString() {
+            return "job states " + jobStates + ", not ready " + notReady;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            sampler.shutdownNow();
+            sampler.awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     private static void assertOwnResult(JsonNode response, String id, String sentence, Map<String, float[]> expected) {

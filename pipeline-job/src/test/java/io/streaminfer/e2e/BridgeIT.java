@@ -225,9 +225,11 @@ class BridgeIT {
 
     @Test
     void notReadyTimeoutAndSheddingAgainstAStackWithoutAJob() throws Exception {
-        // A second topic set with no job consuming it.
+        // A second topic set with no job consuming it; no grace: a job that is not there cannot run.
         BridgeStack idle = new BridgeStack(kafka, "idle");
-        String strict = idle.bridgeYaml("bridge-idle-1", "callbacks:\n  enabled: false\n");
+        String strict = idle.bridgeYaml("bridge-idle-1", "callbacks:\n  enabled: false\n")
+                .replace("readiness:\n  check-interval-ms: 200\n",
+                        "readiness:\n  check-interval-ms: 200\n  job-gone-grace-ms: 0\n");
         try (Bridge notReady = idle.startBridge(strict)) {
             Http h = new Http(notReady.port(), null);
             await().atMost(WAIT).until(() -> notReady.notReadyReason() != null
@@ -238,6 +240,9 @@ class BridgeIT {
             assertThat(h.get("/v2/health/live").status()).isEqualTo(200);
             Http.Answer refused = h.post("/v2/models/" + MODEL + "/infer", Http.text("n", "hi"));
             assertThat(refused.status()).isEqualTo(503);
+            assertThat(refused.json().get("error").asText()).contains("committed no offsets");
+            assertThat(h.post("/v1/jobs/" + MODEL, Http.text("n", "hi")).status()).isEqualTo(503);
+            assertThat(h.get("/metrics").body()).contains("streaminfer_bridge_refused_total{cause=\"job_gone\"}");
         }
         String lenient = idle.bridgeYaml("bridge-idle-2", "callbacks:\n  enabled: false\n"
                 + "http:\n  host: 127.0.0.1\n  port: 0\n  max-in-flight: 1\n  retry-after-seconds: 3\n")

@@ -13,9 +13,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The bridge started before its broker (issue 15): it serves health at once and is not ready while Kafka does not
- * answer, then while its topics do not exist, then while no job consumes — saying which each time — and becomes ready
- * in the same process, without a restart, once all three are there; a sync call then gets its result. Before, the
- * bridge exited at start-up when the results topic's metadata took over a second.
+ * answer, then while its topics do not exist — saying which each time — and becomes ready in the same process,
+ * without a restart, once both are there, reporting that no job consumes yet (requests wait in Kafka for it, issue
+ * 29); a sync call then gets its result from the job started after it. Before, the bridge exited at start-up when
+ * the results topic's metadata took over a second.
  */
 class BridgeStartupIT {
     private static final String PREFIX = "startup";
@@ -44,8 +45,10 @@ class BridgeStartupIT {
                         .contains("do not exist").contains(PREFIX + ".results"));
 
                 try (BridgeStack stack = new BridgeStack(kafka, PREFIX)) { // creates the topics
-                    await().atMost(WAIT).untilAsserted(() -> assertThat(bridge.notReadyReason())
-                            .contains("pipeline job"));
+                    // Ready once Kafka and its readers are: requests wait in Kafka for the job, which is reported.
+                    await().atMost(WAIT).until(bridge::isReady);
+                    assertThat(http.get("/v2/health/ready").json().path("pipeline_job").asText())
+                            .contains("pipeline job").contains("committed no offsets");
                     stack.startJob();
                     await().atMost(WAIT).until(bridge::isReady);
                     assertThat(http.get("/v2/health/ready").status()).isEqualTo(200);

@@ -12,14 +12,24 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.streaminfer.bridge.Bridge;
+import io.streaminfer.bridge.grpc.proto.DataType;
 import io.streaminfer.bridge.grpc.proto.InferParameter;
 import io.streaminfer.bridge.grpc.proto.InferTensorContents;
+import io.streaminfer.bridge.grpc.proto.ModelConfig;
+import io.streaminfer.bridge.grpc.proto.ModelConfigRequest;
+import io.streaminfer.bridge.grpc.proto.ModelConfigResponse;
+import io.streaminfer.bridge.grpc.proto.ModelEnsembling;
 import io.streaminfer.bridge.grpc.proto.ModelInferRequest;
 import io.streaminfer.bridge.grpc.proto.ModelInferResponse;
 import io.streaminfer.bridge.grpc.proto.ModelMetadataRequest;
 import io.streaminfer.bridge.grpc.proto.ModelMetadataResponse;
 import io.streaminfer.bridge.grpc.proto.ModelReadyRequest;
 import io.streaminfer.bridge.grpc.proto.ModelReadyResponse;
+import io.streaminfer.bridge.grpc.proto.ModelStatistics;
+import io.streaminfer.bridge.grpc.proto.ModelStatisticsRequest;
+import io.streaminfer.bridge.grpc.proto.ModelStatisticsResponse;
+import io.streaminfer.bridge.grpc.proto.RepositoryIndexRequest;
+import io.streaminfer.bridge.grpc.proto.RepositoryIndexResponse;
 import io.streaminfer.bridge.grpc.proto.ServerLiveRequest;
 import io.streaminfer.bridge.grpc.proto.ServerLiveResponse;
 import io.streaminfer.bridge.grpc.proto.ServerMetadataRequest;
@@ -307,6 +317,104 @@ class OpenInferenceIT {
         assertThat(new Http(bridge.port(), null).post("/v2/repository/index", "{}").status()).isEqualTo(401);
     }
 
+    /**
+     * Triton's own gRPC calls beside the protocol's, each with the request its Python client sends: {@code
+     * get_model_config(name, version)} → {@code ModelConfigRequest(name, version)} (version "" by default), {@code
+     * get_model_repository_index()} → an empty {@code RepositoryIndexRequest}, {@code get_inference_statistics(name,
+     * version)} → {@code ModelStatisticsRequest(name, version)} (both "" by default: every model). The answers carry
+     * what HTTP's config, stats and index say.
+     */
+    @Test
+    void grpcModelConfigStatisticsAndRepositoryIndexAsTritonsClientAsksForThem() {
+        MethodDescriptor<ModelConfigRequest, ModelConfigResponse> config = GrpcClient.method("ModelConfig",
+                ModelConfigRequest.getDefaultInstance(), ModelConfigResponse.getDefaultInstance());
+        ModelConfig mlp = grpc.call(config, ModelConfigRequest.newBuilder().setName(MLP).setVersion("").build())
+                .getConfig();
+        JsonNode httpConfig = http.get("/v2/models/" + MLP + "/config").json();
+        assertThat(mlp.getName()).isEqualTo(MLP);
+        assertThat(mlp.getPlatform()).isEqualTo("pytorch_libtorch").isEqualTo(httpConfig.get("platform").asText());
+        assertThat(mlp.getBackend()).isEqualTo("pytorch");
+        assertThat(mlp.getMaxBatchSize()).isEqualTo(64);
+        assertThat(mlp.getInput(0).getName()).isEqualTo("features");
+        assertThat(mlp.getInput(0).getDataType()).isEqualTo(DataType.TYPE_FP32);
+        assertThat(mlp.getInput(0).getDimsList()).containsExactly(4L);
+        assertThat(mlp.getOutputCount()).isEqualTo(httpConfig.get("output").size());
+        assertThat(mlp.getOutput(1).getDataType()).isEqualTo(DataType.TYPE_INT64);
+        assertThat(mlp.getSchedulingChoiceCase()).isEqualTo(ModelConfig.SchedulingChoiceCase.DYNAMIC_BATCHING);
+        assertThat(mlp.getInstanceGroup(0).getCount()).isEqualTo(httpConfig.get("instance_group").get(0)
+                .get("count").asInt());
+        assertThat(mlp.getInstanceGroup(0).getKind().name()).isEqualTo(httpConfig.get("instance_group").get(0)
+                .get("kind").asText());
+        ModelConfig minilm = grpc.call(config, ModelConfigRequest.newBuilder().setName(MINILM).setVersion("1")
+                .build()).getConfig();
+        assertThat(minilm.getInput(0).getDataType()).as("BYTES is Triton's TYPE_STRING")
+                .isEqualTo(DataType.TYPE_STRING);
+        assertThat(minilm.getInput(0).getDimsList()).as("one text per row").containsExactly(1L);
+        assertThat(minilm.getInput(0).hasReshape()).isTrue();
+        ModelConfig graph = grpc.call(config, ModelConfigRequest.newBuilder().setName("sotu-qa").build()).getConfig();
+        assertThat(graph.getPlatform()).isEqualTo("ensemble");
+        assertThat(graph.getEnsembleScheduling().getStepList()).extracting(ModelEnsembling.Step::getModelName)
+                .isNotEmpty().allSatisfy(m -> assertThat(m).isNotEmpty());
+        assertThat(graph.getEnsembleScheduling().getStep(0).getInputMapMap()).isNotEmpty();
+        assertThat(status(() -> grpc.call(config, ModelConfigRequest.newBuilder().setName("nope").build())))
+                .isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(status(() -> grpc.call(config, ModelConfigRequest.newBuilder().setName(MLP).setVersion("9")
+                .build()))).isEqualTo(Status.Code.NOT_FOUND);
+
+        MethodDescriptor<ModelStatisticsRequest, ModelStatisticsResponse> statistics = GrpcClient.method(
+                "ModelStatistics", ModelStatisticsRequest.getDefaultInstance(),
+                ModelStatisticsResponse.getDefaultInstance());
+        ModelStatisticsRequest ofMlp = ModelStatisticsRequest.newBuilder().setName(MLP).setVersion("").build();
+        long before = grpc.call(statistics, ofMlp).getModelStats(0).getInferenceStats().getSuccess().getCount();
+        ModelInferResponse inferred = grpc.call(INFER, ModelInferRequest.newBuilder().setModelName(MLP).setId("st-1")
+                .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("features").setDatatype("FP32")
+                        .addShape(2).addShape(4).setContents(InferTensorContents.newBuilder()
+                                .addAllFp32Contents(List.of(1f, 2f, 3f, 4f, 1f, 2f, 3f, 4f))))
+                .build());
+        assertThat(inferred.getId()).isEqualTo("st-1");
+        ModelStatisticsResponse afterCall = grpc.call(statistics, ofMlp);
+        assertThat(afterCall.getModelStatsList()).extracting(ModelStatistics::getVersion).containsExactly("1");
+        ModelStatistics stat = afterCall.getModelStats(0);
+        assertThat(stat.getName()).isEqualTo(MLP);
+        assertThat(stat.getInferenceStats().getSuccess().getCount()).isEqualTo(before + 1);
+        assertThat(stat.getInferenceStats().getSuccess().getNs()).isPositive();
+        assertThat(stat.getInferenceCount()).as("rows").isGreaterThanOrEqualTo(2);
+        assertThat(stat.getLastInference()).isPositive();
+        assertThat(stat.getInferenceStats().getComputeInfer().getCount()).as("from the job's timing headers")
+                .isPositive();
+        JsonNode httpStat = http.get("/v2/models/" + MLP + "/versions/1/stats").json().get("model_stats").get(0);
+        assertThat(stat.getInferenceStats().getSuccess().getCount()).as("the same counters as HTTP's")
+                .isEqualTo(httpStat.get("inference_stats").get("success").get("count").asLong());
+        assertThat(stat.getInferenceCount()).isEqualTo(httpStat.get("inference_count").asLong());
+        ModelStatisticsResponse all = grpc.call(statistics, ModelStatisticsRequest.newBuilder().setName("")
+                .setVersion("").build());
+        assertThat(all.getModelStatsList()).extracting(ModelStatistics::getName).contains(MINILM, MLP, "sotu-qa");
+        assertThat(status(() -> grpc.call(statistics, ModelStatisticsRequest.newBuilder().setName("nope")
+                .setVersion("").build()))).isEqualTo(Status.Code.NOT_FOUND);
+
+        MethodDescriptor<RepositoryIndexRequest, RepositoryIndexResponse> index = GrpcClient.method(
+                "RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(),
+                RepositoryIndexResponse.getDefaultInstance());
+        RepositoryIndexResponse models = grpc.call(index, RepositoryIndexRequest.newBuilder().build());
+        assertThat(models.getModelsList()).extracting(RepositoryIndexResponse.ModelIndex::getName)
+                .contains(MINILM, MLP, "sotu-qa");
+        assertThat(models.getModelsList()).allSatisfy(m -> {
+            assertThat(m.getVersion()).isEqualTo("1");
+            assertThat(m.getState()).isEqualTo("READY");
+            assertThat(m.getReason()).isEmpty();
+        });
+        assertThat(models.getModelsCount()).isEqualTo(http.post("/v2/repository/index", "{}").json().size());
+        assertThat(grpc.call(index, RepositoryIndexRequest.newBuilder().setReady(true).build()).getModelsCount())
+                .isEqualTo(models.getModelsCount());
+        try (GrpcClient anonymous = new GrpcClient(bridge.grpcPort(), null)) {
+            assertThat(status(() -> anonymous.call(index, RepositoryIndexRequest.getDefaultInstance())))
+                    .isEqualTo(Status.Code.UNAUTHENTICATED);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     // ---------------------------------------------------------------- many large bodies at once
 
     @Test
@@ -475,7 +583,9 @@ class OpenInferenceIT {
     @Test
     void grpcUnavailableWhenNotReadyAndResourceExhaustedWhenShed() throws Exception {
         BridgeStack idle = new BridgeStack(kafka, "oip-idle");
-        try (Bridge notReady = idle.startBridge(idle.bridgeYaml("oip-idle-1", "callbacks:\n  enabled: false\n"));
+        try (Bridge notReady = idle.startBridge(idle.bridgeYaml("oip-idle-1", "callbacks:\n  enabled: false\n")
+                .replace("readiness:\n  check-interval-ms: 200\n",
+                        "readiness:\n  check-interval-ms: 200\n  job-gone-grace-ms: 0\n"));
                 GrpcClient c = new GrpcClient(notReady.grpcPort(), null)) {
             await().atMost(WAIT).until(() -> notReady.notReadyReason() != null
                     && notReady.notReadyReason().contains("committed no offsets"));

@@ -21,6 +21,7 @@ import io.streaminfer.bridge.kafka.ReplyRouter;
 import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
 import io.streaminfer.bridge.pipeline.FlinkJobStatus;
+import io.streaminfer.bridge.pipeline.JobHealth;
 import io.streaminfer.contract.model.ModelRepository;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -118,8 +119,13 @@ public final class Bridge implements AutoCloseable {
                 : new FlinkJobStatus(URI.create(c.flink.restUrl), c.flink.jobName);
         readiness = new Readiness(admin, c.topics.requests, c.kafka.jobGroupId, c.readiness.requireJob,
                 c.readiness.stallMs, this::ownPartsProblem, () -> probe.send(c.readiness.probeTimeoutMs),
-                flink == null ? null : flink::problem);
+                flink == null ? null : flink::condition,
+                new JobHealth(c.readiness.jobGoneGraceMs, System::currentTimeMillis));
         closeables.add(readiness);
+        Readiness judged = readiness;
+        metrics.gauge("streaminfer_bridge_pipeline_job_down_seconds", "How long the pipeline job has not been running "
+                + "as this replica sees it (restarting, starting, gone); 0 while it runs",
+                () -> judged.jobDownMs() / 1000.0);
 
         startup = new KafkaStartup(admin, c.kafka.bootstrapServers, List.of(c.topics.requests, c.topics.results,
                 c.topics.status, c.topics.callbacks))
@@ -141,7 +147,7 @@ public final class Bridge implements AutoCloseable {
         SyncInference sync = new SyncInference(vertx, publisher, replies, metrics, stats, c.http.maxInFlight);
         MemoryBudget budget = new MemoryBudget(c.bufferedBytesBudget());
         var router = HttpApi.builder(vertx).repository(repository).publisher(publisher).replies(replies)
-                .jobs(jobs, lookup).metrics(metrics).readiness(readiness::reason).tokens(c.auth.tokens)
+                .jobs(jobs, lookup).metrics(metrics).admission(readiness).tokens(c.auth.tokens)
                 .limits(c.http.maxBodyBytes, c.http.maxInFlight, c.http.retryAfterSeconds)
                 .timeouts(c.timeouts.defaultMs, c.timeouts.maxMs).sync(sync, stats).budget(budget).build();
         server = await(vertx.createHttpServer(new HttpServerOptions().setHost(c.http.host).setPort(c.http.port)
@@ -150,8 +156,8 @@ public final class Bridge implements AutoCloseable {
                 server.actualPort(), c.auth.tokens.isEmpty() ? "off" : "on", c.callbacks.enabled ? "on" : "off");
         if (c.grpc.enabled) {
             GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(c.http.maxBodyBytes));
-            new InferenceService(repository, sync, new Credentials(c.auth.tokens), budget, metrics,
-                    readiness::reason, c.timeouts.defaultMs, c.timeouts.maxMs).bind(grpc);
+            new InferenceService(repository, sync, stats, new Credentials(c.auth.tokens), budget, metrics,
+                    readiness, c.timeouts.defaultMs, c.timeouts.maxMs).bind(grpc);
             String host = c.grpc.host == null ? c.http.host : c.grpc.host;
             grpcServer = await(vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(c.grpc.port)
                     .setTcpNoDelay(true)).requestHandler(grpc).listen());
@@ -206,7 +212,7 @@ public final class Bridge implements AutoCloseable {
 
     /** Null when ready. */
     public String notReadyReason() {
-        return readiness == null ? "starting" : readiness.reason();
+        return readiness == null ? "starting" : readiness.notReadyReason();
     }
 
     private static <T> T await(io.vertx.core.Future<T> f) {

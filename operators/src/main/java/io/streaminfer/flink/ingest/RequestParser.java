@@ -171,7 +171,7 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
         }
     }
 
-    /** OIP JSON, or the binary framing when the content-type header announces it (README, message contract). */
+    /** OIP JSON, or the binary framing when the content-type header announces it (docs/contract.md). */
     private static InferenceRequest parse(RawRecord raw) {
         String contentType = raw.header(KafkaContract.HEADER_CONTENT_TYPE);
         if (contentType == null || !contentType.trim().equals(KafkaContract.CONTENT_TYPE_OIP_BINARY)) {
@@ -193,7 +193,7 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
         return OipBinary.parseRequest(raw.value, headerLength);
     }
 
-    /** Header values count where the body's parameters say nothing (documented in the README's contract). */
+    /** Header values count where the body's parameters say nothing (documented in docs/contract.md). */
     private static Map<String, Object> withHeaderFallbacks(Map<String, Object> parameters, RawRecord raw) {
         String deadline = raw.header(KafkaContract.HEADER_DEADLINE);
         String priority = raw.header(KafkaContract.HEADER_PRIORITY);

@@ -75,7 +75,7 @@ final class ModelResolver {
             io.streaminfer.contract.Datatype d = SqlTypes.datatypeOf(element);
             if (d == null) {
                 throw new IllegalArgumentException("column '" + f.getName() + "' has type " + f.getType()
-                        .asSummaryString() + ", which stands for no OIP datatype (see the README's type table)");
+                        .asSummaryString() + ", which stands for no OIP datatype (see the type table of docs/sql.md)");
             }
             long[] shape = new long[SqlTypes.depth(f.getType()) + 1];
             java.util.Arrays.fill(shape, -1);

@@ -187,8 +187,8 @@ public final class JobConfig implements Serializable {
         private static final long serialVersionUID = 1L;
         public int parallelism = 1;
         /**
-         * 0: every record is flushed at once. Measured (README, "Delivery guarantee and its latency cost"): ~5 ms
-         * less per low-load request than 5 ms, with no throughput loss above the benchmarks' noise.
+         * 0: every record is flushed at once. Measured (docs/benchmarks.md, "Measurements behind the defaults"):
+         * ~7 ms less per low-load request at p50 than 5 ms, with no throughput loss above the benchmarks' noise.
          */
         public long bufferTimeoutMs = 0;
         public int restartAttempts = Integer.MAX_VALUE;
@@ -208,7 +208,7 @@ public final class JobConfig implements Serializable {
         /**
          * 0: ACCEPTED is published as a request enters. Above 0: only for requests without a newer status after
          * this long, so a request that ends sooner publishes its final status alone (a record fewer per request;
-         * README, "Statuses published").
+         * docs/job.md, "Statuses published").
          */
         public long acceptedDelayMs = 0;
     }

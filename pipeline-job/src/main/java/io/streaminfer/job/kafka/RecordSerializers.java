@@ -10,7 +10,7 @@ import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema.Kafk
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
-/** The three output records, laid out as {@link KafkaContract} and the README's contract section say. */
+/** The three output records, laid out as {@link KafkaContract} and docs/contract.md say. */
 public final class RecordSerializers {
     private RecordSerializers() {}
 

@@ -143,6 +143,13 @@ public final class BridgeConfig {
         public long checkIntervalMs = 2_000;
         /** How long a readiness probe request (sent while the job has committed no offsets) may take. */
         public long probeTimeoutMs = 60_000;
+        /**
+         * How long the pipeline job may be gone (no job of that name, only FAILED / CANCELED / FINISHED ones, or no
+         * sign of a consumer) before it counts as unable to run: then every request is refused (503) and the replica
+         * is not ready. Longer than a redeployment takes (stop with a savepoint, submit). A job that restarts is never
+         * gone: its requests wait in Kafka.
+         */
+        public long jobGoneGraceMs = 30_000;
     }
 
     /** Optional: Flink's REST API, so readiness can say why the pipeline job takes no requests (plain HTTP). */
@@ -324,6 +331,9 @@ public final class BridgeConfig {
         }
         if (readiness.stallMs < 1 || readiness.checkIntervalMs < 1 || readiness.probeTimeoutMs < 1) {
             problems.add("readiness: stall-ms, check-interval-ms and probe-timeout-ms must be positive");
+        }
+        if (readiness.jobGoneGraceMs < 0) {
+            problems.add("readiness.job-gone-grace-ms must be 0 or more, got " + readiness.jobGoneGraceMs);
         }
         if (flink.restUrl != null && !flink.restUrl.isBlank()) {
             if (!flink.restUrl.matches("https?://[^/\\s]+(/\\S*)?")) {

@@ -2,12 +2,16 @@ package io.streaminfer.bridge.grpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streaminfer.bridge.grpc.internal.ProtoTensors;
+import io.streaminfer.bridge.grpc.internal.TritonMessages;
+import io.streaminfer.bridge.grpc.proto.ModelConfigRequest;
 import io.streaminfer.bridge.grpc.proto.ModelInferRequest;
 import io.streaminfer.bridge.grpc.proto.ModelInferResponse;
 import io.streaminfer.bridge.grpc.proto.ModelMetadataRequest;
 import io.streaminfer.bridge.grpc.proto.ModelMetadataResponse;
 import io.streaminfer.bridge.grpc.proto.ModelReadyRequest;
 import io.streaminfer.bridge.grpc.proto.ModelReadyResponse;
+import io.streaminfer.bridge.grpc.proto.ModelStatisticsRequest;
+import io.streaminfer.bridge.grpc.proto.RepositoryIndexRequest;
 import io.streaminfer.bridge.grpc.proto.ServerLiveRequest;
 import io.streaminfer.bridge.grpc.proto.ServerLiveResponse;
 import io.streaminfer.bridge.grpc.proto.ServerMetadataRequest;
@@ -17,11 +21,15 @@ import io.streaminfer.bridge.grpc.proto.ServerReadyResponse;
 import io.streaminfer.bridge.infer.CheckedRequest;
 import io.streaminfer.bridge.infer.Credentials;
 import io.streaminfer.bridge.infer.MemoryBudget;
+import io.streaminfer.bridge.infer.ModelStats;
 import io.streaminfer.bridge.infer.RequestChecks;
 import io.streaminfer.bridge.infer.ServerInfo;
 import io.streaminfer.bridge.infer.SyncInference;
+import io.streaminfer.bridge.infer.TritonShapes;
 import io.streaminfer.bridge.kafka.Reply;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
+import io.streaminfer.bridge.pipeline.Admission;
+import io.streaminfer.bridge.pipeline.Refusal;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
@@ -42,20 +50,22 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code inference.GRPCInferenceService}, the KServe v2 gRPC API, over the same checks, sync calls and Kafka
- * correlation as HTTP: ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata and ModelInfer. Requests
+ * correlation as HTTP: ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata and ModelInfer, and
+ * Triton's ModelConfig, ModelStatistics and RepositoryIndex (the same content as HTTP's {@code .../config},
+ * {@code .../stats} and {@code /v2/repository/index}, from {@link TritonShapes}). Requests
  * travel on Kafka binary-framed and ask every output back binary, so tensors are never written as JSON. The gRPC
  * deadline is the call's timeout (and the request's deadline in the job); errors map to status codes:
  * bad request → INVALID_ARGUMENT, unknown model → NOT_FOUND, shed or too large → RESOURCE_EXHAUSTED, timeout →
- * DEADLINE_EXCEEDED, not ready or Kafka away → UNAVAILABLE, no or wrong token → UNAUTHENTICATED.
+ * DEADLINE_EXCEEDED, not ready, Kafka away or the job unable to run within the deadline → UNAVAILABLE, no or wrong
+ * token → UNAUTHENTICATED.
  *
  * <pre>{@code
- * new InferenceService(repository, checks, sync, credentials, budget, metrics, readiness, 30_000, 300_000).bind(grpc);
+ * new InferenceService(repository, sync, stats, credentials, budget, metrics, readiness, 30_000, 300_000).bind(grpc);
  * }</pre>
  */
 public final class InferenceService {
@@ -67,42 +77,55 @@ public final class InferenceService {
     private final ModelRepository repository;
     private final RequestChecks checks;
     private final SyncInference sync;
+    private final ModelStats stats;
     private final Credentials credentials;
     private final MemoryBudget budget;
     private final BridgeMetrics metrics;
-    private final Supplier<String> notReadyReason;
+    private final Admission admission;
     private final long defaultTimeoutMs;
     private final long maxTimeoutMs;
 
-    public InferenceService(ModelRepository repository, SyncInference sync, Credentials credentials,
-            MemoryBudget budget, BridgeMetrics metrics, Supplier<String> notReadyReason, long defaultTimeoutMs,
+    public InferenceService(ModelRepository repository, SyncInference sync, ModelStats stats, Credentials credentials,
+            MemoryBudget budget, BridgeMetrics metrics, Admission admission, long defaultTimeoutMs,
             long maxTimeoutMs) {
         this.repository = repository;
         this.checks = new RequestChecks(repository);
         this.sync = sync;
+        this.stats = stats;
         this.credentials = credentials;
         this.budget = budget;
         this.metrics = metrics;
-        this.notReadyReason = notReadyReason;
+        this.admission = admission;
         this.defaultTimeoutMs = defaultTimeoutMs;
         this.maxTimeoutMs = maxTimeoutMs;
     }
 
-    /** Registers the six methods on a Vert.x gRPC server. */
+    /** Registers the nine methods on a Vert.x gRPC server. */
     public void bind(GrpcServer server) {
         unary(server, "ServerLive", ServerLiveRequest.getDefaultInstance(), false,
                 r -> ServerLiveResponse.newBuilder().setLive(true).build());
         unary(server, "ServerReady", ServerReadyRequest.getDefaultInstance(), false,
-                r -> ServerReadyResponse.newBuilder().setReady(notReadyReason.get() == null).build());
+                r -> ServerReadyResponse.newBuilder().setReady(admission.notReadyReason() == null).build());
         unary(server, "ServerMetadata", ServerMetadataRequest.getDefaultInstance(), false,
                 r -> ServerMetadataResponse.newBuilder().setName(ServerInfo.NAME).setVersion(ServerInfo.VERSION)
                         .addAllExtensions(ServerInfo.EXTENSIONS).build());
         unary(server, "ModelReady", ModelReadyRequest.getDefaultInstance(), true, r -> {
             repository.resolve(r.getName(), blankToNull(r.getVersion()));
-            return ModelReadyResponse.newBuilder().setReady(notReadyReason.get() == null).build();
+            return ModelReadyResponse.newBuilder().setReady(admission.notReadyReason() == null).build();
         });
         unary(server, "ModelMetadata", ModelMetadataRequest.getDefaultInstance(), true, this::metadata);
         server.callHandler(method("ModelInfer", ModelInferRequest.getDefaultInstance()), this::infer);
+        unary(server, "ModelConfig", ModelConfigRequest.getDefaultInstance(), true, r -> TritonMessages.config(
+                TritonShapes.config(repository.resolve(r.getName(), blankToNull(r.getVersion())))));
+        // Of this replica's sync calls: success and fail are their whole round trip as the bridge saw it (request
+        // in, answer out: Kafka, the job's queue and the model together); queue and compute_infer are the job's own
+        // times from its result headers (timing-queue-us, timing-compute-us) where it sent them.
+        unary(server, "ModelStatistics", ModelStatisticsRequest.getDefaultInstance(), true,
+                r -> TritonMessages.statistics(TritonShapes.statistics(repository, stats, blankToNull(r.getName()),
+                        blankToNull(r.getVersion()))));
+        // repository_name is not checked: the bridge serves one repository, and Triton's clients send it empty.
+        unary(server, "RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), true,
+                r -> TritonMessages.index(TritonShapes.index(repository, admission.notReadyReason(), r.getReady())));
     }
 
     private static <Q extends com.google.protobuf.Message, A extends com.google.protobuf.Message>
@@ -121,6 +144,9 @@ public final class InferenceService {
                 call.response().end(answer.apply(message));
             } catch (InferenceException e) {
                 fail(call.response(), status(e.code()), e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.warn("gRPC {} failed", name, e);
+                fail(call.response(), GrpcStatus.INTERNAL, "internal error: " + e.getMessage());
             }
         });
         server.callHandler(method(name, prototype), handler);
@@ -198,10 +224,12 @@ public final class InferenceService {
             fail(response, status(e.code()), e.getMessage());
             return;
         }
-        String notReady = notReadyReason.get();
-        if (notReady != null) {
+        // A job that restarts refuses nothing: the call waits for it, up to its deadline (see JobHealth).
+        Refusal no = admission.refusal(timeoutMs);
+        if (no != null) {
             budget.release(size);
-            fail(response, GrpcStatus.UNAVAILABLE, "not ready: " + notReady);
+            metrics.refused(no.cause());
+            fail(response, GrpcStatus.UNAVAILABLE, no.reason());
             return;
         }
         SyncInference.Call c = sync.start(checked, timeoutMs);

@@ -3,18 +3,23 @@ package io.streaminfer.bridge.http;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streaminfer.bridge.infer.ServerInfo;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
+import io.streaminfer.bridge.pipeline.Admission;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.function.Supplier;
 
-/** Liveness, readiness, server metadata and the Prometheus scrape: open without credentials. */
+/**
+ * Liveness, readiness, server metadata and the Prometheus scrape: open without credentials. Readiness is this
+ * replica's: 503 only when it cannot take requests (Kafka, its readers, or a job gone for good); a job that restarts
+ * leaves it 200 and is reported as {@code pipeline_job}, so a load balancer never takes every replica out of service
+ * for a restart that Kafka bridges.
+ */
 final class HealthRoutes {
-    private final Supplier<String> notReadyReason;
+    private final Admission admission;
     private final BridgeMetrics metrics;
 
-    HealthRoutes(Supplier<String> notReadyReason, BridgeMetrics metrics) {
-        this.notReadyReason = notReadyReason;
+    HealthRoutes(Admission admission, BridgeMetrics metrics) {
+        this.admission = admission;
         this.metrics = metrics;
     }
 
@@ -37,11 +42,15 @@ final class HealthRoutes {
     }
 
     private void ready(RoutingContext ctx) {
-        String reason = notReadyReason.get();
+        String reason = admission.notReadyReason();
+        String job = admission.jobCondition();
         ObjectNode o = Replies.object();
         o.put("ready", reason == null);
+        if (job != null) {
+            o.put("pipeline_job", job);
+        }
         if (reason != null) {
-            o.put("reason", reason);
+            o.put("reason", reason); // last: deploy/local/up reads it as the body's final field
         }
         Replies.json(ctx, reason == null ? 200 : 503, o);
     }

@@ -10,12 +10,12 @@ import io.streaminfer.bridge.jobs.ResultLookup;
 import io.streaminfer.bridge.kafka.ReplyRouter;
 import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
+import io.streaminfer.bridge.pipeline.Admission;
 import io.streaminfer.contract.model.ModelRepository;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
  * The bridge's HTTP surface as one Vert.x router: health and metrics open; model metadata, configuration,
@@ -25,7 +25,7 @@ import java.util.function.Supplier;
  *
  * <pre>{@code
  * Router router = HttpApi.builder(vertx).repository(repo).publisher(pub).replies(router).jobs(view, lookup)
- *         .metrics(metrics).readiness(readiness::reason).tokens(List.of()).sync(sync, stats).budget(budget).build();
+ *         .metrics(metrics).admission(readiness).tokens(List.of()).sync(sync, stats).budget(budget).build();
  * }</pre>
  */
 public final class HttpApi {
@@ -44,7 +44,7 @@ public final class HttpApi {
         private JobView jobs;
         private ResultLookup results;
         private BridgeMetrics metrics;
-        private Supplier<String> notReadyReason;
+        private Admission admission;
         private List<String> tokens = List.of();
         private int maxBodyBytes = 4 << 20;
         private int maxInFlight = 10_000;
@@ -85,9 +85,9 @@ public final class HttpApi {
             return this;
         }
 
-        /** Null when ready, else why not. */
-        public Builder readiness(Supplier<String> notReadyReason) {
-            this.notReadyReason = notReadyReason;
+        /** Readiness, and which requests this replica takes. */
+        public Builder admission(Admission a) {
+            this.admission = a;
             return this;
         }
 
@@ -124,9 +124,9 @@ public final class HttpApi {
 
         public Router build() {
             if (repository == null || publisher == null || replies == null || jobs == null || results == null
-                    || metrics == null || notReadyReason == null) {
+                    || metrics == null || admission == null) {
                 throw new IllegalStateException("HttpApi needs repository, publisher, replies, jobs, metrics and "
-                        + "readiness");
+                        + "admission");
             }
             if (sync == null) {
                 stats = new ModelStats();
@@ -145,17 +145,17 @@ public final class HttpApi {
             metrics.gauge("streaminfer_bridge_jobs_known", "Jobs in this replica's job view", jobs::size);
             metrics.gauge("streaminfer_bridge_results_awaited", "Result lookups of just-ended jobs that waited for "
                     + "the result to become readable after the final status", results::resultsAwaited);
-            RequestIntake intake = new RequestIntake(new RequestChecks(repository), metrics, notReadyReason);
+            RequestIntake intake = new RequestIntake(new RequestChecks(repository), metrics, admission);
 
             Router router = Router.router(vertx);
-            new HealthRoutes(notReadyReason, metrics).mount(router);
+            new HealthRoutes(admission, metrics).mount(router);
             AuthHandler auth = new AuthHandler(new Credentials(tokens));
             router.route("/v2/models/*").handler(auth);
             router.route("/v2/repository/*").handler(auth);
             router.route("/v1/*").handler(auth);
             router.post().handler(new BodyBudget(bytes, maxBodyBytes, retryAfterSeconds, metrics));
             router.post().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
-            new ModelRoutes(repository, notReadyReason, stats).mount(router);
+            new ModelRoutes(repository, admission::notReadyReason, stats).mount(router);
             new InferRoute(intake, calls, defaultTimeoutMs, maxTimeoutMs, retryAfterSeconds).mount(router);
             new JobRoutes(vertx, intake, publisher, jobs, results).mount(router);
 

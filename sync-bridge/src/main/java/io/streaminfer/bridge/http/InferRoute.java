@@ -47,6 +47,9 @@ final class InferRoute {
             Replies.error(ctx, e.code().httpStatus(), e.getMessage());
             return;
         }
+        if (!intake.admit(ctx, timeoutMs)) {
+            return; // not at the door for a job that restarts: the call waits for it, up to its timeout
+        }
         SyncInference.Call call = sync.start(checked, timeoutMs);
         if (call == null) {
             ctx.response().putHeader("Retry-After", Integer.toString(retryAfterSeconds));

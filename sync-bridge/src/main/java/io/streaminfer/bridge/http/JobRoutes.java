@@ -9,6 +9,7 @@ import io.streaminfer.bridge.jobs.JobView;
 import io.streaminfer.bridge.jobs.ResultLookup;
 import io.streaminfer.bridge.kafka.Reply;
 import io.streaminfer.bridge.kafka.RequestPublisher;
+import io.streaminfer.bridge.pipeline.Admission;
 import io.streaminfer.contract.OipJson;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -59,6 +60,12 @@ final class JobRoutes {
     private void submit(RoutingContext ctx) {
         CheckedRequest checked = intake.accept(ctx, "job_submit");
         if (checked == null) {
+            return;
+        }
+        // Taken whenever Kafka takes it (a restarting job reads it when it runs again); its wait is its deadline.
+        long waitMs = checked.options().hasDeadline()
+                ? Math.max(0, checked.options().deadlineMs() - System.currentTimeMillis()) : Admission.NO_LIMIT;
+        if (!intake.admit(ctx, waitMs)) {
             return;
         }
         String model = checked.model();

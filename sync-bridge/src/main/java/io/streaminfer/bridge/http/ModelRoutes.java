@@ -3,6 +3,7 @@ package io.streaminfer.bridge.http;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streaminfer.bridge.infer.ModelStats;
+import io.streaminfer.bridge.infer.TritonShapes;
 import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.model.ModelConfig;
@@ -85,41 +86,22 @@ final class ModelRoutes {
     }
 
     private void config(RoutingContext ctx) {
-        ModelVersion v;
         try {
-            v = repository.resolve(ctx.pathParam("name"), ctx.pathParam("version"));
+            Replies.json(ctx, 200, TritonShapes.config(repository.resolve(ctx.pathParam("name"),
+                    ctx.pathParam("version"))));
         } catch (InferenceException e) {
             Replies.error(ctx, e.code().httpStatus(), e.getMessage());
-            return;
         }
-        Replies.json(ctx, 200, v.config().isGraph() ? TritonShapes.ensembleConfig(v) : TritonShapes.config(v.name(),
-                v.config()));
     }
 
     /** Every version of the model (or of every model) unless the path names one. */
     private void stats(RoutingContext ctx) {
-        String name = ctx.pathParam("name");
-        String version = ctx.pathParam("version");
-        List<ModelRepository.ModelEntry> models;
         try {
-            models = name == null ? repository.models() : List.of(repository.model(name));
-            if (version != null) {
-                repository.resolve(name, version);
-            }
+            Replies.json(ctx, 200, TritonShapes.statistics(repository, stats, ctx.pathParam("name"),
+                    ctx.pathParam("version")));
         } catch (InferenceException e) {
             Replies.error(ctx, e.code().httpStatus(), e.getMessage());
-            return;
         }
-        ObjectNode o = Replies.object();
-        ArrayNode all = o.putArray("model_stats");
-        for (ModelRepository.ModelEntry m : models) {
-            for (String v : m.versions()) {
-                if (version == null || v.equals(Long.toString(Long.parseLong(version)))) {
-                    all.add(TritonShapes.stat(stats.get(m.name(), v)));
-                }
-            }
-        }
-        Replies.json(ctx, 200, o);
     }
 
     /** Triton's repository index: every model version with its state; {@code {"ready": true}} keeps ready ones. */
@@ -133,21 +115,7 @@ final class ModelRoutes {
                 return;
             }
         }
-        String reason = notReadyReason.get();
-        ArrayNode out = OipJson.MAPPER.createArrayNode();
-        for (ModelRepository.ModelEntry m : repository.models()) {
-            for (String v : m.versions()) {
-                if (onlyReady && reason != null) {
-                    continue;
-                }
-                ObjectNode e = out.addObject();
-                e.put("name", m.name());
-                e.put("version", v);
-                e.put("state", reason == null ? "READY" : "UNAVAILABLE");
-                e.put("reason", reason == null ? "" : reason);
-            }
-        }
-        Replies.json(ctx, 200, out);
+        Replies.json(ctx, 200, TritonShapes.index(repository, notReadyReason.get(), onlyReady));
     }
 
     private void ready(RoutingContext ctx) {

@@ -3,11 +3,12 @@ package io.streaminfer.bridge.http;
 import io.streaminfer.bridge.infer.CheckedRequest;
 import io.streaminfer.bridge.infer.RequestChecks;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
+import io.streaminfer.bridge.pipeline.Admission;
+import io.streaminfer.bridge.pipeline.Refusal;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
 import io.vertx.ext.web.RoutingContext;
-import java.util.function.Supplier;
 
 /**
  * The HTTP side of {@link RequestChecks}: the model and version from the path, the body as JSON or, with
@@ -21,17 +22,17 @@ final class RequestIntake {
 
     private final RequestChecks checks;
     private final BridgeMetrics metrics;
-    private final Supplier<String> notReadyReason;
+    private final Admission admission;
 
-    RequestIntake(RequestChecks checks, BridgeMetrics metrics, Supplier<String> notReadyReason) {
+    RequestIntake(RequestChecks checks, BridgeMetrics metrics, Admission admission) {
         this.checks = checks;
         this.metrics = metrics;
-        this.notReadyReason = notReadyReason;
+        this.admission = admission;
     }
 
     /**
-     * The common start of every request that publishes: counts it under {@code route} when it ends, checks it, and
-     * checks that this replica is ready. Returns null after answering the caller when anything is wrong.
+     * The common start of every request that publishes: counts it under {@code route} when it ends and checks it.
+     * Returns null after answering the caller when anything is wrong.
      */
     CheckedRequest accept(RoutingContext ctx, String route) {
         long start = System.nanoTime();
@@ -45,12 +46,22 @@ final class RequestIntake {
             Replies.error(ctx, e.code().httpStatus(), e.getMessage());
             return null;
         }
-        String notReady = notReadyReason.get();
-        if (notReady != null) {
-            Replies.error(ctx, 503, "not ready: " + notReady);
-            return null;
-        }
         return checked;
+    }
+
+    /**
+     * Whether a checked request may go to Kafka, its caller waiting at most {@code waitMs} ({@link
+     * Admission#NO_LIMIT} for none); answers 503 with the reason when not. A job that merely restarts refuses
+     * nothing: Kafka holds the request until it runs again.
+     */
+    boolean admit(RoutingContext ctx, long waitMs) {
+        Refusal no = admission.refusal(waitMs);
+        if (no == null) {
+            return true;
+        }
+        metrics.refused(no.cause());
+        Replies.error(ctx, 503, no.reason());
+        return false;
     }
 
     /** @throws InferenceException with the code whose HTTP status answers the caller */

@@ -51,8 +51,8 @@ public final class JobView extends TopicReader {
         for (String topic : List.of(statusTopic, callbacksTopic)) {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
             if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic '" + topic + "' does not exist: create it (see the README's "
-                        + "topic list) or fix topics." + (topic.equals(statusTopic) ? "status" : "callbacks"));
+                throw new IllegalStateException("topic '" + topic + "' does not exist: create it (docs/contract.md, "
+                        + "Kafka records) or fix topics." + (topic.equals(statusTopic) ? "status" : "callbacks"));
             }
             for (PartitionInfo i : infos) {
                 tps.add(new TopicPartition(topic, i.partition()));

@@ -151,8 +151,9 @@ public final class KafkaStartup implements AutoCloseable {
             }
         }
         if (!missing.isEmpty()) {
-            throw new IllegalStateException("topic(s) " + missing + " do not exist (yet): create them (the README's "
-                    + "topic list; deploy/local/kafka topics on the local stack) or fix topics.* in the bridge config");
+            throw new IllegalStateException("topic(s) " + missing + " do not exist (yet): create them "
+                    + "(docs/contract.md, Kafka records; deploy/local/kafka topics on the local stack) or fix topics.* "
+                    + "in the bridge config");
         }
         return out;
     }

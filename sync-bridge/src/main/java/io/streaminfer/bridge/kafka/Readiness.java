@@ -1,7 +1,15 @@
 package io.streaminfer.bridge.kafka;
 
+import io.streaminfer.bridge.pipeline.Admission;
+import io.streaminfer.bridge.pipeline.JobCondition;
+import io.streaminfer.bridge.pipeline.JobHealth;
+import io.streaminfer.bridge.pipeline.Refusal;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -17,13 +25,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether this replica should get traffic: the bridge's own readers run (they start once Kafka answers, see
- * {@link KafkaStartup}), the brokers answer, the pipeline job runs (when Flink's REST API is configured) and it is
- * consuming the requests topic — its consumer group has committed offsets there (the job commits on each
- * checkpoint), and when requests wait, those offsets moved within {@code stallMs}. Checked in the background;
- * {@link #reason()} says what is wrong, for the 503 body and the log.
+ * Whether this replica takes requests and should get traffic, checked in the background. Two things are judged
+ * apart:
+ * <ul>
+ *   <li>the replica itself: its own readers run (they start once Kafka answers, see {@link KafkaStartup}) and the
+ *       brokers answer. Without that no request can be made durable or answered: not ready, every request 503;</li>
+ *   <li>the pipeline job, when {@code requireJob}: from Flink's REST API when configured (its state and tasks), and
+ *       from Kafka: its consumer group has committed offsets on the requests topic (the job commits on each
+ *       checkpoint), or before any, it answered a probe request; and when requests wait, those offsets moved within
+ *       {@code stallMs}. What is seen feeds {@link JobHealth}, whose rule decides: a job that restarts keeps the
+ *       replica ready and its requests taken (Kafka holds them); only a job gone for longer than the grace period
+ *       makes it unready.</li>
+ * </ul>
+ * {@link #notReadyReason()} says what is wrong, for the readiness endpoints and the log; {@link #jobCondition()}
+ * reports the job's state beside them.
  */
-public final class Readiness implements AutoCloseable {
+public final class Readiness implements Admission, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Readiness.class);
 
     private final Admin admin;
@@ -32,27 +49,30 @@ public final class Readiness implements AutoCloseable {
     private final boolean requireJob;
     private final long stallMs;
     private final Supplier<String> ownParts;
-    private final Supplier<String> pipelineJob;
-    private final Supplier<java.util.concurrent.CompletableFuture<Void>> probe;
+    private final Supplier<JobCondition> pipelineJob;
+    private final Supplier<CompletableFuture<Void>> probe;
+    private final JobHealth job;
     private volatile long probeAnsweredAt;
-    private volatile java.util.concurrent.CompletableFuture<Void> probeInFlight;
+    private volatile CompletableFuture<Void> probeInFlight;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "readiness");
         t.setDaemon(true);
         return t;
     });
-    private volatile String reason = "starting: the first readiness check is running";
+    /** Why this replica itself cannot take requests; null when it can. */
+    private volatile String replicaProblem = "starting: the first readiness check is running";
     private long lastCommittedSum = -1;
     private long lastProgressAt = System.currentTimeMillis();
 
     /**
      * @param ownParts why the bridge's own readers do not run yet (null when they run)
-     * @param pipelineJob why the pipeline job cannot take requests, from Flink's REST API; null (the supplier, or
-     *     its answer) when unknown or fine
+     * @param probe sends one probe request through the job; completes when it answered
+     * @param pipelineJob the job's condition from Flink's REST API; null when not configured
+     * @param job where the job's conditions are kept and judged
      */
     public Readiness(Admin admin, String requestsTopic, String jobGroupId, boolean requireJob, long stallMs,
-            Supplier<String> ownParts,
-            Supplier<java.util.concurrent.CompletableFuture<Void>> probe, Supplier<String> pipelineJob) {
+            Supplier<String> ownParts, Supplier<CompletableFuture<Void>> probe, Supplier<JobCondition> pipelineJob,
+            JobHealth job) {
         this.probe = probe;
         this.pipelineJob = pipelineJob;
         this.admin = admin;
@@ -61,6 +81,7 @@ public final class Readiness implements AutoCloseable {
         this.requireJob = requireJob;
         this.stallMs = stallMs;
         this.ownParts = ownParts;
+        this.job = job;
     }
 
     public void start(long intervalMs) {
@@ -68,30 +89,57 @@ public final class Readiness implements AutoCloseable {
     }
 
     public boolean isReady() {
-        return reason == null;
+        return notReadyReason() == null;
     }
 
-    /** Null when ready. */
-    public String reason() {
-        return reason;
+    @Override
+    public String notReadyReason() {
+        String r = replicaProblem;
+        return r != null ? r : job.goneReason();
+    }
+
+    @Override
+    public String jobCondition() {
+        return replicaProblem != null ? null : job.describe();
+    }
+
+    @Override
+    public Refusal refusal(long waitMs) {
+        String r = replicaProblem;
+        return r != null ? new Refusal(Refusal.Cause.NOT_READY, "not ready: " + r) : job.refusal(waitMs);
+    }
+
+    /** How long the pipeline job has not been running, as this replica saw it; 0 while it runs. */
+    public long jobDownMs() {
+        return job.downMs();
     }
 
     private void check() {
-        String before = reason;
+        String before = replicaProblem;
+        JobCondition.State jobBefore = job.state();
         try {
-            reason = evaluate();
+            replicaProblem = evaluate();
         } catch (Exception e) {
-            reason = "Kafka is not reachable at the configured bootstrap servers: " + rootMessage(e);
+            replicaProblem = "Kafka is not reachable at the configured bootstrap servers: " + rootMessage(e);
         }
-        if (!java.util.Objects.equals(before, reason)) {
-            if (reason == null) {
+        if (!Objects.equals(before, replicaProblem)) {
+            if (replicaProblem == null) {
                 LOG.info("Ready");
             } else {
-                LOG.warn("Not ready: {}", reason);
+                LOG.warn("Not ready: {}", replicaProblem);
+            }
+        }
+        if (job.state() != jobBefore) {
+            String now = job.describe();
+            if (now == null) {
+                LOG.info("The pipeline job runs");
+            } else {
+                LOG.warn("The pipeline job does not run: {}; requests wait in Kafka for it", now);
             }
         }
     }
 
+    /** The replica's problem (null: none); judges the job on the way. */
     private String evaluate() throws Exception {
         // First: while the readers wait for Kafka at start-up, their reason is the most precise one.
         String own = ownParts.get();
@@ -100,13 +148,25 @@ public final class Readiness implements AutoCloseable {
         }
         admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
         if (!requireJob) {
+            job.observe(JobCondition.running());
             return null;
         }
-        String job = pipelineJob == null ? null : pipelineJob.get();
-        if (job != null) {
-            return job;
+        JobCondition flink = pipelineJob == null ? JobCondition.unknown() : pipelineJob.get();
+        if (flink.state() == JobCondition.State.RECOVERING || flink.state() == JobCondition.State.GONE) {
+            job.observe(flink); // Flink knows the cause; the offsets would only show the same, later
+            return null;
         }
-        TopicDescription topic = admin.describeTopics(java.util.List.of(requestsTopic)).allTopicNames()
+        judgeByOffsets(flink.state() == JobCondition.State.RUNNING);
+        return null;
+    }
+
+    /**
+     * The job's consumer offsets on the requests topic: committed and moving (or nothing waiting) is RUNNING; stalled
+     * with requests waiting for longer than {@code stallMs} is RECOVERING since the last progress; none committed
+     * and no probe answered is GONE, unless Flink says the job runs (then it is starting).
+     */
+    private void judgeByOffsets(boolean flinkSaysRunning) throws Exception {
+        TopicDescription topic = admin.describeTopics(List.of(requestsTopic)).allTopicNames()
                 .get(5, TimeUnit.SECONDS).get(requestsTopic);
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(jobGroupId)
                 .partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
@@ -133,7 +193,8 @@ public final class Readiness implements AutoCloseable {
         if (!any) {
             // Offsets show only after records flowed: ask the job directly (a recent answer counts).
             if (probeAnsweredAt > 0) {
-                return null;
+                job.observe(JobCondition.running());
+                return;
             }
             if (probe != null && (probeInFlight == null || probeInFlight.isDone())) {
                 probeInFlight = probe.get().thenRun(() -> {
@@ -141,20 +202,24 @@ public final class Readiness implements AutoCloseable {
                     LOG.info("The pipeline job answered the readiness probe");
                 });
             }
-            return "the pipeline job (consumer group '" + jobGroupId + "') has committed no offsets on '"
-                    + requestsTopic + "' yet and has not answered a probe request: is it running?";
+            String unproven = "the pipeline job (consumer group '" + jobGroupId + "') has committed no offsets on '"
+                    + requestsTopic + "' yet and has not answered a probe request";
+            job.observe(flinkSaysRunning ? JobCondition.recovering(unproven + " (Flink says it runs: starting)")
+                    : JobCondition.gone(unproven + ": is it running?"));
+            return;
         }
         long now = System.currentTimeMillis();
         if (committedSum != lastCommittedSum || lag == 0) {
             lastCommittedSum = committedSum;
             lastProgressAt = now;
-            return null;
+            job.observe(JobCondition.running());
+        } else if (now - lastProgressAt > stallMs) {
+            job.observe(JobCondition.recovering("the pipeline job (consumer group '" + jobGroupId + "') has not "
+                    + "advanced on '" + requestsTopic + "' for " + (now - lastProgressAt) / 1000 + " s while " + lag
+                    + " requests wait"), lastProgressAt);
+        } else {
+            job.observe(JobCondition.running()); // offsets move at checkpoints: a short pause is no stall
         }
-        if (now - lastProgressAt > stallMs) {
-            return "the pipeline job (consumer group '" + jobGroupId + "') has not advanced on '" + requestsTopic
-                    + "' for " + (now - lastProgressAt) / 1000 + " s while " + lag + " requests wait";
-        }
-        return null;
     }
 
     private static String rootMessage(Throwable e) {
@@ -168,6 +233,6 @@ public final class Readiness implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
-        admin.close(java.time.Duration.ofSeconds(2));
+        admin.close(Duration.ofSeconds(2));
     }
 }

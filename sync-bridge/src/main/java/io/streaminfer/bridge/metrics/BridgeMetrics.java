@@ -7,6 +7,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.streaminfer.bridge.pipeline.Refusal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,7 +15,7 @@ import java.util.function.DoubleSupplier;
 
 /**
  * The bridge's Prometheus metrics (scraped at {@code GET /metrics}): HTTP requests by route, model, outcome and
- * status code, latency, waiting callers, timeouts, shed requests, callbacks, and the JVM's own.
+ * status code, latency, waiting callers, timeouts, shed requests, refused requests, callbacks, and the JVM's own.
  */
 public final class BridgeMetrics {
     private final PrometheusRegistry registry = new PrometheusRegistry();
@@ -23,6 +24,7 @@ public final class BridgeMetrics {
     private final Histogram latency;
     private final Counter timeouts;
     private final Counter shed;
+    private final Counter refused;
     private final Counter callbacks;
 
     public BridgeMetrics() {
@@ -39,6 +41,10 @@ public final class BridgeMetrics {
                 .register(registry);
         shed = Counter.builder().name("streaminfer_bridge_shed_total")
                 .help("Calls refused with 429 because too many were in flight").register(registry);
+        refused = Counter.builder().name("streaminfer_bridge_refused_total")
+                .help("Requests answered 503 without being handed to Kafka, by cause (not_ready: Kafka or the "
+                        + "bridge's readers; job_gone; job_down_longer_than_wait)")
+                .labelNames("cause").register(registry);
         callbacks = Counter.builder().name("streaminfer_bridge_callbacks_total")
                 .help("Callbacks by outcome (DELIVERED, REFUSED, FAILED)").labelNames("outcome").register(registry);
         JvmMetrics.builder().register(registry);
@@ -63,6 +69,10 @@ public final class BridgeMetrics {
 
     public void shed() {
         shed.inc();
+    }
+
+    public void refused(Refusal.Cause cause) {
+        refused.labelValues(cause.label()).inc();
     }
 
     public void callback(String outcome) {

@@ -13,15 +13,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What Flink's REST API says about the pipeline job, for the bridge's readiness reason: while the job is not running
- * with every task (restarting after a task manager died, waiting for slots, failing at start-up), requests would only
- * queue, and Kafka's view (offsets that stop moving) tells that late and without the cause. Plain HTTP and JSON: the
- * bridge depends on no Flink code. When the REST API cannot be reached the answer is "unknown" (null) and the bridge's
- * other checks decide.
+ * What Flink's REST API says about the pipeline job, classed for admission ({@link JobCondition}): RUNNING with
+ * every task; RECOVERING while it is restarting after a task manager died, waiting for slots, starting its tasks or
+ * failing over; GONE when no job of that name is active (none, or only ended ones: FAILED, CANCELED, FINISHED). The
+ * detail says the state, the task managers and free slots, and the latest failure: Kafka's view (offsets that stop
+ * moving) tells that late and without the cause. Plain HTTP and JSON: the bridge depends on no Flink code. When the
+ * REST API cannot be reached the answer is UNKNOWN and the bridge's other checks decide.
  *
  * <pre>{@code
  * FlinkJobStatus flink = new FlinkJobStatus(URI.create("http://localhost:8081"), "streaminfer");
- * String why = flink.problem();   // null: running with every task, or Flink not reachable
+ * JobCondition c = flink.condition();
  * }</pre>
  */
 public final class FlinkJobStatus {
@@ -42,11 +43,8 @@ public final class FlinkJobStatus {
         this.jobName = jobName;
     }
 
-    /**
-     * Null when the job named {@code jobName} runs with every task, or when Flink cannot be asked; else what keeps it
-     * from taking requests: its state, its tasks, the cluster's task managers and free slots, its latest failure.
-     */
-    public String problem() {
+    /** The job named {@code jobName} (the newest active one, else the newest ended one); UNKNOWN if Flink is away. */
+    public JobCondition condition() {
         JsonNode jobs;
         try {
             jobs = get("/jobs/overview").path("jobs");
@@ -56,7 +54,7 @@ public final class FlinkJobStatus {
                         base, e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
                 reachable = false;
             }
-            return null;
+            return JobCondition.unknown();
         }
         if (!reachable) {
             LOG.info("Flink's REST API at {} answers again", base);
@@ -79,15 +77,23 @@ public final class FlinkJobStatus {
             }
         }
         if (job == null) {
-            return "no pipeline job named '" + jobName + "' runs on the Flink cluster at " + base
-                    + (ended == null ? "" : " (the latest one ended " + ended.path("state").asText() + ")");
+            StringBuilder why = new StringBuilder("no pipeline job named '").append(jobName)
+                    .append("' runs on the Flink cluster at ").append(base);
+            if (ended != null) {
+                why.append(" (the latest one ended ").append(ended.path("state").asText()).append(')');
+                String failure = latestFailure(ended.path("jid").asText());
+                if (failure != null) {
+                    why.append("; its latest failure: ").append(failure);
+                }
+            }
+            return JobCondition.gone(why.toString());
         }
         JsonNode tasks = job.path("tasks");
         int running = tasks.path("running").asInt();
         int total = tasks.path("total").asInt();
         String state = job.path("state").asText();
         if ("RUNNING".equals(state) && total > 0 && running == total) {
-            return null;
+            return JobCondition.running();
         }
         // RUNNING with tasks still deploying or loading their model is a start, not a failure: say so.
         StringBuilder why = new StringBuilder("the pipeline job '").append(jobName).append("' is ")
@@ -105,7 +111,7 @@ public final class FlinkJobStatus {
         if (failure != null) {
             why.append("; latest failure: ").append(failure);
         }
-        return why.toString();
+        return JobCondition.recovering(why.toString());
     }
 
     /** The first line of the job's latest exception and its innermost cause, shortened; null if none. */

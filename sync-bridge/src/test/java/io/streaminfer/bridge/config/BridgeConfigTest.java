@@ -50,6 +50,7 @@ class BridgeConfigTest {
         assertThat(c.callbacks.maxAttempts).isEqualTo(6);
         assertThat(c.callbacks.allow).isEmpty();
         assertThat(c.readiness.requireJob).isTrue();
+        assertThat(c.readiness.jobGoneGraceMs).isEqualTo(30_000);
         assertThat(c.kafkaClientProperties()).containsExactly(Map.entry("bootstrap.servers", "localhost:9092"));
     }
 
@@ -146,7 +147,7 @@ class BridgeConfigTest {
                 + "timeouts: {default-ms: 500, max-ms: 100}\n"
                 + "jobs: {max-tracked: 0}\n"
                 + "callbacks: {max-attempts: 0, connect-timeout-ms: 0}\n"
-                + "readiness: {stall-ms: 0}\n";
+                + "readiness: {stall-ms: 0, job-gone-grace-ms: -1}\n";
         assertThatThrownBy(() -> BridgeConfig.parse(yaml, SECRET_ENV))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("http.max-body-bytes must be at least 1024")
@@ -160,6 +161,7 @@ class BridgeConfigTest {
                 .hasMessageContaining("max-attempts >= 1")
                 .hasMessageContaining("connect-timeout-ms")
                 .hasMessageContaining("readiness:")
+                .hasMessageContaining("readiness.job-gone-grace-ms must be 0 or more, got -1")
                 .hasMessageNotContaining("callbacks.secret");
     }
 

@@ -8,6 +8,8 @@ import io.streaminfer.bridge.jobs.ResultLookup;
 import io.streaminfer.bridge.kafka.ReplyRouter;
 import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
+import io.streaminfer.bridge.pipeline.Admission;
+import io.streaminfer.bridge.pipeline.Refusal;
 import io.streaminfer.bridge.testing.Eventually;
 import io.streaminfer.bridge.testing.InMemoryResults;
 import io.streaminfer.bridge.testing.TinyRepository;
@@ -53,6 +55,24 @@ class InferRouteTest {
     ReplyRouter replies;
     MockProducer<byte[], byte[]> requests;
     final AtomicReference<String> notReady = new AtomicReference<>();
+    /** Ready, and taking every request, until the test gives a reason not to. */
+    final Admission admission = new Admission() {
+        @Override
+        public String notReadyReason() {
+            return notReady.get();
+        }
+
+        @Override
+        public String jobCondition() {
+            return null;
+        }
+
+        @Override
+        public Refusal refusal(long waitMs) {
+            String reason = notReady.get();
+            return reason == null ? null : new Refusal(Refusal.Cause.NOT_READY, reason);
+        }
+    };
     final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
@@ -71,7 +91,7 @@ class InferRouteTest {
                         "inference.callbacks", 100), new ResultLookup(new InMemoryResults("inference.results", 2),
                         "inference.results", 1_000, 100))
                 .metrics(new BridgeMetrics())
-                .readiness(notReady::get)
+                .admission(admission)
                 .tokens(List.of())
                 .limits(64 << 10, 4, 1)
                 .timeouts(30_000, 60_000)

@@ -7,7 +7,7 @@ import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
 
 /**
- * Which SQL types stand for which OIP datatypes (the README's table). A column's elements must hold the tensor's
+ * Which SQL types stand for which OIP datatypes (docs/sql.md's table). A column's elements must hold the tensor's
  * values without loss: into the model, integer columns of any width feed integer tensors (each value is range-checked
  * per row), FLOAT feeds FP16/FP32/FP64, DOUBLE only FP64; out of the model, a column must be at least as wide as the
  * datatype (FP32 into FLOAT or DOUBLE, INT64 into BIGINT). BYTES is text: STRING (VARCHAR/CHAR), UTF-8.

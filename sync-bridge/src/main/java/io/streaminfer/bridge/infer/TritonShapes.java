@@ -1,28 +1,94 @@
-package io.streaminfer.bridge.http;
+package io.streaminfer.bridge.infer;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.streaminfer.bridge.infer.ModelStats;
 import io.streaminfer.contract.Datatype;
+import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.InferenceException;
+import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.GraphStep;
 import io.streaminfer.contract.model.ModelConfig;
+import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.contract.model.TensorRef;
 import io.streaminfer.contract.model.TensorSpec;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Triton's JSON shapes for the model configuration and statistics extensions, filled from what the bridge knows:
- * the model repository's {@code model.yaml} and this replica's {@link ModelStats}. The README lists the fields
- * filled and those left out.
+ * Triton's shapes for the model configuration, statistics and repository index extensions, filled from what the
+ * bridge knows: the model repository's {@code model.yaml} and this replica's {@link ModelStats}. Written once as
+ * JSON, the form HTTP answers; gRPC reads the same JSON into the protobuf messages of Triton's
+ * {@code grpc_service.proto}, whose JSON field names these are. docs/bridge.md ("Triton's model endpoints") lists
+ * the fields filled and those left out.
+ *
+ * <pre>{@code
+ * ObjectNode config = TritonShapes.config(repository.resolve("all-minilm-l6-v2", null));
+ * ObjectNode stats = TritonShapes.statistics(repository, modelStats, "all-minilm-l6-v2", null);
+ * }</pre>
  */
-final class TritonShapes {
+public final class TritonShapes {
     private TritonShapes() {}
 
+    /** A model's configuration, or a graph's in the shape of Triton's ensembles. */
+    public static ObjectNode config(ModelVersion v) {
+        return v.config().isGraph() ? ensembleConfig(v) : config(v.name(), v.config());
+    }
+
+    /**
+     * {@code {"model_stats": [...]}} for every version of the model (of every model when {@code name} is null), or
+     * only {@code version} when given.
+     *
+     * @throws InferenceException UNKNOWN_MODEL for a model or version the repository lacks
+     */
+    public static ObjectNode statistics(ModelRepository repository, ModelStats stats, String name, String version) {
+        if (name == null && version != null) {
+            throw new InferenceException(ErrorCode.INVALID_INPUT, "statistics of version '" + version
+                    + "' need the model's name");
+        }
+        List<ModelRepository.ModelEntry> models = name == null ? repository.models() : List.of(repository.model(name));
+        String only = version == null ? null : repository.resolve(name, version).version();
+        ObjectNode o = object();
+        ArrayNode all = o.putArray("model_stats");
+        for (ModelRepository.ModelEntry m : models) {
+            for (String v : m.versions()) {
+                if (only == null || v.equals(only)) {
+                    all.add(stat(stats.get(m.name(), v)));
+                }
+            }
+        }
+        return o;
+    }
+
+    /**
+     * Triton's repository index: every version of every model and graph, {@code READY} when this replica is ready
+     * ({@code notReadyReason} null), else {@code UNAVAILABLE} with the reason; {@code onlyReady} keeps the ready ones.
+     */
+    public static ArrayNode index(ModelRepository repository, String notReadyReason, boolean onlyReady) {
+        ArrayNode out = OipJson.MAPPER.createArrayNode();
+        if (onlyReady && notReadyReason != null) {
+            return out;
+        }
+        for (ModelRepository.ModelEntry m : repository.models()) {
+            for (String v : m.versions()) {
+                ObjectNode e = out.addObject();
+                e.put("name", m.name());
+                e.put("version", v);
+                e.put("state", notReadyReason == null ? "READY" : "UNAVAILABLE");
+                e.put("reason", notReadyReason == null ? "" : notReadyReason);
+            }
+        }
+        return out;
+    }
+
+    private static ObjectNode object() {
+        return OipJson.MAPPER.createObjectNode();
+    }
+
     /** Triton's {@code ModelConfig} as JSON: name, platform, max_batch_size, input, output, batching, instances. */
-    static ObjectNode config(String name, ModelConfig c) {
-        ObjectNode o = Replies.object();
+    private static ObjectNode config(String name, ModelConfig c) {
+        ObjectNode o = object();
         o.put("name", name);
         o.put("platform", "pytorch_libtorch"); // Triton's name for TorchScript models
         o.put("backend", "pytorch");
@@ -49,9 +115,9 @@ final class TritonShapes {
      * output_map} (model output → {@code step.output}). Conditions and joins have no Triton field: graph.yaml has
      * them.
      */
-    static ObjectNode ensembleConfig(ModelVersion graph) {
+    private static ObjectNode ensembleConfig(ModelVersion graph) {
         ModelConfig c = graph.config();
-        ObjectNode o = Replies.object();
+        ObjectNode o = object();
         o.put("name", graph.name());
         o.put("platform", ModelConfig.GRAPH_PLATFORM);
         o.put("max_batch_size", c.maxBatchSize());
@@ -66,7 +132,7 @@ final class TritonShapes {
             s.inputs().forEach((input, sources) -> in.put(input, sources.get(0).toString()));
             step.putObject("output_map"); // filled below from the tensors the graph reads of this step
         }
-        List<TensorRef> read = new java.util.ArrayList<>();
+        List<TensorRef> read = new ArrayList<>();
         graph.graph().steps().forEach(s -> s.inputs().values().forEach(read::addAll));
         graph.graph().steps().forEach(s -> {
             if (s.when() != null) {
@@ -105,13 +171,13 @@ final class TritonShapes {
         }
     }
 
-    static String dataType(Datatype d) {
+    private static String dataType(Datatype d) {
         return d == Datatype.BYTES ? "TYPE_STRING" : "TYPE_" + d.name();
     }
 
     /** One {@code $model_stat}. */
-    static ObjectNode stat(ModelStats.Entry e) {
-        ObjectNode o = Replies.object();
+    private static ObjectNode stat(ModelStats.Entry e) {
+        ObjectNode o = object();
         o.put("name", e.model);
         o.put("version", e.version);
         o.put("last_inference", e.lastInferenceMs.get());
