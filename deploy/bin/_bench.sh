@@ -1,13 +1,14 @@
-# Sourced by deploy/bin/bench-*: runs a benchmark main class from pipeline-job's test sources (they need the
-# in-process broker) on the test classpath. Figures on stdout; Flink and Kafka warnings go to
-# pipeline-job/target/<name>.log, errors also to stderr.
+# Sourced by deploy/bin/bench-*: runs a benchmark main class from pipeline-job/src/bench (the harnesses, apart from
+# the tests; they build with the test sources, whose in-process broker and fixtures they use) on the test classpath.
+# Figures on stdout; Flink and Kafka warnings go to pipeline-job/target/<name>.log, errors also to stderr.
 #   run_bench <name> <main class> [args...]
-run_bench() {
-  local name="$1" main="$2"; shift 2
+#   bench_setup <name> <main class>; java ... -Dlog4j2.configurationFile="$log_config" -cp "$cp" <main class>
+bench_setup() {
+  local name="$1" main="$2"
   target="$REPO_ROOT/pipeline-job/target"
 
-  # The benchmark lives in the job's test sources (it needs the in-process broker), so it runs on the test
-  # classpath, kept in a file and remade when a pom changes.
+  # The harnesses build with the job's test sources, so they run on the test classpath, kept in a file and remade
+  # when a pom changes.
   cp_file="$target/test-classpath.txt"
   if [[ ! -s "$cp_file" || "$REPO_ROOT/pipeline-job/pom.xml" -nt "$cp_file" || "$REPO_ROOT/pom.xml" -nt "$cp_file" ]]; then
     log "writing the test classpath to $cp_file"
@@ -15,7 +16,8 @@ run_bench() {
       -Dmdep.outputFile="$cp_file") >&2
   fi
   main_class="$target/test-classes/${main//.//}.class"
-  if [[ ! -f "$main_class" || -n "$(find "$REPO_ROOT/pipeline-job/src/test" -newer "$main_class" -type f -print -quit)" ]]; then
+  if [[ ! -f "$main_class" || -n "$(find "$REPO_ROOT/pipeline-job/src/test" "$REPO_ROOT/pipeline-job/src/bench" \
+      -newer "$main_class" -type f -print -quit)" ]]; then
     log "compiling the test classes"
     (cd "$REPO_ROOT" && mvn -B -q -o -pl pipeline-job test-compile) >&2
   fi
@@ -49,6 +51,11 @@ EOF
     cp="$cp:$REPO_ROOT/$m/target/classes"
   done
   cp="$cp:$(cat "$cp_file")"
+}
+
+run_bench() {
+  local name="$1" main="$2"; shift 2
+  bench_setup "$name" "$main"
   cd "$REPO_ROOT"
   log "running; Flink/Kafka warnings in $log_file"
   # shellcheck disable=SC2046

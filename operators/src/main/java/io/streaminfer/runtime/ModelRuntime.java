@@ -38,8 +38,8 @@ public final class ModelRuntime implements AutoCloseable {
     /** Loads the selected models; a model that cannot load fails the whole call, naming it. */
     public static ModelRuntime load(RuntimeOptions options) {
         ModelRepository repository = ModelRepository.open(options.modelsDir());
-        if (options.models() != null) {
-            for (String name : options.models()) {
+        if (!options.models().isAll()) {
+            for (String name : options.models().names()) {
                 repository.model(name); // unknown names fail here, listing what exists
             }
         }
@@ -49,8 +49,7 @@ public final class ModelRuntime implements AutoCloseable {
         Map<String, ModelReplica> replicas = new LinkedHashMap<>();
         try {
             for (ModelRepository.ModelEntry entry : repository.models()) {
-                if (!entry.config().isOneShot() || (options.models() != null
-                        && !options.models().contains(entry.name()))) {
+                if (!entry.config().isOneShot() || !options.models().includes(entry.name())) {
                     // A graph's steps' models load as models; a generative model runs on an engine (GenerativeReplica).
                     continue;
                 }

@@ -2,6 +2,7 @@ package io.streaminfer.runtime;
 
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelConfig;
+import io.streaminfer.contract.model.ModelSelection;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Set;
@@ -19,7 +20,7 @@ import java.util.Set;
  */
 public final class RuntimeOptions {
     private final Path modelsDir;
-    private final Set<String> models;
+    private final ModelSelection models;
     private final DeviceSpec deviceOverride;
     private final Integer workersOverride;
     private final ModelConfig.Threads threads;
@@ -27,7 +28,7 @@ public final class RuntimeOptions {
 
     private RuntimeOptions(Builder b) {
         this.modelsDir = b.modelsDir;
-        this.models = b.models == null ? null : Set.copyOf(b.models);
+        this.models = b.models;
         this.deviceOverride = b.device;
         this.workersOverride = b.workers;
         this.threads = b.threads;
@@ -42,8 +43,8 @@ public final class RuntimeOptions {
         return modelsDir;
     }
 
-    /** The names to load; null means all. */
-    public Set<String> models() {
+    /** The models to load. */
+    public ModelSelection models() {
         return models;
     }
 
@@ -68,7 +69,7 @@ public final class RuntimeOptions {
 
     public static final class Builder {
         private Path modelsDir;
-        private Set<String> models;
+        private ModelSelection models = ModelSelection.all();
         private DeviceSpec device;
         private Integer workers;
         private ModelConfig.Threads threads;
@@ -84,8 +85,13 @@ public final class RuntimeOptions {
             return this;
         }
 
+        /** Only these models (at least one); by default every model of the repository. */
         public Builder models(Set<String> names) {
-            this.models = names;
+            return models(ModelSelection.only(names));
+        }
+
+        public Builder models(ModelSelection models) {
+            this.models = Objects.requireNonNull(models, "models");
             return this;
         }
 
@@ -107,9 +113,6 @@ public final class RuntimeOptions {
 
         public RuntimeOptions build() {
             Objects.requireNonNull(modelsDir, "modelsDir is required: the model repository folder");
-            if (models != null && models.isEmpty()) {
-                throw new IllegalArgumentException("models must not be empty; leave it unset to load every model");
-            }
             if (workers != null && workers < 1) {
                 throw new IllegalArgumentException("workers must be >= 1, got " + workers);
             }

@@ -2,25 +2,14 @@ package io.streaminfer.job;
 
 import io.streaminfer.contract.Topics;
 import io.streaminfer.contract.model.ModelRepository;
-import io.streaminfer.flink.graph.GraphPlan;
-import io.streaminfer.flink.generation.GenerationFunction;
-import io.streaminfer.flink.generation.GenerationRouter;
+import io.streaminfer.flink.generation.GenerationBranch;
 import io.streaminfer.flink.generation.GenerationStageSettings;
-import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.inference.BatchingSettings;
 import io.streaminfer.flink.inference.InferenceSettings;
-import io.streaminfer.flink.inference.StandInReplicas;
-import io.streaminfer.flink.ingest.PreparerFactory;
-import io.streaminfer.flink.ingest.RequestParser;
-import io.streaminfer.flink.records.Outcome;
-import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RawRecord;
-import io.streaminfer.flink.records.Rejection;
-import io.streaminfer.flink.records.RequestEnvelope;
-import io.streaminfer.flink.records.StatusUpdate;
-import io.streaminfer.flink.status.AdmissionTracker;
-import io.streaminfer.flink.status.OutcomeRecorder;
 import io.streaminfer.flink.status.PublishedFinals;
+import io.streaminfer.flink.topology.InferenceTopology;
+import io.streaminfer.flink.topology.TopologySettings;
 import io.streaminfer.job.config.JobConfig;
 import io.streaminfer.job.config.MemoryBudget;
 import io.streaminfer.job.kafka.KafkaCancelFeed;
@@ -30,16 +19,12 @@ import io.streaminfer.job.kafka.RecordSerializers;
 import io.streaminfer.job.kafka.StatusTopicReader;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.TaskManagerOptions;
@@ -50,29 +35,16 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
-import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.DataStreamUtils;
-import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the inference topology on an environment:
- *
- * <pre>
- * KafkaSource(requests) → parse, validate, prepare (tokenize) ─rejected─→ DLQ sink, and a FAILED outcome ─┐
- *        → keyBy(id) ──────────────────────────────────────────────────────────────────────────────────┘
- *        → AdmissionTracker (admit once; duplicates → replay; past deadline → EXPIRED)
- *        → [graphs served: route graph requests to their graph's steps, see GraphStages]
- *        → AsyncDataStream.unorderedWait(BatchingInferenceFunction)   micro-batched on the model replicas
- *        → (still keyed by id) OutcomeRecorder (ACCEPTED, then one final outcome per ID) → results, status sinks
- * </pre>
- *
- * One shuffle: from admission to the sinks everything runs chained in one task per subtask. Operator uids are stable
- * so savepoints survive upgrades of the job.
+ * The job on an environment: the Kafka source, the topology between it and the sinks ({@link InferenceTopology},
+ * from the job config's {@link #topologySettings}), and the Kafka sinks of results, statuses and dead letters, with
+ * the job's delivery guarantee. The source's and sinks' uids are stable, as the topology's are.
  */
 public final class InferencePipeline {
     private static final Logger LOG = LoggerFactory.getLogger(InferencePipeline.class);
@@ -80,115 +52,67 @@ public final class InferencePipeline {
     private InferencePipeline() {}
 
     public static void build(StreamExecutionEnvironment env, JobConfig config) {
-        List<GraphPlan> graphs = List.of();
-        if (config.models.checkOnSubmit) {
-            // Opening checks every model and graph of the repository, listing every problem at once.
-            ModelRepository repository = ModelRepository.open(Path.of(config.models.dir));
-            if (config.servedModels() != null) {
-                config.servedModels().forEach(repository::model);
-            }
-            graphs = graphPlans(config, repository);
-        } else if (config.servedModels() == null || !config.servedModels().isEmpty()) {
-            LOG.warn("models.check-on-submit is off: graphs are built from the repository where the job is "
-                    + "submitted, so none is served (their requests end UNKNOWN_MODEL)");
-        }
-        Duration ttl = Duration.ofMinutes(config.state.ttlMinutes);
         MemoryBudget memory = MemoryBudget.of(config, taskHeapPerSlot(env.getConfiguration()));
         if (!memory.problems().isEmpty()) {
             throw new IllegalArgumentException("invalid job config for these task managers ("
                     + memory.problems().size() + " problem(s)):\n  - " + String.join("\n  - ", memory.problems()));
         }
         LOG.info("Memory: {}", memory.describe());
+        InferenceTopology.Builder builder = InferenceTopology.builder()
+                .settings(topologySettings(config, memory.maxInFlightBytes()));
+        Set<String> generative = generativeModels(config);
+        if (!generative.isEmpty()) {
+            builder.branch(new GenerationBranch(generative, generation(config), config.generation.capacity));
+        }
+        InferenceTopology topology = builder.build();
 
         DataStream<RawRecord> raw = env.fromSource(source(config), WatermarkStrategy.noWatermarks(), "requests")
                 .uid("requests-source");
-        SingleOutputStreamOperator<RequestEnvelope> parsed = raw
-                .process(new RequestParser(config.models.dir, config.limits.maxRequestBytes, config.servedModels(),
-                        preparers(config)))
-                .uid("parse").name("parse, validate and prepare");
-        DataStream<Rejection> rejected = parsed.getSideOutput(RequestParser.REJECTED);
-        // Rejections claim their ID at admission like any request, so every outcome takes the one keyed path.
-        DataStream<RequestEnvelope> rejections = rejected
-                .map(r -> RequestEnvelope.carrying(Outcomes.rejected(r))).returns(RequestEnvelope.class)
-                .uid("rejections").name("rejections as outcomes");
-
-        SingleOutputStreamOperator<RequestEnvelope> admitted = parsed.union(rejections)
-                .keyBy(r -> r.id)
-                .process(new AdmissionTracker(ttl))
-                .uid("admission").name("admission (status, idempotency, deadlines)");
-
-        InferenceSettings settings = inferenceSettings(config, memory.maxInFlightBytes(), loadedModels(config, graphs));
-        StandInReplicas standIns = standIns(config.models.standIn);
-        DataStream<RequestEnvelope> oneStep = admitted;
-        GraphStages.Built graphStages = null;
-        if (!graphs.isEmpty()) {
-            graphStages = GraphStages.build(admitted, graphs, config, settings, standIns, preparers(config));
-            oneStep = graphStages.oneStep();
-            LOG.info("Serving graphs {}", graphs);
-        }
-        List<DataStream<Outcome>> generated = new ArrayList<>();
-        Set<String> generative = generativeModels(config);
-        if (!generative.isEmpty()) {
-            SingleOutputStreamOperator<RequestEnvelope> routed = oneStep
-                    .process(new GenerationRouter(generative))
-                    .uid("generation-router").name("route generation requests");
-            oneStep = routed;
-            // Timeout 0: only a caller's deadline ends a generation; the engines keep their own budgets.
-            SingleOutputStreamOperator<Outcome> generations = AsyncDataStream.unorderedWait(
-                    routed.getSideOutput(GenerationRouter.GENERATION), new GenerationFunction(generation(config)),
-                    0, TimeUnit.MILLISECONDS, config.generation.capacity);
-            generations.uid("generation").name("generation (continuous batching)");
-            generated.add(generations);
-            LOG.info("Serving generative models {}", generative);
-        }
-        // Timeout 0: the function keeps the safety net and the retries itself, without a timer per request.
-        SingleOutputStreamOperator<Outcome> inferred = AsyncDataStream.unorderedWait(oneStep,
-                new BatchingInferenceFunction(settings, standIns), 0, TimeUnit.MILLISECONDS, config.async.capacity);
-        inferred.uid("inference").name("micro-batched inference");
-
-        // The inference step keeps each record on the subtask its key went to (forward, same parallelism), so its
-        // output is still partitioned by request ID: read as keyed, with no second shuffle, the recorder and the
-        // sinks chain into the same task as admission and inference. With graphs the recorder also reads their
-        // outcomes (forward edges too), so it has several inputs and runs as a task of its own.
-        DataStream<Outcome> outcomes = inferred;
-        for (DataStream<Outcome> g : generated) {
-            outcomes = outcomes.union(g);
-        }
-        if (graphStages != null) {
-            for (DataStream<Outcome> g : graphStages.outcomes()) {
-                outcomes = outcomes.union(g);
-            }
-        }
-        SingleOutputStreamOperator<Outcome> recorded = DataStreamUtils
-                .reinterpretAsKeyedStream(outcomes, o -> o.id, Types.STRING)
-                .process(new OutcomeRecorder(ttl, Duration.ofMinutes(config.resultTtlMinutes()),
-                        publishedFinals(config), config.statuses.acceptedDelayMs))
-                .uid("outcomes").name("outcomes (one final status per request)");
-
-        recorded.sinkTo(sink(config, "results", new RecordSerializers.Results(config.topics.results)))
+        InferenceTopology.Outputs out = topology.attach(raw);
+        out.results().sinkTo(sink(config, "results", new RecordSerializers.Results(config.topics.results)))
                 .uid("results-sink").name("results");
-        DataStream<StatusUpdate> status = recorded.getSideOutput(OutcomeRecorder.STATUS);
-        status.sinkTo(sink(config, "status", new RecordSerializers.Status(config.topics.status)))
+        out.statuses().sinkTo(sink(config, "status", new RecordSerializers.Status(config.topics.status)))
                 .uid("status-sink").name("status");
-        DataStream<Rejection> deadLetters = rejected;
-        if (graphStages != null) {
-            for (DataStream<Rejection> g : graphStages.deadLetters()) {
-                deadLetters = deadLetters.union(g);
-            }
-        }
-        deadLetters.sinkTo(sink(config, "dlq", new RecordSerializers.DeadLetters(config.topics.deadLetters)))
+        out.deadLetters().sinkTo(sink(config, "dlq", new RecordSerializers.DeadLetters(config.topics.deadLetters)))
                 .uid("dlq-sink").name("dead letters");
     }
 
-    /** The served models that are generative: their requests go to the generation step. */
+    /** The topology's settings from the job config; {@code maxInFlightBytes} from its memory budget. */
+    static TopologySettings topologySettings(JobConfig config, long maxInFlightBytes) {
+        InferenceSettings.Builder inference = InferenceSettings.builder()
+                .modelsDir(config.models.dir)
+                .replicas(config.models.standIn.replicas())
+                .device(config.models.device)
+                .workers(config.models.workers)
+                .timeoutMs(config.async.timeoutMs)
+                .retries(config.async.retries)
+                .retryDelayMs(config.async.retryDelayMs)
+                .maxInFlightBytes(maxInFlightBytes)
+                .defaultBatching(knobs(config.batching.defaults));
+        config.batching.perModel.forEach((model, k) -> inference.batching(model, knobs(k)));
+        return TopologySettings.builder()
+                .inference(inference.build())
+                .servedModels(config.servedModels())
+                .checkRepository(config.models.checkOnSubmit)
+                .maxRequestBytes(config.limits.maxRequestBytes)
+                .asyncCapacity(config.async.capacity)
+                .stateTtl(Duration.ofMinutes(config.state.ttlMinutes))
+                .resultTtl(Duration.ofMinutes(config.resultTtlMinutes()))
+                .acceptedDelayMs(config.statuses.acceptedDelayMs)
+                .graphProgress(config.graphs.progress)
+                .preparers(config.models.standIn.preparers())
+                .publishedFinals(publishedFinals(config))
+                .build();
+    }
+
+    /** The served models that are generative (none when the repository is not read where the job is built). */
     static Set<String> generativeModels(JobConfig config) {
         if (!config.models.checkOnSubmit) {
             return Set.of();
         }
         Set<String> names = new TreeSet<>();
         for (ModelRepository.ModelEntry e : ModelRepository.open(Path.of(config.models.dir)).models()) {
-            if (e.config().isGenerative() && (config.servedModels() == null
-                    || config.servedModels().contains(e.name()))) {
+            if (e.config().isGenerative() && config.servedModels().includes(e.name())) {
                 names.add(e.name());
             }
         }
@@ -202,53 +126,14 @@ public final class InferencePipeline {
         GenerationStageSettings.Builder b = GenerationStageSettings.builder()
                 .jobName(config.delivery.transactionalIdPrefix)
                 .modelsDir(config.models.dir)
+                .models(config.servedModels())
                 .tokenLog(new KafkaTokenLog(config.topics.tokens, props, 120_000))
                 .cancelFeed(new KafkaCancelFeed(config.topics.control, props))
                 .readBack(Duration.ofMinutes(config.generation.readBackMinutes));
-        if (config.servedModels() != null) {
-            b.models(config.servedModels());
-        }
         if (config.models.device != null) {
             b.device(config.models.device);
         }
         return b.build();
-    }
-
-    private static PreparerFactory preparers(JobConfig config) {
-        return "no-op".equals(config.models.standIn) ? PreparerFactory.validating() : PreparerFactory.real();
-    }
-
-    /** Every version of every served graph ({@code models.serve}, or all of the repository when it is empty). */
-    static List<GraphPlan> graphPlans(JobConfig config, ModelRepository repository) {
-        List<GraphPlan> plans = new ArrayList<>();
-        for (ModelRepository.ModelEntry g : repository.graphs()) {
-            if (config.servedModels() == null || config.servedModels().contains(g.name())) {
-                for (String v : g.versions()) {
-                    plans.add(GraphPlan.of(g.version(v), repository));
-                }
-            }
-        }
-        return plans;
-    }
-
-    /** The models to load: those served, and the models of the served graphs' steps; null: every model. */
-    static Set<String> loadedModels(JobConfig config, List<GraphPlan> graphs) {
-        if (config.servedModels() == null) {
-            return null;
-        }
-        Set<String> models = new TreeSet<>(config.servedModels());
-        for (GraphPlan g : graphs) {
-            models.remove(g.graph());
-            g.steps().forEach(s -> models.add(s.model));
-        }
-        return models;
-    }
-
-    private static StandInReplicas standIns(String standIn) {
-        if (standIn == null) {
-            return null;
-        }
-        return standIn.equals("gpu") ? StandInReplicas.gpu() : StandInReplicas.noOp();
     }
 
     /**
@@ -257,7 +142,7 @@ public final class InferencePipeline {
      */
     private static PublishedFinals publishedFinals(JobConfig config) {
         if (config.exactlyOnce()) {
-            return null;
+            return PublishedFinals.none();
         }
         Map<String, String> props = new LinkedHashMap<>(config.kafka.properties);
         props.put("bootstrap.servers", config.kafka.bootstrapServers);
@@ -287,25 +172,6 @@ public final class InferencePipeline {
         }
     }
 
-    static InferenceSettings inferenceSettings(JobConfig config) {
-        return inferenceSettings(config, MemoryBudget.of(config, null).maxInFlightBytes(), config.servedModels());
-    }
-
-    static InferenceSettings inferenceSettings(JobConfig config, long maxInFlightBytes, Set<String> models) {
-        InferenceSettings.Builder b = InferenceSettings.builder()
-                .modelsDir(config.models.dir)
-                .models(models)
-                .device(config.models.device)
-                .workers(config.models.workers)
-                .timeoutMs(config.async.timeoutMs)
-                .retries(config.async.retries)
-                .retryDelayMs(config.async.retryDelayMs)
-                .maxInFlightBytes(maxInFlightBytes)
-                .defaultBatching(knobs(config.batching.defaults));
-        config.batching.perModel.forEach((model, k) -> b.batching(model, knobs(k)));
-        return b.build();
-    }
-
     private static BatchingSettings knobs(JobConfig.BatchingKnobs k) {
         return BatchingSettings.builder()
                 .maxBatchSize(k.maxBatchSize)
@@ -321,17 +187,11 @@ public final class InferencePipeline {
 
     /** The requests source. Public for the benchmark that runs the job's Kafka traffic through Flink alone. */
     public static KafkaSource<RawRecord> source(JobConfig config) {
-        OffsetsInitializer offsets;
-        switch (config.kafka.startingOffsets) {
-            case "earliest":
-                offsets = OffsetsInitializer.earliest();
-                break;
-            case "latest":
-                offsets = OffsetsInitializer.latest();
-                break;
-            default:
-                offsets = OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-        }
+        OffsetsInitializer offsets = switch (config.kafka.startingOffsets) {
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+            case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        };
         return KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(config.kafka.bootstrapServers)
                 .setTopics(config.topics.requests)
@@ -359,7 +219,7 @@ public final class InferencePipeline {
 
     /**
      * The producer settings of the sink {@code name} (results, status, dlq): the job's defaults under whatever
-     * kafka.properties sets.
+     * kafka.properties sets, and with exactly-once delivery.transaction-timeout-ms.
      */
     public static Properties sinkProperties(JobConfig config, String name) {
         Properties props = clientProperties(config);
@@ -371,6 +231,11 @@ public final class InferencePipeline {
         }
         // Dead letters carry whole requests, results may be large tensors: as large as the topics take.
         props.putIfAbsent("max.request.size", Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        if (config.exactlyOnce()) {
+            // Here, not after the builder took the properties: it copies them, and its own default (1 h) is more
+            // than a stock broker allows (transaction.max.timeout.ms, 15 min).
+            props.setProperty("transaction.timeout.ms", Long.toString(config.delivery.transactionTimeoutMs));
+        }
         return props;
     }
 
@@ -379,13 +244,11 @@ public final class InferencePipeline {
      * benchmark that runs the job's Kafka traffic through Flink alone.
      */
     public static <T> KafkaSink<T> sink(JobConfig config, String name, KafkaRecordSerializationSchema<T> schema) {
-        Properties props = sinkProperties(config, name);
         var builder = KafkaSink.<T>builder()
                 .setBootstrapServers(config.kafka.bootstrapServers)
                 .setRecordSerializer(schema)
-                .setKafkaProducerConfig(props);
+                .setKafkaProducerConfig(sinkProperties(config, name));
         if (config.exactlyOnce()) {
-            props.setProperty("transaction.timeout.ms", Long.toString(config.delivery.transactionTimeoutMs));
             builder.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                     .setTransactionalIdPrefix(config.delivery.transactionalIdPrefix + "-" + name);
         } else {

@@ -9,7 +9,7 @@ import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.contract.Topics;
 import io.streaminfer.e2e.Http;
-import io.streaminfer.job.bench.RealTexts;
+import io.streaminfer.job.testing.RealTexts;
 import io.streaminfer.job.testing.TopicCollector;
 import io.streaminfer.job.tools.FlinkRestClient;
 import java.io.IOException;

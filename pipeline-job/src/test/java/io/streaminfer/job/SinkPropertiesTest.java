@@ -1,11 +1,15 @@
 package io.streaminfer.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.streaminfer.contract.Topics;
 import io.streaminfer.job.config.JobConfig;
 import io.streaminfer.job.config.MemoryBudget;
+import io.streaminfer.job.kafka.RecordSerializers;
 import java.util.Properties;
+import org.apache.flink.connector.kafka.sink.BuiltSinks;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.junit.jupiter.api.Test;
 
 /** The producer settings each sink gets: the job's defaults, and kafka.properties above them. */
@@ -35,5 +39,33 @@ class SinkPropertiesTest {
         assertThat(results.getProperty("linger.ms")).isEqualTo("0");
         assertThat(results.getProperty("compression.type")).isEqualTo("lz4");
         assertThat(InferencePipeline.sinkProperties(c, "status").getProperty("batch.size")).isEqualTo("16384");
+    }
+
+    /**
+     * What the built sinks hand their producers, not only what the job passes the builder: the builder copies the
+     * properties and brings its own transaction timeout (1 h), more than a stock broker allows.
+     */
+    @Test
+    void theBuiltExactlyOnceSinksAskForTheConfiguredTransactionTimeout() {
+        JobConfig c = JobConfig.parse("delivery:\n  guarantee: exactly-once\n  transaction-timeout-ms: 300000\n");
+        for (String name : new String[] {"results", "status", "dlq"}) {
+            KafkaSink<?> sink = InferencePipeline.sink(c, name, new RecordSerializers.Results("t"));
+            Properties effective = BuiltSinks.producerConfig(sink);
+            assertThat(effective.getProperty("transaction.timeout.ms")).as(name).isEqualTo("300000");
+            assertThat(effective.getProperty("linger.ms")).as(name).isEqualTo("1");
+        }
+        KafkaSink<?> byDefault = InferencePipeline.sink(JobConfig.parse("delivery: {guarantee: exactly-once}\n"),
+                "results", new RecordSerializers.Results("t"));
+        assertThat(Long.parseLong(BuiltSinks.producerConfig(byDefault).getProperty("transaction.timeout.ms")))
+                .as("the default, within a stock broker's transaction.max.timeout.ms").isEqualTo(600_000)
+                .isLessThanOrEqualTo(900_000);
+    }
+
+    @Test
+    void aTransactionTimeoutInKafkaPropertiesIsRefusedForTheDeliverySetting() {
+        assertThatThrownBy(() -> JobConfig.parse("delivery: {guarantee: exactly-once}\n"
+                + "kafka:\n  properties: {transaction.timeout.ms: '3600000'}\n"))
+                .hasMessageContaining("kafka.properties.transaction.timeout.ms is set")
+                .hasMessageContaining("delivery.transaction-timeout-ms");
     }
 }

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -150,8 +151,7 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
         DeviceSpec device = device();
         ModelRepository repository = ModelRepository.open(Path.of(settings.modelsDir()));
         for (ModelRepository.ModelEntry e : repository.models()) {
-            if (!e.config().isGenerative()
-                    || settings.models().map(m -> !m.contains(e.name())).orElse(false)) {
+            if (!e.config().isGenerative() || !settings.models().includes(e.name())) {
                 continue;
             }
             GenerationMetrics metrics = new GenerationMetrics(group.addGroup("generation", e.name()));
@@ -169,10 +169,10 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
     }
 
     private DeviceSpec device() {
-        int gpu = AssignedGpus.acquire(getRuntimeContext().getExternalResourceInfos("gpu"));
-        if (gpu >= 0) {
+        OptionalInt gpu = AssignedGpus.acquire(getRuntimeContext().getExternalResourceInfos(AssignedGpus.RESOURCE));
+        if (gpu.isPresent()) {
             AssignedGpus.release(gpu); // shared with the inference step's models of this subtask: only spread
-            return DeviceSpec.gpu(gpu);
+            return DeviceSpec.gpu(gpu.getAsInt());
         }
         return settings.device().map(DeviceSpec::parse).orElse(null);
     }

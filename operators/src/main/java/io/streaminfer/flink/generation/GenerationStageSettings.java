@@ -1,12 +1,12 @@
 package io.streaminfer.flink.generation;
 
+import io.streaminfer.contract.model.ModelSelection;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * What the generation step of the job needs: where the models are and which it serves, the device, where deltas go
@@ -16,7 +16,7 @@ import java.util.Set;
  * GenerationStageSettings settings = GenerationStageSettings.builder()
  *         .jobName("streaminfer")                 // names the token writers' transactions
  *         .modelsDir("/models")
- *         .models(Set.of("sotu-gpt"))             // default: every generative model of the repository
+ *         .models(ModelSelection.only(List.of("sotu-gpt")))   // default: every generative model of the repository
  *         .device("cpu")                          // default: each model's own setting
  *         .tokenLog(kafkaTokenLog)                // required
  *         .cancelFeed(kafkaCancelFeed)            // required
@@ -29,7 +29,7 @@ public final class GenerationStageSettings implements Serializable {
 
     private final String jobName;
     private final String modelsDir;
-    private final Set<String> models;
+    private final ModelSelection models;
     private final String device;
     private final TokenLog tokenLog;
     private final CancelFeed cancelFeed;
@@ -38,7 +38,7 @@ public final class GenerationStageSettings implements Serializable {
     private GenerationStageSettings(Builder b) {
         this.jobName = b.jobName;
         this.modelsDir = b.modelsDir;
-        this.models = b.models == null ? null : Set.copyOf(b.models);
+        this.models = b.models;
         this.device = b.device;
         this.tokenLog = b.tokenLog;
         this.cancelFeed = b.cancelFeed;
@@ -57,9 +57,9 @@ public final class GenerationStageSettings implements Serializable {
         return modelsDir;
     }
 
-    /** The generative models served; empty: every one of the repository. */
-    public Optional<Set<String>> models() {
-        return Optional.ofNullable(models);
+    /** The models served (those of them that are generative run here). */
+    public ModelSelection models() {
+        return models;
     }
 
     /** The device to run on; empty: each model's own {@code device}. */
@@ -86,7 +86,7 @@ public final class GenerationStageSettings implements Serializable {
     public static final class Builder {
         private String jobName;
         private String modelsDir;
-        private Set<String> models;
+        private ModelSelection models = ModelSelection.all();
         private String device;
         private TokenLog tokenLog;
         private CancelFeed cancelFeed;
@@ -104,8 +104,8 @@ public final class GenerationStageSettings implements Serializable {
             return this;
         }
 
-        /** Serves only these models (those of them that are generative). */
-        public Builder models(Set<String> models) {
+        /** Serves only these models (those of them that are generative); default all. */
+        public Builder models(ModelSelection models) {
             this.models = Objects.requireNonNull(models, "models");
             return this;
         }

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.flink.annotation.Internal;
 
 /**
  * One served graph version as the job runs it, fixed where the job is built: its steps in an order that runs each
@@ -29,6 +30,7 @@ import java.util.Objects;
  * plan.name(0);   // "sotu-qa/embed"
  * }</pre>
  */
+@Internal
 public final class GraphPlan implements Serializable {
     private static final long serialVersionUID = 1L;
     /** The node that feeds entry steps: the graph request as it came. */

@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -33,6 +34,7 @@ import org.apache.flink.util.OutputTag;
  * model-version} and {@code step}, plus error-code and error-reason as every dead letter). Progress records become
  * ACCEPTED and RUNNING (with the step) progress outcomes.
  */
+@Internal
 public class GraphResult extends ProcessFunction<GraphRecord, Outcome> {
     private static final long serialVersionUID = 1L;
     public static final OutputTag<Rejection> DEAD_LETTERS = new OutputTag<>("graph-dead-letters") {};
@@ -70,10 +72,8 @@ public class GraphResult extends ProcessFunction<GraphRecord, Outcome> {
     }
 
     private static Outcome progress(GraphRecord p, long now) {
-        Outcome o = Outcomes.accepted(p.envelope(), p.progress == RequestState.ACCEPTED ? p.acceptedAt : now);
-        o.state = p.progress;
-        o.step = p.progressStep;
-        return o;
+        return Outcomes.progress(p.envelope(), p.progress, p.progressStep,
+                p.progress == RequestState.ACCEPTED ? p.acceptedAt : now);
     }
 
     private InferenceResponse response(GraphRecord r, Map<String, Tensor> tensors) {

@@ -4,6 +4,7 @@ import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.RequestedOutput;
 import io.streaminfer.flink.records.GraphRecord;
+import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.runtime.PreparedRequest;
@@ -13,6 +14,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -29,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * it) and final outcome; its other decided
  * outcomes (a rejection, an expiry at admission, a replay) take the one-step path as any request's do.
  */
+@Internal
 public class GraphRouter extends ProcessFunction<RequestEnvelope, RequestEnvelope> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(GraphRouter.class);
@@ -68,7 +71,7 @@ public class GraphRouter extends ProcessFunction<RequestEnvelope, RequestEnvelop
             return;
         }
         if (r.decided != null) {
-            if (r.decided.state == RequestState.ACCEPTED && r.decided.isProgress()) {
+            if (r.decided.kind() == Outcome.Kind.PROGRESS && r.decided.state == RequestState.ACCEPTED) {
                 GraphRecord accepted = record(r, plan).progress(RequestState.ACCEPTED, null, GraphPlan.INPUT);
                 ctx.output(tags.get(key), accepted);
             } else {

@@ -1,8 +1,6 @@
 package io.streaminfer.flink.graph;
 
-import io.streaminfer.batching.ByteBudget;
 import io.streaminfer.batching.Submitted;
-import io.streaminfer.batching.Work;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
@@ -10,9 +8,9 @@ import io.streaminfer.contract.Tensor;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.flink.inference.InferenceSettings;
-import io.streaminfer.flink.inference.StandInReplicas;
-import io.streaminfer.flink.inference.internal.SubtaskModels;
-import io.streaminfer.flink.inference.internal.SubtaskModels.ServedModel;
+import io.streaminfer.flink.inference.ModelCalls;
+import io.streaminfer.flink.inference.SubtaskModels;
+import io.streaminfer.flink.inference.SubtaskModels.ServedModel;
 import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.records.GraphRecord;
 import io.streaminfer.runtime.Prediction;
@@ -20,11 +18,9 @@ import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.RequestPreparer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -41,10 +37,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failures name the step, its model and the reason, e.g. {@code step 'score' (model qa-scorer:1) failed:
  * ...}. The request's deadline bounds every step (EXPIRED, no model time once passed); a step's own {@code
- * timeout_ms}, the operator's timeout, fails the request with TIMEOUT, naming the step. A transient fault (INTERNAL)
- * is left for the operator's retry strategy. In flight is bounded as for one-step requests: the model's queue (in
- * work) and the subtask's byte budget.
+ * timeout_ms} fails the request with TIMEOUT, naming the step, and without one the job's safety net does. Calls,
+ * the byte budget, the timeout and the retries of transient faults are {@link ModelCalls}', as for one-step
+ * requests. Use with {@code AsyncDataStream.unorderedWait} and a timeout of 0.
  */
+@Internal
 public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecord> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(GraphStepFunction.class);
@@ -52,41 +49,40 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
     private final GraphPlan plan;
     private final int node;
     private final InferenceSettings settings;
-    private final StandInReplicas standIns;
     private final PreparerFactory preparers;
 
     private transient GraphPlan.Step step;
     private transient SubtaskModels models;
     private transient ServedModel served;
     private transient RequestPreparer preparer;
-    private transient ByteBudget bytes;
+    private transient ModelCalls calls;
     private transient StepMetrics metrics;
-    private transient Map<GraphRecord, Submitted> pending;
 
     /**
      * @param settings the job's inference settings (device, batching knobs, byte budget): the same as the one-step
      *     operator's, as they share models
      */
-    public GraphStepFunction(GraphPlan plan, int node, InferenceSettings settings, StandInReplicas standIns,
-            PreparerFactory preparers) {
+    public GraphStepFunction(GraphPlan plan, int node, InferenceSettings settings, PreparerFactory preparers) {
         this.plan = plan;
         this.node = node;
         this.settings = settings;
-        this.standIns = standIns;
         this.preparers = preparers;
     }
 
     @Override
     public void open(OpenContext openContext) {
         step = plan.step(node);
-        pending = Collections.synchronizedMap(new IdentityHashMap<>());
         ModelVersion version = ModelRepository.open(Path.of(settings.modelsDir())).resolve(step.model,
                 step.modelVersion);
-        models = SubtaskModels.acquire(getRuntimeContext(), settings, standIns);
+        models = SubtaskModels.acquire(getRuntimeContext(), settings);
         served = models.served(version, getRuntimeContext().getMetricGroup());
-        bytes = models.bytes();
         preparer = preparers.create(version);
         metrics = new StepMetrics(getRuntimeContext().getMetricGroup(), plan.graph(), step.name);
+        // A step's own timeout; otherwise the job's safety net.
+        long timeoutMs = step.timeoutMs > 0 ? step.timeoutMs : settings.timeoutMs();
+        calls = new ModelCalls(plan.name(node) + "-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                models.bytes(), timeoutMs, settings.retries(), settings.retryDelayMs(), " (graph " + plan.name(node) + ")",
+                getRuntimeContext().getMetricGroup());
     }
 
     @Override
@@ -97,11 +93,6 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
             }
             result.complete(List.of(in)); // not this step's to run: on to the next
             return;
-        }
-        String broken = served.batcher().failure();
-        if (broken != null) {
-            // Failing the task restarts it from the last checkpoint with fresh replicas; this request is re-run.
-            throw new IllegalStateException(step.describe() + " cannot serve: " + broken);
         }
         GraphRecord r = in.copy();
         r.run = false;
@@ -121,27 +112,20 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
             result.complete(List.of(fail(r, e.code(), step.describe() + " failed: " + e.getMessage())));
             return;
         }
-        Work work = Work.of(prepared.rows(), prepared.maxRowCost(), prepared.realCost());
-        long held = r.tensors.length + prepared.bytes();
-        bytes.acquire(held);
-        try {
-            served.batcher().awaitRoom(work);
-        } catch (InterruptedException e) {
-            bytes.release(held);
-            throw e;
-        }
         // A step's own timeout is also a deadline in the queue: no model time for what will time out anyway.
         long stepDeadline = step.timeoutMs > 0 ? Math.min(r.deadlineMs, now + step.timeoutMs) : r.deadlineMs;
-        Submitted f = served.batcher().submit(r.id, prepared, work, r.priority, stepDeadline);
-        pending.put(in, f);
-        f.whenComplete((p, error) -> {
-            bytes.release(held);
-            pending.remove(in);
-            if (error instanceof CancellationException) {
-                return; // timeout() has answered
-            }
-            result.complete(List.of(done(r, tensors, f, p, error)));
-        });
+        calls.submit(served, r.id, prepared, r.tensors.length + prepared.bytes(), r.priority, stepDeadline,
+                new ModelCalls.Answer() {
+                    @Override
+                    public void answered(Prediction p, Throwable error, Submitted timing) {
+                        result.complete(List.of(done(r, tensors, timing, p, error)));
+                    }
+
+                    @Override
+                    public void timedOut() {
+                        result.complete(List.of(timeout(r)));
+                    }
+                });
     }
 
     /** The step model's request: each of its inputs from the first available source, under the model's name. */
@@ -194,33 +178,25 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
         return r;
     }
 
-    /**
-     * The operator's timeout: the step's {@code timeout_ms} when it has one, else the job's safety net; both fail
-     * the request with TIMEOUT, naming the step.
-     */
-    @Override
-    public void timeout(GraphRecord in, ResultFuture<GraphRecord> result) {
-        Submitted f = pending.remove(in);
-        if (f != null) {
-            f.cancel(false); // a queued request leaves the queue: no model time for a request we gave up on
-        }
-        GraphRecord r = in.copy();
-        r.run = false;
+    /** Past the step's {@code timeout_ms}, or without one the job's safety net: TIMEOUT, naming the step. */
+    private GraphRecord timeout(GraphRecord r) {
         metrics.timeouts.inc();
         if (step.timeoutMs > 0) {
             LOG.info("Request {}: {} timed out after {} ms", r.id, step.describe(), step.timeoutMs);
-            result.complete(List.of(fail(r, ErrorCode.TIMEOUT, timeoutReason())));
-        } else {
-            LOG.error("Request {} reached the safety-net timeout of {} ms in {}: the batcher or a model call is "
-                    + "stuck beyond what its watchdog caught", r.id, settings.timeoutMs(), step.describe());
-            result.complete(List.of(fail(r, ErrorCode.TIMEOUT, "safety net: " + step.describe() + " gave no result "
-                    + "within " + settings.timeoutMs() + " ms (async.timeout-ms); something in the pipeline is "
-                    + "stuck")));
+            return fail(r, ErrorCode.TIMEOUT, timeoutReason());
         }
+        LOG.error("Request {} reached the safety-net timeout of {} ms in {}: the batcher or a model call is stuck "
+                + "beyond what its watchdog caught", r.id, settings.timeoutMs(), step.describe());
+        return fail(r, ErrorCode.TIMEOUT, "safety net: " + step.describe() + " gave no result within "
+                + settings.timeoutMs() + " ms (async.timeout-ms); something in the pipeline is stuck");
     }
 
     @Override
     public void close() {
+        if (calls != null) {
+            calls.close();
+            calls = null;
+        }
         if (preparer != null) {
             preparer.close();
         }

@@ -1,8 +1,10 @@
 package io.streaminfer.flink.graph;
 
 import io.streaminfer.flink.records.GraphRecord;
+import org.apache.flink.annotation.Internal;
 
 /** What a join holds for one request until every branch arrived (a Flink POJO, in RocksDB keyed state). */
+@Internal
 public class JoinState {
     /** The branches merged so far; dropped once the request went on (a first-join waits only to count). */
     public GraphRecord merged;

@@ -1,6 +1,7 @@
 package io.streaminfer.flink.graph;
 
 import io.streaminfer.flink.records.GraphRecord;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -8,6 +9,7 @@ import org.apache.flink.util.Collector;
  * Before a step fed by one branch (or by the graph's inputs): decides whether the step runs ({@link Gate}) and
  * announces it (RUNNING at the step), without state. Chained with its step, so it costs a function call.
  */
+@Internal
 public class StepGate extends ProcessFunction<GraphRecord, GraphRecord> {
     private static final long serialVersionUID = 1L;
 

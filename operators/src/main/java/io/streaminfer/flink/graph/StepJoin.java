@@ -5,6 +5,7 @@ import io.streaminfer.contract.model.GraphStep;
 import io.streaminfer.flink.records.GraphRecord;
 import java.time.Duration;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
@@ -21,6 +22,7 @@ import org.apache.flink.util.Collector;
  * inputs. The state is cleared once every branch arrived. Every branch emits one record per request (ran, skipped
  * or failed), so nothing waits forever; the state TTL bounds it anyway.
  */
+@Internal
 public class StepJoin extends KeyedProcessFunction<String, GraphRecord, GraphRecord> {
     private static final long serialVersionUID = 1L;
 

@@ -4,7 +4,9 @@ import io.streaminfer.flink.inference.internal.GpuAllocator;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 
 /**
@@ -13,34 +15,36 @@ import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
  * function and the SQL model provider.
  *
  * <pre>{@code
- * int gpu = AssignedGpus.acquire(getRuntimeContext().getExternalResourceInfos("gpu"));   // -1: none assigned
+ * OptionalInt gpu = AssignedGpus.acquire(getRuntimeContext().getExternalResourceInfos("gpu"));   // empty: none
  * ...
- * AssignedGpus.release(gpu);   // on close; a no-op for -1
+ * AssignedGpus.release(gpu);   // on close; a no-op when empty
  * }</pre>
  */
+@Internal
 public final class AssignedGpus {
+    /** The name of Flink's external resource whose indexes are the task manager's GPUs. */
+    public static final String RESOURCE = "gpu";
+
     private AssignedGpus() {}
 
-    /** The index of the GPU taken, or -1 when Flink assigned none (no {@code gpu} resource, or no indexes). */
-    public static int acquire(Set<ExternalResourceInfo> gpus) {
+    /** The index of the GPU taken; empty when Flink assigned none (no {@code gpu} resource, or no indexes). */
+    public static OptionalInt acquire(Set<ExternalResourceInfo> gpus) {
         if (gpus == null || gpus.isEmpty()) {
-            return -1;
+            return OptionalInt.empty();
         }
         List<Integer> indexes = new ArrayList<>();
         for (ExternalResourceInfo info : gpus) {
             info.getProperty("index").ifPresent(i -> indexes.add(Integer.parseInt(i.trim())));
         }
         if (indexes.isEmpty()) {
-            return -1;
+            return OptionalInt.empty();
         }
         Collections.sort(indexes);
-        return GpuAllocator.acquire(indexes);
+        return OptionalInt.of(GpuAllocator.acquire(indexes));
     }
 
-    /** Gives back a GPU taken by {@link #acquire}; -1 is ignored. */
-    public static void release(int gpu) {
-        if (gpu >= 0) {
-            GpuAllocator.release(gpu);
-        }
+    /** Gives back a GPU taken by {@link #acquire}; none is a no-op. */
+    public static void release(OptionalInt gpu) {
+        gpu.ifPresent(GpuAllocator::release);
     }
 }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.apache.flink.annotation.Internal;
 
 /**
  * For benchmarks only: a text model's replica that runs no model and uses no GPU, but takes, per forward pass, the
@@ -26,6 +27,7 @@ import java.util.concurrent.locks.LockSupport;
  * tokenizing, batching, results) costs what it would with a GPU.
  * {@link #busyNanos()} tells how long the "GPU" was busy. A replica is one device: its workers' passes take turns.
  */
+@Internal
 public final class GpuStandInReplica implements ModelReplica {
     /** Rows of the measured batches, and their times in ms at padded lengths 16 and 128 (fp16). */
     private static final double[] ROWS = {1, 8, 32, 128, 512, 2048};

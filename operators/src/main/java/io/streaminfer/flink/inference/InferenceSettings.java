@@ -1,6 +1,9 @@
 package io.streaminfer.flink.inference;
 
+import io.streaminfer.contract.model.DeviceSpec;
+import io.streaminfer.contract.model.ModelSelection;
 import java.io.Serializable;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -11,7 +14,7 @@ import java.util.Set;
  * <pre>{@code
  * InferenceSettings s = InferenceSettings.builder()
  *         .modelsDir("/models")
- *         .models(Set.of("all-minilm-l6-v2"))
+ *         .models(Set.of("all-minilm-l6-v2"))   // default: every model of the repository
  *         .batching("all-minilm-l6-v2", BatchingSettings.builder().maxBatchCost(2048).build())
  *         .maxInFlightBytes(256L << 20)   // what requests in flight may hold, per subtask
  *         .timeoutMs(600_000)             // the safety net: a request without a result after this fails
@@ -23,7 +26,8 @@ public final class InferenceSettings implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final String modelsDir;
-    private final Set<String> models;
+    private final ModelSelection models;
+    private final ReplicaSource replicas;
     private final Map<String, BatchingSettings> batching;
     private final BatchingSettings defaultBatching;
     private final String device;
@@ -35,7 +39,8 @@ public final class InferenceSettings implements Serializable {
 
     private InferenceSettings(Builder b) {
         this.modelsDir = b.modelsDir;
-        this.models = b.models == null ? null : Set.copyOf(b.models);
+        this.models = b.models;
+        this.replicas = b.replicas;
         this.batching = Map.copyOf(b.batching);
         this.defaultBatching = b.defaultBatching;
         this.device = b.device;
@@ -50,13 +55,35 @@ public final class InferenceSettings implements Serializable {
         return new Builder();
     }
 
+    /** These settings with another selection of models. */
+    public InferenceSettings withModels(ModelSelection selection) {
+        Builder b = new Builder();
+        b.modelsDir = modelsDir;
+        b.models = Objects.requireNonNull(selection, "selection");
+        b.replicas = replicas;
+        b.batching.putAll(batching);
+        b.defaultBatching = defaultBatching;
+        b.device = device;
+        b.workers = workers;
+        b.timeoutMs = timeoutMs;
+        b.retries = retries;
+        b.retryDelayMs = retryDelayMs;
+        b.maxInFlightBytes = maxInFlightBytes;
+        return b.build();
+    }
+
     public String modelsDir() {
         return modelsDir;
     }
 
-    /** Null: every model of the repository. */
-    public Set<String> models() {
+    /** The models served (a graph's steps' models included). */
+    public ModelSelection models() {
         return models;
+    }
+
+    /** Where the replicas come from: loaded with DJL, unless a benchmark or test stands in for the models. */
+    public ReplicaSource replicas() {
+        return replicas;
     }
 
     public BatchingSettings batching(String model) {
@@ -97,8 +124,9 @@ public final class InferenceSettings implements Serializable {
 
     public static final class Builder {
         private String modelsDir;
-        private Set<String> models;
-        private final java.util.HashMap<String, BatchingSettings> batching = new java.util.HashMap<>();
+        private ModelSelection models = ModelSelection.all();
+        private ReplicaSource replicas = ReplicaSource.loaded();
+        private final HashMap<String, BatchingSettings> batching = new HashMap<>();
         private BatchingSettings defaultBatching = BatchingSettings.builder().build();
         private String device;
         private Integer workers;
@@ -112,8 +140,19 @@ public final class InferenceSettings implements Serializable {
             return this;
         }
 
+        /** Only these models (at least one); by default every model of the repository. */
         public Builder models(Set<String> names) {
-            this.models = names;
+            return models(ModelSelection.only(names));
+        }
+
+        public Builder models(ModelSelection models) {
+            this.models = Objects.requireNonNull(models, "models");
+            return this;
+        }
+
+        /** Stand-ins for the models (benchmarks, tests); by default the models are loaded. */
+        public Builder replicas(ReplicaSource source) {
+            this.replicas = Objects.requireNonNull(source, "replicas");
             return this;
         }
 
@@ -173,7 +212,7 @@ public final class InferenceSettings implements Serializable {
                 throw new IllegalArgumentException("workers must be >= 1, got " + workers);
             }
             if (device != null) {
-                io.streaminfer.contract.model.DeviceSpec.parse(device);
+                DeviceSpec.parse(device);
             }
             return new InferenceSettings(this);
         }

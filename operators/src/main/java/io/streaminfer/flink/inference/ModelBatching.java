@@ -5,6 +5,7 @@ import io.streaminfer.contract.model.ModelConfig;
 import io.streaminfer.contract.model.ModelKind;
 import io.streaminfer.contract.model.ModelVersion;
 import java.time.Duration;
+import org.apache.flink.annotation.Internal;
 
 /**
  * How one replica of a model version is batched: its {@link BatchingConfig} and the cost budget its model calls get,
@@ -21,6 +22,7 @@ import java.time.Duration;
  * @param maxRows most rows per call: the settings' {@code maxBatchSize}, never above the model's {@code max_batch_size}
  * @param maxCost padded tokens (text models) or input elements (tensor models) per call; 0 when only rows count
  */
+@Internal
 public record ModelBatching(BatchingConfig config, int maxRows, long maxCost) {
 
     /**

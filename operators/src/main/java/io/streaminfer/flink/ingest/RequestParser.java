@@ -9,6 +9,7 @@ import io.streaminfer.contract.OipBinary;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestOptions;
 import io.streaminfer.contract.model.ModelRepository;
+import io.streaminfer.contract.model.ModelSelection;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.flink.records.RawRecord;
 import io.streaminfer.flink.records.Rejection;
@@ -22,7 +23,9 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -39,10 +42,12 @@ import org.slf4j.LoggerFactory;
  * #REJECTED} with a specific reason: never an exception, so bad input cannot restart the job.
  *
  * <pre>{@code
- * SingleOutputStreamOperator<RequestEnvelope> requests = raw.process(new RequestParser(modelsDir, 4 << 20, null));
+ * SingleOutputStreamOperator<RequestEnvelope> requests = raw.process(new RequestParser(modelsDir, 4 << 20,
+ *         ModelSelection.all()));
  * DataStream<Rejection> rejected = requests.getSideOutput(RequestParser.REJECTED);
  * }</pre>
  */
+@Internal
 public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RequestParser.class);
@@ -52,7 +57,7 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
 
     private final String modelsDir;
     private final int maxRequestBytes;
-    private final Set<String> servedModels;
+    private final ModelSelection servedModels;
     private final PreparerFactory preparers;
 
     private transient ModelRepository repository;
@@ -62,22 +67,20 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
     private transient Counter prepareNanos;
     private transient Map<ErrorCode, Counter> rejectedByCode;
 
-    /**
-     * @param servedModels the models this job serves; null means every model of the repository
-     */
-    public RequestParser(String modelsDir, int maxRequestBytes, Set<String> servedModels) {
+    /** @param servedModels the models this job serves (a graph's steps' models need not be listed) */
+    public RequestParser(String modelsDir, int maxRequestBytes, ModelSelection servedModels) {
         this(modelsDir, maxRequestBytes, servedModels, PreparerFactory.real());
     }
 
     /** @param preparers how requests are prepared (tokenized) for their model, once, here */
-    public RequestParser(String modelsDir, int maxRequestBytes, Set<String> servedModels,
+    public RequestParser(String modelsDir, int maxRequestBytes, ModelSelection servedModels,
             PreparerFactory preparers) {
         if (maxRequestBytes < 1) {
             throw new IllegalArgumentException("maxRequestBytes must be positive, got " + maxRequestBytes);
         }
         this.modelsDir = modelsDir;
         this.maxRequestBytes = maxRequestBytes;
-        this.servedModels = servedModels == null ? null : Set.copyOf(servedModels);
+        this.servedModels = Objects.requireNonNull(servedModels, "servedModels");
         this.preparers = preparers;
     }
 
@@ -131,7 +134,7 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
                 throw InferenceException.malformed("missing header '" + KafkaContract.HEADER_MODEL
                         + "': it names the model to run");
             }
-            if (servedModels != null && !servedModels.contains(model)) {
+            if (!servedModels.includes(model)) {
                 throw new InferenceException(ErrorCode.UNKNOWN_MODEL, "unknown model '" + model + "'; this job "
                         + "serves " + servedModels);
             }
@@ -149,7 +152,6 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
             env.model = model;
             env.modelVersion = version.version();
             env.prepared = PreparedRequestCodec.encode(prepared);
-            env.rows = prepared.rows();
             env.priority = options.priority();
             env.deadlineMs = options.deadlineMs();
             env.producedAt = raw.timestamp;

@@ -2,6 +2,7 @@ package io.streaminfer.flink.metrics;
 
 import io.streaminfer.batching.BatcherListener;
 import io.streaminfer.batching.MicroBatcher;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
@@ -13,6 +14,7 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
  * model time, padding, isolation re-runs, expiries, watchdog firings, queue depth in requests and in work. Updated
  * from the batcher's and the model's threads, hence the locking.
  */
+@Internal
 public final class BatcherMetrics implements BatcherListener {
     private final MetricGroup group;
     private final Histogram batchSize;

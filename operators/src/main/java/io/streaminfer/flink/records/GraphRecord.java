@@ -2,6 +2,7 @@ package io.streaminfer.flink.records;
 
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.RequestState;
+import org.apache.flink.annotation.Internal;
 
 /**
  * A graph request on its way through the graph's steps: the request's routing and timing, the graph's tensors so
@@ -14,6 +15,7 @@ import io.streaminfer.contract.RequestState;
  * {@link #progressStep}), travelling the graph's path so that it reaches the outcome recorder ahead of the request's
  * final outcome.
  */
+@Internal
 public class GraphRecord {
     /** What a step did, in {@link #steps}. */
     public static final byte NOT_REACHED = 0;

@@ -6,9 +6,14 @@ import io.streaminfer.flink.records.internal.OutcomeSerializer;
 import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 /**
- * The end of a request: its final state and the result-topic value (an OIP response, or an OIP error). Also carries
- * a "replay" (a duplicate request ID whose stored result should be published again) and the ACCEPTED progress
- * event (state ACCEPTED, no result), which takes the same keyed path so statuses reach the topic in order.
+ * What is decided about a request, on its way to the outcome recorder and out of it: one of four {@link Kind kinds},
+ * each made by its factory in {@link Outcomes} and told apart by {@link #kind()} alone. All kinds take the same keyed
+ * path, so that the statuses of a request reach the topic in order.
+ *
+ * <p>The fields are the record's serialized layout ({@code OutcomeSerializer}, kept in state and in the async
+ * operators' buffers): {@link #replay} and {@link #state} are how a kind is written, {@link #stored}, {@link
+ * #storedHeaderLength} and {@link #jsonFromState} belong to the form the recorder keeps ({@code
+ * io.streaminfer.flink.status.KeptOutcome}). Read the kind, not the flags.
  */
 @TypeInfo(OutcomeSerializer.Factory.class)
 public class Outcome {
@@ -40,7 +45,7 @@ public class Outcome {
     public int replyPartition = -1;
     /** Where the bridge POSTs the final result; copied onto the result record. Never set on replays. */
     public String callbackUrl;
-    /** True for a duplicate ID: publish the stored result again, run nothing, change no status. */
+    /** How {@link Kind#REPLAY} and {@link Kind#REPLAY_ANSWER} are written: read {@link #kind()}. */
     public boolean replay;
     /** How long it waited in the batcher's queue, and how long its model calls took, in µs; -1 when unknown. */
     public long queueMicros = -1;
@@ -78,9 +83,23 @@ public class Outcome {
         return o;
     }
 
-    /** A progress event (ACCEPTED, or RUNNING at a graph step): a status to publish, not an end. */
-    public boolean isProgress() {
-        return state != null && !state.isFinal() && !replay;
+    /** What an outcome stands for. */
+    public enum Kind {
+        /** A request's end: its final state and result; recorded once, published as its result and final status. */
+        FINAL,
+        /** A status on the way (ACCEPTED, or RUNNING at a graph step): published as a status, not an end. */
+        PROGRESS,
+        /** A duplicate ID: its caller wants the stored result again; nothing runs, no status changes. */
+        REPLAY,
+        /** A stored result published again, routed to a duplicate's caller: what the recorder emits for a replay. */
+        REPLAY_ANSWER
+    }
+
+    public Kind kind() {
+        if (replay) {
+            return state == null ? Kind.REPLAY : Kind.REPLAY_ANSWER;
+        }
+        return state != null && state.isFinal() ? Kind.FINAL : Kind.PROGRESS;
     }
 
     public boolean isSuccess() {
@@ -94,6 +113,7 @@ public class Outcome {
 
     @Override
     public String toString() {
-        return "Outcome{" + id + " " + (replay ? "replay" : state) + (reason == null ? "" : " " + reason) + "}";
+        return "Outcome{" + id + " " + kind() + (state == null ? "" : " " + state) + (reason == null ? "" : " "
+                + reason) + "}";
     }
 }

@@ -6,8 +6,10 @@ import io.streaminfer.contract.OipBinary;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import java.util.List;
+import org.apache.flink.annotation.Internal;
 
-/** Builds {@link Outcome}s, so every path writes results the same way. */
+/** Builds {@link Outcome}s of each {@link Outcome.Kind kind}, so every path writes results the same way. */
+@Internal
 public final class Outcomes {
     private Outcomes() {}
 
@@ -44,34 +46,6 @@ public final class Outcomes {
         return o;
     }
 
-    /**
-     * What the recorder keeps of a final outcome: the outcome with its result in the compact form when it has one
-     * (a JSON response in the binary framing), so that state holds about a third of the bytes.
-     */
-    public static Outcome forState(Outcome o) {
-        if (o.stored == null) {
-            return o;
-        }
-        Outcome kept = o.copy();
-        kept.result = o.stored;
-        kept.resultHeaderLength = o.storedHeaderLength;
-        kept.stored = null;
-        kept.storedHeaderLength = -1;
-        kept.jsonFromState = true;
-        return kept;
-    }
-
-    /** The published form of a kept outcome again: JSON where it was kept compact from JSON. */
-    public static Outcome fromState(Outcome kept) {
-        Outcome o = kept.copy();
-        if (kept.jsonFromState) {
-            o.result = OipJson.writeResponse(OipBinary.parseResponse(kept.result, kept.resultHeaderLength));
-            o.resultHeaderLength = -1;
-            o.jsonFromState = false;
-        }
-        return o;
-    }
-
     /** A failure; DEADLINE_EXCEEDED ends in EXPIRED, every other code in FAILED. */
     public static Outcome failure(RequestEnvelope r, ErrorCode code, String reason, long now) {
         Outcome o = base(r, now);
@@ -105,8 +79,17 @@ public final class Outcomes {
      * the status topic receives a request's records in order (a compacted topic keeps the last one).
      */
     public static Outcome accepted(RequestEnvelope r, long now) {
+        return progress(r, RequestState.ACCEPTED, null, now);
+    }
+
+    /** Progress of a graph request: ACCEPTED, or RUNNING at {@code step}. */
+    public static Outcome progress(RequestEnvelope r, RequestState state, String step, long now) {
+        if (state.isFinal()) {
+            throw new IllegalArgumentException("progress is not final: " + state);
+        }
         Outcome o = base(r, now);
-        o.state = RequestState.ACCEPTED;
+        o.state = state;
+        o.step = step;
         return o;
     }
 
@@ -115,6 +98,34 @@ public final class Outcomes {
         Outcome o = base(r, now);
         o.replay = true;
         o.callbackUrl = null; // the original's callback is the one that fires
+        return o;
+    }
+
+    /**
+     * A rejected record whose ID is already known: like any duplicate, a replay, answered by the stored outcome.
+     */
+    public static Outcome replayOf(Outcome rejection, long now) {
+        Outcome o = rejection.copy();
+        o.state = null;
+        o.errorCode = null;
+        o.reason = null;
+        o.result = null;
+        o.finishedAt = now;
+        o.callbackUrl = null;
+        o.replay = true;
+        return o;
+    }
+
+    /**
+     * {@code result} (a final outcome, in its published form) again for a duplicate's {@code caller}: routed to the
+     * caller, without the callback (callbacks fire once, for the original).
+     */
+    public static Outcome replayAnswer(Outcome result, Outcome caller) {
+        Outcome o = result.copy();
+        o.replay = true;
+        o.replyTo = caller.replyTo;
+        o.replyPartition = caller.replyPartition;
+        o.callbackUrl = null;
         return o;
     }
 

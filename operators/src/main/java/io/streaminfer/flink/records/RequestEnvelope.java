@@ -20,7 +20,6 @@ public class RequestEnvelope {
     public String modelVersion;
     /** The prepared request, encoded by {@code PreparedRequestCodec}. */
     public byte[] prepared;
-    public int rows;
     public int priority;
     public long deadlineMs;
     /** When the producer sent it (record timestamp). */
@@ -35,7 +34,8 @@ public class RequestEnvelope {
     /**
      * Set when nothing is left to run: the outcome was decided before the model (ACCEPTED progress, a rejection, an
      * expiry at admission, a replay of a duplicate ID). It passes through the inference step unchanged, so that
-     * every outcome of a request reaches the outcome recorder on one path, in order, without another shuffle.
+     * every outcome of a request reaches the outcome recorder on one path, in order, without another shuffle (the
+     * rules the topology keeps: {@code io.streaminfer.flink.topology}).
      */
     public Outcome decided;
     /** Outputs the result gives binary-framed ({@code OipBinary}), as the request asked; null or empty: JSON. */
@@ -65,7 +65,6 @@ public class RequestEnvelope {
         e.model = model;
         e.modelVersion = modelVersion;
         e.prepared = prepared;
-        e.rows = rows;
         e.priority = priority;
         e.deadlineMs = deadlineMs;
         e.producedAt = producedAt;

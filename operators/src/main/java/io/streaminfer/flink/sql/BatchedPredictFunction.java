@@ -5,7 +5,6 @@ import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.flink.inference.AssignedGpus;
-import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.metrics.BatcherMetrics;
 import io.streaminfer.flink.sql.internal.GenerativeRows;
 import io.streaminfer.flink.sql.internal.LocalRows;
@@ -19,6 +18,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -71,7 +71,7 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
     private transient Counter failed;
     private transient Map<ErrorCode, Counter> failedBy;
     private transient MetricGroup group;
-    private transient int gpu;
+    private transient OptionalInt gpu;
 
     BatchedPredictFunction(SqlModelOptions options, RowBindings bindings, long rowDeadlineMs, int concurrency) {
         this.options = options;
@@ -84,7 +84,7 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
 
     @Override
     public void open(FunctionContext context) throws Exception {
-        gpu = -1;
+        gpu = OptionalInt.empty();
         subtask = Integer.toString(context.getTaskInfo().getIndexOfThisSubtask());
         sequence = new AtomicLong();
         inFlight = new AtomicInteger();
@@ -101,8 +101,8 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
             backend = remote;
             maxRows = remote.maxBatchRows();
         } else if (bindings.signature().generative()) {
-            gpu = AssignedGpus.acquire(context.getExternalResourceInfos(BatchingInferenceFunction.GPU_RESOURCE));
-            DeviceSpec device = gpu >= 0 ? DeviceSpec.gpu(gpu)
+            gpu = AssignedGpus.acquire(context.getExternalResourceInfos(AssignedGpus.RESOURCE));
+            DeviceSpec device = gpu.isPresent() ? DeviceSpec.gpu(gpu.getAsInt())
                     : options.device() == null ? null : DeviceSpec.parse(options.device());
             GenerativeRows generative = GenerativeRows.open(options.modelsDir(), options.model(),
                     bindings.signature().version(), device, subtask,
@@ -110,8 +110,8 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
             backend = generative;
             maxRows = generative.maxBatchRows();
         } else {
-            gpu = AssignedGpus.acquire(context.getExternalResourceInfos(BatchingInferenceFunction.GPU_RESOURCE));
-            DeviceSpec device = gpu >= 0 ? DeviceSpec.gpu(gpu)
+            gpu = AssignedGpus.acquire(context.getExternalResourceInfos(AssignedGpus.RESOURCE));
+            DeviceSpec device = gpu.isPresent() ? DeviceSpec.gpu(gpu.getAsInt())
                     : options.device() == null ? null : DeviceSpec.parse(options.device());
             LocalRows local = LocalRows.open(options.modelsDir(), options.model(), bindings.signature().version(),
                     device, options.workers(), options.batching(), metrics, subtask);
@@ -242,7 +242,7 @@ public final class BatchedPredictFunction extends AsyncPredictFunction {
             backend.close();
         }
         AssignedGpus.release(gpu);
-        gpu = -1;
+        gpu = OptionalInt.empty();
     }
 
     /** A row failed and {@code 'on-error'} is {@code 'fail'}. */

@@ -5,8 +5,8 @@ import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
 import java.time.Duration;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
@@ -21,8 +21,10 @@ import org.apache.flink.util.Collector;
  *
  * <p>What is decided here (progress, expiries, rejections, replays) leaves on the main output as envelopes that
  * carry their outcome ({@link RequestEnvelope#decided}), in order with the requests: the inference step passes them
- * through, so every outcome of a request reaches the outcome recorder on one path, in the same task.
+ * through, so every outcome of a request reaches the outcome recorder on one path, in the same task (the rules the
+ * topology keeps: {@code io.streaminfer.flink.topology}).
  */
+@Internal
 public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelope, RequestEnvelope> {
     private static final long serialVersionUID = 2L;
 
@@ -49,7 +51,7 @@ public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelo
         long now = System.currentTimeMillis();
         if (seen.value() != null) {
             duplicates.inc();
-            Outcome replay = r.decided == null ? Outcomes.replay(r, now) : replayOf(r.decided, now);
+            Outcome replay = r.decided == null ? Outcomes.replay(r, now) : Outcomes.replayOf(r.decided, now);
             out.collect(RequestEnvelope.carrying(replay));
             return;
         }
@@ -67,31 +69,5 @@ public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelo
             return;
         }
         out.collect(r);
-    }
-
-    /** A rejected record whose ID is already known: the stored outcome answers it, as for any duplicate. */
-    private static Outcome replayOf(Outcome rejection, long now) {
-        Outcome o = rejection.copy();
-        o.state = null;
-        o.errorCode = null;
-        o.reason = null;
-        o.result = null;
-        o.finishedAt = now;
-        o.callbackUrl = null;
-        o.replay = true;
-        return o;
-    }
-
-    /** State TTL shared by the trackers. */
-    static final class StatusTtl {
-        private StatusTtl() {}
-
-        static StateTtlConfig config(Duration ttl) {
-            return StateTtlConfig.newBuilder(ttl)
-                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                    .cleanupInRocksdbCompactFilter(1000)
-                    .build();
-        }
     }
 }

@@ -19,7 +19,7 @@ import java.util.List;
  * {@code fan} and {@code fanall}: l on a and r on b, then j on the first available of l.y and r.y (a first-join, an
  * all-join).
  */
-final class GraphFixture {
+public final class GraphFixture {
     static final String ECHO = String.join("\n",
             "kind: tensor",
             "inputs: [{name: x, datatype: FP32, shape: [-1, 4]}]",
@@ -53,7 +53,7 @@ final class GraphFixture {
 
     private GraphFixture() {}
 
-    static Path create() {
+    public static Path create() {
         try {
             Path dir = Files.createTempDirectory("graph-fixture");
             write(dir.resolve("echo").resolve("model.yaml"), ECHO);

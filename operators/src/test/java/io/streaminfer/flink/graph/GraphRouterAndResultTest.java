@@ -117,7 +117,7 @@ class GraphRouterAndResultTest {
             assertThat(out.get(1).state).as("an expiry is no step's failure").isEqualTo(RequestState.EXPIRED);
             assertThat(out.get(2).state).isEqualTo(RequestState.RUNNING);
             assertThat(out.get(2).step).isEqualTo("s2");
-            assertThat(out.get(2).isProgress()).isTrue();
+            assertThat(out.get(2).kind()).isEqualTo(Outcome.Kind.PROGRESS);
             List<Rejection> dead = h.getSideOutput(GraphResult.DEAD_LETTERS).stream().map(StreamRecord::getValue)
                     .toList();
             assertThat(dead).as("only the failure writes a dead letter").singleElement().satisfies(d -> {

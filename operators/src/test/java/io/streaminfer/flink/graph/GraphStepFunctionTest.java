@@ -10,11 +10,12 @@ import io.streaminfer.contract.InferenceResponse;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.flink.inference.BatchingInferenceFunction;
 import io.streaminfer.flink.inference.InferenceSettings;
-import io.streaminfer.flink.inference.StandInReplicas;
+import io.streaminfer.flink.inference.ReplicaSource;
 import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.records.GraphRecord;
 import io.streaminfer.flink.records.RequestEnvelope;
-import io.streaminfer.flink.FakeReplica;
+import io.streaminfer.flink.testing.FakeReplica;
+import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
 import java.nio.file.Path;
@@ -64,8 +65,8 @@ class GraphStepFunctionTest {
     }
 
     /** y = x and label 1, once the gate (if any) opens; x[0] == -1 fails the row's request. */
-    static StandInReplicas echo(String gate) {
-        return (v, workers) -> {
+    static ReplicaSource echo(String gate) {
+        return (v, options) -> {
             CREATED.incrementAndGet();
             return new FakeReplica(v) {
                 @Override
@@ -101,8 +102,9 @@ class GraphStepFunctionTest {
         return new Tensor("label", Datatype.INT64, new long[] {rows}, v);
     }
 
-    static InferenceSettings settings() {
-        return InferenceSettings.builder().modelsDir(repo.toString()).timeoutMs(SAFETY_NET_MS).build();
+    static InferenceSettings settings(ReplicaSource replicas) {
+        return InferenceSettings.builder().modelsDir(repo.toString()).timeoutMs(SAFETY_NET_MS).replicas(replicas)
+                .build();
     }
 
     static int index(String step) {
@@ -118,12 +120,11 @@ class GraphStepFunctionTest {
                 : new OneInputStreamOperatorTestHarness<>(operator, serializer, env);
     }
 
-    static OneInputStreamOperatorTestHarness<GraphRecord, GraphRecord> step(String name, StandInReplicas replicas)
+    static OneInputStreamOperatorTestHarness<GraphRecord, GraphRecord> step(String name, ReplicaSource replicas)
             throws Exception {
-        int node = index(name);
-        long timeout = chain.step(node).timeoutMs > 0 ? chain.step(node).timeoutMs : SAFETY_NET_MS;
-        return harness(new GraphStepFunction(chain, node, settings(), replicas, PreparerFactory.real()),
-                GraphRecord.class, timeout, null);
+        // As the topology builds it: no operator timeout; the step's own (or the safety net) is the function's.
+        return harness(new GraphStepFunction(chain, index(name), settings(replicas), PreparerFactory.real()),
+                GraphRecord.class, 0, null);
     }
 
     static GraphRecord toRun(GraphRecord r) {
@@ -180,19 +181,42 @@ class GraphStepFunctionTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60) // endInput() waits for the answer: only the step's timeout can give it
     void aStepPastItsTimeoutFailsWithTimeoutNamingTheStep() throws Exception {
         GATES.put("slow", new CountDownLatch(1));
         try (var h = step("s2", echo("slow"))) {
             h.open();
-            h.setProcessingTime(0);
             h.processElement(new StreamRecord<>(toRun(record(chain, "slow", row("s1.y", 1, 2, 3, 4))), 0));
-            h.setProcessingTime(501);
             h.endInput();
             GraphRecord out = h.extractOutputValues().get(0);
             assertThat(out.errorCode).isEqualTo(ErrorCode.TIMEOUT);
             assertThat(out.reason).isEqualTo("step 's2' (model echo:1) did not finish within its timeout_ms of 500 ms");
             assertThat(out.failedStep).isEqualTo("s2");
         }
+    }
+
+    @Test
+    void aTransientFaultOfOursIsTriedAgainAsForOneStepRequests() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        ReplicaSource flakyOnce = (v, options) -> {
+            ModelReplica echo = echo(null).create(v, options);
+            return new FakeReplica(v) {
+                @Override
+                public List<Prediction> predictPrepared(List<PreparedRequest> batch, long maxBatchCost) {
+                    return calls.incrementAndGet() == 1 ? List.of(Prediction.failure(ErrorCode.INTERNAL, "flaky"))
+                            : echo.predictPrepared(batch, maxBatchCost);
+                }
+            };
+        };
+        try (var h = step("s1", flakyOnce)) {
+            h.open();
+            h.processElement(new StreamRecord<>(toRun(record(chain, "r1", row("a", 1, 2, 3, 4))), 0));
+            h.endInput();
+            GraphRecord out = h.extractOutputValues().get(0);
+            assertThat(out.failed()).as("the second try answered").isFalse();
+            assertThat(out.steps[index("s1")]).isEqualTo(GraphRecord.RAN);
+        }
+        assertThat(calls.get()).isEqualTo(2);
     }
 
     @Test
@@ -235,16 +259,16 @@ class GraphStepFunctionTest {
     @Test
     void stepsAndOneStepInferenceOfASubtaskShareOneReplicaPerModel() throws Exception {
         JobID job = new JobID();
-        StandInReplicas replicas = echo(null);
+        ReplicaSource replicas = echo(null);
         MockEnvironment e1 = new MockEnvironmentBuilder().setJobID(job).build();
         MockEnvironment e2 = new MockEnvironmentBuilder().setJobID(job).build();
         MockEnvironment e3 = new MockEnvironmentBuilder().setJobID(job).build();
-        try (var s1 = harness(new GraphStepFunction(chain, index("s1"), settings(), replicas, PreparerFactory.real()),
-                GraphRecord.class, SAFETY_NET_MS, e1);
-                var sb = harness(new GraphStepFunction(chain, index("sb"), settings(), replicas,
-                        PreparerFactory.real()), GraphRecord.class, SAFETY_NET_MS, e2);
-                var oneStep = harness(new BatchingInferenceFunction(settings(), replicas), RequestEnvelope.class,
-                        SAFETY_NET_MS, e3)) {
+        try (var s1 = harness(new GraphStepFunction(chain, index("s1"), settings(replicas), PreparerFactory.real()),
+                GraphRecord.class, 0, e1);
+                var sb = harness(new GraphStepFunction(chain, index("sb"), settings(replicas),
+                        PreparerFactory.real()), GraphRecord.class, 0, e2);
+                var oneStep = harness(new BatchingInferenceFunction(settings(replicas)), RequestEnvelope.class,
+                        0, e3)) {
             s1.open();
             sb.open();
             oneStep.open();
@@ -258,8 +282,8 @@ class GraphStepFunctionTest {
             assertThat(GraphTensors.decode(sb.extractOutputValues().get(0).tensors).get("sb.y").floats())
                     .containsExactly(5, 6, 7, 8);
         }
-        try (var again = harness(new GraphStepFunction(chain, index("s1"), settings(), replicas,
-                PreparerFactory.real()), GraphRecord.class, SAFETY_NET_MS,
+        try (var again = harness(new GraphStepFunction(chain, index("s1"), settings(replicas),
+                PreparerFactory.real()), GraphRecord.class, 0,
                 new MockEnvironmentBuilder().setJobID(job).build())) {
             again.open();
             assertThat(CREATED.get()).as("the last user closed the replica; the next one loads anew").isEqualTo(2);

@@ -1,12 +1,21 @@
 package io.streaminfer.job.config;
 
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
+import com.fasterxml.jackson.annotation.PropertyAccessor;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.streaminfer.contract.Topics;
 import io.streaminfer.contract.model.DeviceSpec;
+import io.streaminfer.contract.model.ModelSelection;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -52,7 +61,8 @@ public final class JobConfig implements Serializable {
         public String bootstrapServers = "localhost:9092";
         public String groupId = "streaminfer-job";
         /** committed (falling back to earliest), earliest or latest. */
-        public String startingOffsets = "committed";
+        @JsonSetter(nulls = Nulls.SKIP)
+        public StartingOffsets startingOffsets = StartingOffsets.COMMITTED;
         /** Extra client properties for every client: security.protocol, sasl.*, ssl.*, and so on. */
         public Map<String, String> properties = new LinkedHashMap<>();
     }
@@ -83,9 +93,11 @@ public final class JobConfig implements Serializable {
         public boolean checkOnSubmit = true;
         /**
          * Benchmarks only: {@code no-op} answers every request at once without a model (the pipeline's own ceiling);
-         * {@code gpu} takes the time an H100 would per batch (no model, no GPU); null runs the real models.
+         * {@code gpu} takes the time an H100 would per batch (no model, no GPU); {@code none} (or absent) runs the
+         * real models.
          */
-        public String standIn;
+        @JsonSetter(nulls = Nulls.SKIP)
+        public ModelStandIn standIn = ModelStandIn.NONE;
     }
 
     public static final class BatchingKnobs implements Serializable {
@@ -144,7 +156,8 @@ public final class JobConfig implements Serializable {
     public static final class Delivery implements Serializable {
         private static final long serialVersionUID = 1L;
         /** at-least-once (results as soon as computed; readers deduplicate by ID) or exactly-once. */
-        public String guarantee = "at-least-once";
+        @JsonSetter(nulls = Nulls.SKIP)
+        public DeliveryGuarantee guarantee = DeliveryGuarantee.AT_LEAST_ONCE;
         public String transactionalIdPrefix = "streaminfer";
         /** Must not exceed the brokers' transaction.max.timeout.ms (15 minutes by default). */
         public long transactionTimeoutMs = 600_000;
@@ -223,17 +236,18 @@ public final class JobConfig implements Serializable {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .setVisibility(com.fasterxml.jackson.annotation.PropertyAccessor.FIELD,
-                    com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility.PUBLIC_ONLY);
+            .setVisibility(PropertyAccessor.FIELD, JsonAutoDetect.Visibility.PUBLIC_ONLY);
+
+    /** Problems found while parsing (a choice that is not one), listed with validate()'s. */
+    private transient List<String> parseProblems = List.of();
 
     /** Parses and validates a YAML file. */
     public static JobConfig load(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("job config " + file.toAbsolutePath() + " does not exist");
         }
-        JobConfig c;
         try {
-            c = YAML.readValue(file.toFile(), JobConfig.class);
+            return read(file, reader -> reader.readValue(file.toFile()));
         } catch (UnrecognizedPropertyException e) {
             throw new IllegalArgumentException("job config " + file + ": unknown key '" + e.getPropertyName()
                     + "' at " + e.getPathReference() + "; known keys there: " + e.getKnownPropertyIds(), e);
@@ -241,25 +255,56 @@ public final class JobConfig implements Serializable {
             throw new IllegalArgumentException("job config " + file + " is not valid YAML for this job: "
                     + e.getMessage(), e);
         }
-        if (c == null) {
-            c = new JobConfig();
-        }
-        c.validate();
-        return c;
     }
 
     /** Parses YAML text (tests, overrides). */
     public static JobConfig parse(String yaml) {
         try {
-            JobConfig c = YAML.readValue(yaml, JobConfig.class);
-            c = c == null ? new JobConfig() : c;
-            c.validate();
-            return c;
+            return read(null, reader -> reader.readValue(yaml));
         } catch (UnrecognizedPropertyException e) {
             throw new IllegalArgumentException("job config: unknown key '" + e.getPropertyName() + "' at "
                     + e.getPathReference() + "; known keys there: " + e.getKnownPropertyIds(), e);
         } catch (IOException e) {
             throw new IllegalArgumentException("job config is not valid YAML for this job: " + e.getMessage(), e);
+        }
+    }
+
+    private interface Read {
+        JobConfig from(ObjectReader reader) throws IOException;
+    }
+
+    private static JobConfig read(Path file, Read read) throws IOException {
+        ChoiceProblems problems = new ChoiceProblems();
+        JobConfig c = read.from(YAML.readerFor(JobConfig.class).withHandler(problems));
+        c = c == null ? new JobConfig() : c;
+        c.parseProblems = problems.found;
+        c.validate();
+        return c;
+    }
+
+    /** Collects choices that are none of their type's, so that validation lists them with every other problem. */
+    private static final class ChoiceProblems extends DeserializationProblemHandler {
+        final List<String> found = new ArrayList<>();
+
+        @Override
+        public Object handleWeirdStringValue(DeserializationContext ctxt, Class<?> type, String value,
+                String failureMsg) {
+            if (!ConfigChoice.class.isAssignableFrom(type)) {
+                return NOT_HANDLED;
+            }
+            found.add(path(ctxt.getParser().getParsingContext()) + " must be " + ConfigChoice.choices(type)
+                    + ", not '" + value + "'");
+            return null; // left unset; the problem is reported by validate()
+        }
+
+        private static String path(JsonStreamContext at) {
+            List<String> names = new ArrayList<>();
+            for (JsonStreamContext c = at; c != null; c = c.getParent()) {
+                if (c.getCurrentName() != null) {
+                    names.add(0, c.getCurrentName());
+                }
+            }
+            return String.join(".", names);
         }
     }
 
@@ -270,25 +315,25 @@ public final class JobConfig implements Serializable {
     }
 
     public boolean exactlyOnce() {
-        return "exactly-once".equals(delivery.guarantee);
+        return delivery.guarantee == DeliveryGuarantee.EXACTLY_ONCE;
     }
 
-    public Set<String> servedModels() {
-        return models.serve == null || models.serve.isEmpty() ? null : new HashSet<>(models.serve);
+    /** models.serve: the models listed, or all of the repository when it lists none. */
+    public ModelSelection servedModels() {
+        return models.serve == null || models.serve.isEmpty() ? ModelSelection.all()
+                : ModelSelection.only(models.serve);
     }
 
     /** Checks every setting; throws one IllegalArgumentException that lists every problem and what to do. */
     public void validate() {
-        List<String> p = new ArrayList<>();
+        List<String> p = new ArrayList<>(parseProblems == null ? List.of() : parseProblems);
         if (blank(kafka.bootstrapServers)) {
             p.add("kafka.bootstrap-servers is empty: set host:port[,host:port] of your brokers");
         }
         if (blank(kafka.groupId)) {
             p.add("kafka.group-id is empty: the job's consumer group is needed to resume from committed offsets");
         }
-        if (!List.of("committed", "earliest", "latest").contains(kafka.startingOffsets)) {
-            p.add("kafka.starting-offsets must be committed, earliest or latest, not '" + kafka.startingOffsets + "'");
-        }
+        chosen("kafka.starting-offsets", kafka.startingOffsets, StartingOffsets.class, p);
         Set<String> names = new HashSet<>();
         for (String[] t : new String[][] {{"requests", topics.requests}, {"results", topics.results},
                 {"status", topics.status}, {"dead-letters", topics.deadLetters}, {"tokens", topics.tokens},
@@ -316,10 +361,7 @@ public final class JobConfig implements Serializable {
                 p.add("models.device: " + e.getMessage());
             }
         }
-        if (models.standIn != null && !List.of("no-op", "gpu").contains(models.standIn)) {
-            p.add("models.stand-in must be no-op or gpu (benchmarks only), or absent for the real models, not '"
-                    + models.standIn + "'");
-        }
+        chosen("models.stand-in", models.standIn, ModelStandIn.class, p);
         if (models.workers != null && models.workers < 1) {
             p.add("models.workers must be >= 1 (or absent to keep each model's own), got " + models.workers);
         }
@@ -348,9 +390,7 @@ public final class JobConfig implements Serializable {
         if (limits.maxRequestBytes < 1024 || limits.maxRequestBytes > 256 << 20) {
             p.add("limits.max-request-bytes must be between 1024 and 268435456, got " + limits.maxRequestBytes);
         }
-        if (!List.of("at-least-once", "exactly-once").contains(delivery.guarantee)) {
-            p.add("delivery.guarantee must be at-least-once or exactly-once, not '" + delivery.guarantee + "'");
-        }
+        chosen("delivery.guarantee", delivery.guarantee, DeliveryGuarantee.class, p);
         if (exactlyOnce()) {
             if (blank(delivery.transactionalIdPrefix)) {
                 p.add("delivery.transactional-id-prefix is required for exactly-once and must be unique per job");
@@ -358,6 +398,10 @@ public final class JobConfig implements Serializable {
             if (delivery.transactionTimeoutMs > 900_000) {
                 p.add("delivery.transaction-timeout-ms = " + delivery.transactionTimeoutMs + " exceeds the brokers' "
                         + "default transaction.max.timeout.ms (900000): lower it, or raise the brokers' limit first");
+            }
+            if (kafka.properties.containsKey("transaction.timeout.ms")) {
+                p.add("kafka.properties.transaction.timeout.ms is set: the sinks' transactions take "
+                        + "delivery.transaction-timeout-ms (" + delivery.transactionTimeoutMs + "); set that instead");
             }
             if (delivery.transactionTimeoutMs <= checkpointing.intervalMs) {
                 p.add("delivery.transaction-timeout-ms must be longer than checkpointing.interval-ms");
@@ -432,6 +476,13 @@ public final class JobConfig implements Serializable {
         }
         if (!(k.watchdogFactor >= 1)) {
             p.add(where + ".watchdog-factor must be >= 1, got " + k.watchdogFactor);
+        }
+    }
+
+    /** A choice left unset (its YAML value was none of them, reported when parsed, or was set to null in code). */
+    private static void chosen(String key, ConfigChoice value, Class<? extends ConfigChoice> type, List<String> p) {
+        if (value == null && p.stream().noneMatch(problem -> problem.startsWith(key + " "))) {
+            p.add(key + " must be " + ConfigChoice.choices(type));
         }
     }
 

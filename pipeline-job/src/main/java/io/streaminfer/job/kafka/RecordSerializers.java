@@ -49,10 +49,11 @@ public final class RecordSerializers {
             if (o.callbackUrl != null) {
                 headers.add(KafkaContract.HEADER_CALLBACK_URL, utf8(o.callbackUrl));
             }
-            if (!o.replay && o.queueMicros >= 0) {
+            boolean ranNow = o.kind() == Outcome.Kind.FINAL; // a replay's answer did not run now
+            if (ranNow && o.queueMicros >= 0) {
                 headers.add(KafkaContract.HEADER_TIMING_QUEUE_US, utf8(Long.toString(o.queueMicros)));
             }
-            if (!o.replay && o.modelMicros >= 0) {
+            if (ranNow && o.modelMicros >= 0) {
                 headers.add(KafkaContract.HEADER_TIMING_COMPUTE_US, utf8(Long.toString(o.modelMicros)));
             }
             if (o.resultHeaderLength >= 0) {

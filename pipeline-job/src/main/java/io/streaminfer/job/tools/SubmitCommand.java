@@ -223,16 +223,7 @@ public final class SubmitCommand implements Callable<Integer> {
 
     /** Where the Kafka source starts when no state is restored. */
     static String offsetsWithoutState(JobConfig config) {
-        String group = "consumer group '" + config.kafka.groupId + "'";
-        switch (config.kafka.startingOffsets) {
-            case "earliest":
-                return "The job reads the requests topic from its beginning (kafka.starting-offsets: earliest).";
-            case "latest":
-                return "The job reads only requests that arrive from now on (kafka.starting-offsets: latest).";
-            default:
-                return "The job reads the requests topic from the offsets its " + group + " committed (from the "
-                        + "beginning of partitions without any); requests read after its last commit are read again.";
-        }
+        return config.kafka.startingOffsets.describe(config.kafka.groupId);
     }
 
     /** Runs the uploaded jar (restoring {@code savepoint} when not null) and waits until every task runs. */

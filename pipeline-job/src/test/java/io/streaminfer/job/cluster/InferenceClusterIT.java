@@ -8,6 +8,7 @@ import io.streaminfer.contract.TokenRecord;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.job.testing.EmbeddedKafka;
+import io.streaminfer.job.testing.RealTexts;
 import io.streaminfer.job.tools.FlinkRestClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -151,7 +152,7 @@ class InferenceClusterIT {
         try (InferenceTraffic traffic = new InferenceTraffic(kafka, "large", PARALLELISM, configDir)) {
             Map<String, Long> pids = cluster.taskManagerPids();
             String job = submit(traffic.configFile);
-            List<String> texts = io.streaminfer.job.bench.RealTexts.load(
+            List<String> texts = RealTexts.load(
                     Path.of(System.getProperty("streaminfer.models.dir")));
             StringBuilder big = new StringBuilder();
             for (int i = 0; big.length() < 3_900_000; i++) {

@@ -5,7 +5,7 @@ import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.Tensor;
 import io.streaminfer.contract.Topics;
-import io.streaminfer.job.bench.RealTexts;
+import io.streaminfer.job.testing.RealTexts;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;

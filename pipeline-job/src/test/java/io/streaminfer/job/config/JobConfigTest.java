@@ -26,7 +26,9 @@ class JobConfigTest {
         assertThat(c.execution.bufferTimeoutMs).isEqualTo(d.execution.bufferTimeoutMs).isEqualTo(0);
         assertThat(c.statuses.acceptedDelayMs).isEqualTo(d.statuses.acceptedDelayMs).isEqualTo(0);
         assertThat(c.exactlyOnce()).isFalse();
-        assertThat(c.servedModels()).isNull();
+        assertThat(c.servedModels().isAll()).isTrue();
+        assertThat(c.kafka.startingOffsets).isEqualTo(StartingOffsets.COMMITTED);
+        assertThat(c.models.standIn).isEqualTo(ModelStandIn.NONE);
         assertThat(c.resultTtlMinutes()).isEqualTo(d.resultTtlMinutes()).isEqualTo(10);
     }
 
@@ -51,7 +53,7 @@ class JobConfigTest {
                 + "flink:\n  state.backend.rocksdb.compaction.style: UNIVERSAL\n");
         assertThat(c.kafka.bootstrapServers).isEqualTo("b1:9092,b2:9092");
         assertThat(c.kafka.properties).containsEntry("security.protocol", "SASL_SSL");
-        assertThat(c.servedModels()).containsExactly("tiny-mlp");
+        assertThat(c.servedModels().names()).containsExactly("tiny-mlp");
         assertThat(c.batching.perModel.get("tiny-mlp").maxBatchSize).isEqualTo(8);
         assertThat(c.batching.perModel.get("tiny-mlp").grouping).isTrue();
         assertThat(c.batching.perModel.get("tiny-mlp").maxBatchElements).isEqualTo(64);
@@ -59,6 +61,30 @@ class JobConfigTest {
         assertThat(c.exactlyOnce()).isTrue();
         assertThat(c.flink).containsEntry("state.backend.rocksdb.compaction.style", "UNIVERSAL");
         assertThat(c.statuses.acceptedDelayMs).isEqualTo(50);
+    }
+
+    @Test
+    void choicesAreReadByTheirNamesAndNullKeepsTheDefault() {
+        JobConfig c = JobConfig.parse("kafka: {starting-offsets: latest}\nmodels: {stand-in: no-op}\n"
+                + "delivery: {guarantee: exactly-once}\n");
+        assertThat(c.kafka.startingOffsets).isEqualTo(StartingOffsets.LATEST);
+        assertThat(c.models.standIn).isEqualTo(ModelStandIn.NO_OP);
+        assertThat(c.delivery.guarantee).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+        JobConfig nulls = JobConfig.parse("kafka: {starting-offsets: null}\nmodels: {stand-in: null}\n");
+        assertThat(nulls.kafka.startingOffsets).isEqualTo(StartingOffsets.COMMITTED);
+        assertThat(nulls.models.standIn).isEqualTo(ModelStandIn.NONE);
+    }
+
+    @Test
+    void everyChoiceThatIsNoneOfItsTypesIsListedWithTheOthers() {
+        assertThatThrownBy(() -> JobConfig.parse("models: {stand-in: cpu}\ndelivery: {guarantee: twice}\n"))
+                .hasMessageContaining("models.stand-in must be none, no-op or gpu, not 'cpu'")
+                .hasMessageContaining("delivery.guarantee must be at-least-once or exactly-once, not 'twice'")
+                .hasMessageContaining("2 problem(s)");
+        JobConfig c = JobConfig.parse("{}");
+        c.delivery.guarantee = null;
+        assertThatThrownBy(c::validate).hasMessageContaining("delivery.guarantee must be at-least-once or "
+                + "exactly-once");
     }
 
     @Test

@@ -5,7 +5,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 
 /** Type information of a record class with a hand-written serializer (attached by the class's {@code @TypeInfo}). */
-public final class RecordTypeInfo<T> extends TypeInformation<T> {
+final class RecordTypeInfo<T> extends TypeInformation<T> {
     private static final long serialVersionUID = 1L;
 
     private final Class<T> type;

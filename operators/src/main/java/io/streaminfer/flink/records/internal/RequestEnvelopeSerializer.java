@@ -39,7 +39,7 @@ public final class RequestEnvelopeSerializer extends RecordSerializer<RequestEnv
         Fields.writeString(e.model, out);
         Fields.writeString(e.modelVersion, out);
         Fields.writeBytes(e.prepared, out);
-        out.writeInt(e.rows);
+        out.writeInt(0); // where format 1 kept the rows, which nothing read: the prepared request has them
         out.writeInt(e.priority);
         out.writeLong(e.deadlineMs);
         out.writeLong(e.producedAt);
@@ -62,7 +62,7 @@ public final class RequestEnvelopeSerializer extends RecordSerializer<RequestEnv
         e.model = Fields.readString(in);
         e.modelVersion = Fields.readString(in);
         e.prepared = Fields.readBytes(in);
-        e.rows = in.readInt();
+        in.readInt(); // the rows of format 1's writers: not needed
         e.priority = in.readInt();
         e.deadlineMs = in.readLong();
         e.producedAt = in.readLong();
