@@ -2,9 +2,15 @@ package io.streaminfer.bridge.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streaminfer.bridge.generate.GenerationCalls;
 import io.streaminfer.bridge.infer.MemoryBudget;
+import io.streaminfer.bridge.infer.ModelStats;
+import io.streaminfer.bridge.infer.StreamSlots;
+import io.streaminfer.bridge.infer.SyncInference;
 import io.streaminfer.bridge.jobs.JobView;
 import io.streaminfer.bridge.jobs.ResultLookup;
+import io.streaminfer.bridge.jobs.TokenLookup;
+import io.streaminfer.bridge.kafka.ControlPublisher;
 import io.streaminfer.bridge.kafka.ReplyRouter;
 import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
@@ -96,9 +102,20 @@ class InferRouteTest {
                 .limits(64 << 10, 4, 1)
                 .timeouts(30_000, 60_000)
                 .budget(new MemoryBudget(1 << 20))
+                .generation(generations(), new TokenLookup(null, 1_000), 60_000)
+                .streams(new StreamSlots(8), 15_000)
                 .build();
         server = vertx.createHttpServer().requestHandler(router).listen(0).toCompletionStage().toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
+    }
+
+    /** No generative model in this repository: the generation calls exist and are never used. */
+    private GenerationCalls generations() {
+        BridgeMetrics metrics = new BridgeMetrics();
+        return new GenerationCalls(vertx, new RequestPublisher(requests, "inference.requests"), replies, null,
+                new ControlPublisher(requests, "inference.control"), new SyncInference(vertx,
+                        new RequestPublisher(requests, "inference.requests"), replies, metrics, new ModelStats(), 4),
+                metrics, new ModelStats());
     }
 
     @AfterEach
