@@ -119,21 +119,18 @@ public final class InferencePipeline {
         return names;
     }
 
-    /** The generation step's settings: models, device, and the token and control topics' Kafka clients. */
+    /** The generation step's settings: models, and the token and control topics' Kafka clients. */
     static GenerationStageSettings generation(JobConfig config) {
         Map<String, String> props = new LinkedHashMap<>(config.kafka.properties);
         props.put("bootstrap.servers", config.kafka.bootstrapServers);
-        GenerationStageSettings.Builder b = GenerationStageSettings.builder()
+        return GenerationStageSettings.builder()
                 .jobName(config.delivery.transactionalIdPrefix)
                 .modelsDir(config.models.dir)
                 .models(config.servedModels())
                 .tokenLog(new KafkaTokenLog(config.topics.tokens, props, 120_000))
                 .cancelFeed(new KafkaCancelFeed(config.topics.control, props))
-                .readBack(Duration.ofMinutes(config.generation.readBackMinutes));
-        if (config.models.device != null) {
-            b.device(config.models.device);
-        }
-        return b.build();
+                .readBack(Duration.ofMinutes(config.generation.readBackMinutes))
+                .build();
     }
 
     /**

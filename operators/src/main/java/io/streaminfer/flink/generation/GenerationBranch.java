@@ -50,7 +50,7 @@ public final class GenerationBranch implements RequestBranch {
 
     @Override
     public Set<String> runs() {
-        return Set.of(); // the engines are the branch's own, not the subtask's shared batchers
+        return Set.of(); // no one-shot model: the engines are the subtask's generators (SubtaskModels)
     }
 
     @Override
@@ -59,7 +59,7 @@ public final class GenerationBranch implements RequestBranch {
                 .uid("generation-router").name("route generation requests");
         // Timeout 0: only a caller's deadline ends a generation; the engines keep their own budgets.
         SingleOutputStreamOperator<Outcome> generated = AsyncDataStream.unorderedWait(
-                routed.getSideOutput(GenerationRouter.GENERATION), new GenerationFunction(settings), 0,
+                routed.getSideOutput(GenerationRouter.GENERATION), new GenerationFunction(settings, context.inference()), 0,
                 TimeUnit.MILLISECONDS, capacity);
         generated.uid("generation").name("generation (continuous batching)");
         return new Attached(routed, List.of(generated), List.of());

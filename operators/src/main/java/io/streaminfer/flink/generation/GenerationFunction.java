@@ -2,20 +2,18 @@ package io.streaminfer.flink.generation;
 
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.TokenRecord;
-import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelRepository;
-import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.flink.inference.AssignedGpus;
+import io.streaminfer.flink.inference.InferenceSettings;
+import io.streaminfer.flink.inference.SharedGenerator;
+import io.streaminfer.flink.inference.SubtaskModels;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.generation.FinishReason;
-import io.streaminfer.generation.GenerationEngine;
 import io.streaminfer.generation.GenerationRequest;
 import io.streaminfer.generation.GenerationResult;
 import io.streaminfer.generation.TokenDelta;
 import io.streaminfer.runtime.GenerationPrompt;
-import io.streaminfer.runtime.GenerativeReplica;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.PreparedRequestCodec;
 import java.nio.file.Path;
@@ -23,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -66,8 +63,10 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
     private static final long READ_BACK_MARGIN_MS = 60_000;
 
     private final GenerationStageSettings settings;
+    private final InferenceSettings inference;
 
-    private transient Map<String, Served> served;
+    private transient SubtaskModels models;
+    private transient Map<String, SharedGenerator> served;
     private transient TokenLog.Writer writer;
     private transient AutoCloseable cancels;
     private transient RecentCancels recentCancels;
@@ -84,11 +83,14 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
     private transient int previousParallelism;
     private transient Counter resumed;
 
-    public GenerationFunction(GenerationStageSettings settings) {
+    /**
+     * @param inference the job's inference settings: the engines are the subtask's ({@link SubtaskModels}), shared
+     *     with the graph steps that generate with the same model
+     */
+    public GenerationFunction(GenerationStageSettings settings, InferenceSettings inference) {
         this.settings = settings;
+        this.inference = inference;
     }
-
-    private record Served(GenerativeReplica replica, GenerationEngine engine, GenerationMetrics metrics) { }
 
     private record Route(String model, int partition) { }
 
@@ -148,33 +150,19 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
                     published.size(), java.time.Instant.ofEpochMilli(readBackFrom));
         }
         served = new HashMap<>();
-        DeviceSpec device = device();
+        models = SubtaskModels.acquire(getRuntimeContext(), inference);
         ModelRepository repository = ModelRepository.open(Path.of(settings.modelsDir()));
         for (ModelRepository.ModelEntry e : repository.models()) {
             if (!e.config().isGenerative() || !settings.models().includes(e.name())) {
                 continue;
             }
-            GenerationMetrics metrics = new GenerationMetrics(group.addGroup("generation", e.name()));
             for (String v : e.versions()) {
-                ModelVersion version = e.version(v);
-                GenerativeReplica replica = GenerativeReplica.load(version, device);
-                GenerationEngine engine = replica.startEngine(this::publish, metrics);
-                metrics.registerGauges(group.addGroup("generation", e.name()).addGroup("version", v), engine);
-                served.put(version.key(), new Served(replica, engine, metrics));
-                LOG.info("Subtask {} generates with {} on {}: {}", subtask, version.key(), replica.device(),
-                        engine.config());
+                SharedGenerator g = models.generator(e.version(v), group);
+                g.listen(this::publish);
+                served.put(g.version().key(), g);
             }
         }
         cancels = settings.cancelFeed().start(settings.jobName(), subtask, readBackFrom, this::cancel);
-    }
-
-    private DeviceSpec device() {
-        OptionalInt gpu = AssignedGpus.acquire(getRuntimeContext().getExternalResourceInfos(AssignedGpus.RESOURCE));
-        if (gpu.isPresent()) {
-            AssignedGpus.release(gpu); // shared with the inference step's models of this subtask: only spread
-            return DeviceSpec.gpu(gpu.getAsInt());
-        }
-        return settings.device().map(DeviceSpec::parse).orElse(null);
     }
 
     @Override
@@ -185,7 +173,7 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
         }
         long now = System.currentTimeMillis();
         PreparedRequest prepared = PreparedRequestCodec.decode(r.prepared);
-        Served s = served.get(prepared.modelKey());
+        SharedGenerator s = served.get(prepared.modelKey());
         if (s == null || !(prepared.payload() instanceof GenerationPrompt prompt)) {
             future.complete(List.of(Outcomes.failure(r, ErrorCode.UNKNOWN_MODEL, "model '" + r.model + ":"
                     + r.modelVersion + "' is not a generative model served by this job", now)));
@@ -230,7 +218,7 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
     /** A cancel from the feed: ends the request wherever it waits or runs here, or on arrival. */
     private void cancel(String id) {
         recentCancels.add(id, System.currentTimeMillis());
-        for (Served s : served.values()) {
+        for (SharedGenerator s : served.values()) {
             if (s.engine().cancel(id)) {
                 LOG.info("Request {} cancelled", id);
             }
@@ -302,12 +290,9 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
         if (cancels != null) {
             cancels.close();
         }
-        if (served != null) {
-            for (Served s : served.values()) {
-                s.engine().close();
-                s.replica().close();
-            }
-            served = null;
+        if (models != null) {
+            models.release(); // the last user of the subtask's models closes the engines
+            models = null;
         }
         if (writer != null) {
             writer.close();

@@ -6,18 +6,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
- * What the generation step of the job needs: where the models are and which it serves, the device, where deltas go
- * and cancels come from, and how far back a restored subtask reads what was published.
+ * What the generation step of the job needs: where the models are and which it serves, where deltas go and cancels
+ * come from, and how far back a restored subtask reads what was published.
  *
  * <pre>{@code
  * GenerationStageSettings settings = GenerationStageSettings.builder()
  *         .jobName("streaminfer")                 // names the token writers' transactions
  *         .modelsDir("/models")
  *         .models(ModelSelection.only(List.of("sotu-gpt")))   // default: every generative model of the repository
- *         .device("cpu")                          // default: each model's own setting
  *         .tokenLog(kafkaTokenLog)                // required
  *         .cancelFeed(kafkaCancelFeed)            // required
  *         .readBack(Duration.ofMinutes(10))       // default 10 min: on a start without state, what is read back
@@ -30,7 +28,6 @@ public final class GenerationStageSettings implements Serializable {
     private final String jobName;
     private final String modelsDir;
     private final ModelSelection models;
-    private final String device;
     private final TokenLog tokenLog;
     private final CancelFeed cancelFeed;
     private final long readBackMillis;
@@ -39,7 +36,6 @@ public final class GenerationStageSettings implements Serializable {
         this.jobName = b.jobName;
         this.modelsDir = b.modelsDir;
         this.models = b.models;
-        this.device = b.device;
         this.tokenLog = b.tokenLog;
         this.cancelFeed = b.cancelFeed;
         this.readBackMillis = b.readBack.toMillis();
@@ -62,11 +58,6 @@ public final class GenerationStageSettings implements Serializable {
         return models;
     }
 
-    /** The device to run on; empty: each model's own {@code device}. */
-    public Optional<String> device() {
-        return Optional.ofNullable(device);
-    }
-
     public TokenLog tokenLog() {
         return tokenLog;
     }
@@ -87,7 +78,6 @@ public final class GenerationStageSettings implements Serializable {
         private String jobName;
         private String modelsDir;
         private ModelSelection models = ModelSelection.all();
-        private String device;
         private TokenLog tokenLog;
         private CancelFeed cancelFeed;
         private Duration readBack = Duration.ofMinutes(10);
@@ -107,11 +97,6 @@ public final class GenerationStageSettings implements Serializable {
         /** Serves only these models (those of them that are generative); default all. */
         public Builder models(ModelSelection models) {
             this.models = Objects.requireNonNull(models, "models");
-            return this;
-        }
-
-        public Builder device(String device) {
-            this.device = device;
             return this;
         }
 

@@ -5,6 +5,10 @@ import io.streaminfer.batching.MicroBatcher;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.flink.metrics.BatcherMetrics;
+import io.streaminfer.flink.metrics.GenerationMetrics;
+import io.streaminfer.generation.GenerationEngine;
+import io.streaminfer.generation.GenerationListener;
+import io.streaminfer.runtime.GenerativeReplica;
 import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.RuntimeListener;
@@ -58,6 +62,7 @@ public final class SubtaskModels {
     private final Placement placement;
     private final ByteBudget bytes;
     private final Map<String, ServedModel> models = new LinkedHashMap<>();
+    private final Map<String, SharedGenerator> generators = new LinkedHashMap<>();
     /** By model name: the versions of a model share its metrics, as they share its name in them. */
     private final Map<String, BatcherMetrics> metrics = new HashMap<>();
     private int users;
@@ -111,6 +116,27 @@ public final class SubtaskModels {
         return s;
     }
 
+    /**
+     * The generative model version's engine on this subtask, started on first use; its metrics go into {@code
+     * group} of the operator that starts it, under {@code generation/<name>}.
+     */
+    public synchronized SharedGenerator generator(ModelVersion version, MetricGroup group) {
+        SharedGenerator g = generators.get(version.key());
+        if (g == null) {
+            GenerativeReplica replica = GenerativeReplica.load(version, placement.device());
+            MetricGroup named = group.addGroup("generation", version.name());
+            GenerationMetrics metrics = new GenerationMetrics(named);
+            List<GenerationListener> listeners = SharedGenerator.listeners();
+            GenerationEngine engine = replica.startEngine(SharedGenerator.fanOut(listeners), metrics);
+            metrics.registerGauges(named.addGroup("version", version.version()), engine);
+            g = new SharedGenerator(version, replica, engine, listeners);
+            generators.put(version.key(), g);
+            LOG.info("Subtask {} generates with {} on {}: {}", subtask, version.key(), replica.device(),
+                    engine.config());
+        }
+        return g;
+    }
+
     /** The models loaded so far. */
     public synchronized List<ServedModel> loaded() {
         return new ArrayList<>(models.values());
@@ -154,9 +180,19 @@ public final class SubtaskModels {
             OPEN.remove(key);
         }
         List<ServedModel> all;
+        List<SharedGenerator> engines;
         synchronized (this) {
             all = new ArrayList<>(models.values());
             models.clear();
+            engines = new ArrayList<>(generators.values());
+            generators.clear();
+        }
+        for (SharedGenerator g : engines) {
+            try {
+                g.close();
+            } catch (RuntimeException e) {
+                LOG.warn("Closing {} failed", g.version().key(), e);
+            }
         }
         for (ServedModel s : all) {
             s.batcher().close();

@@ -6,7 +6,7 @@ import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
-import io.streaminfer.flink.generation.GenerationMetrics;
+import io.streaminfer.flink.metrics.GenerationMetrics;
 import io.streaminfer.generation.GenerationEngine;
 import io.streaminfer.generation.GenerationListener;
 import io.streaminfer.generation.GenerationRequest;

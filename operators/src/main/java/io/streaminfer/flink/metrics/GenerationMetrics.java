@@ -1,4 +1,4 @@
-package io.streaminfer.flink.generation;
+package io.streaminfer.flink.metrics;
 
 import io.streaminfer.generation.EngineListener;
 import io.streaminfer.generation.FinishReason;
