@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.GenerationOptions;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.InferenceResponse;
 import io.streaminfer.contract.KafkaContract;
@@ -12,19 +13,29 @@ import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.contract.Tensor;
-import io.streaminfer.job.testing.RealTexts;
+import io.streaminfer.contract.model.ModelRepository;
+import io.streaminfer.contract.model.ModelVersion;
+import io.streaminfer.generation.TokenText;
 import io.streaminfer.job.testing.EmbeddedKafka;
+import io.streaminfer.job.testing.RealTexts;
 import io.streaminfer.job.testing.SotuQa;
 import io.streaminfer.job.testing.TopicCollector;
+import io.streaminfer.runtime.GenerationPrompt;
+import io.streaminfer.runtime.GenerativeReplica;
 import io.streaminfer.runtime.ModelRuntime;
+import io.streaminfer.runtime.Preparers;
+import io.streaminfer.runtime.RequestPreparer;
 import io.streaminfer.runtime.RuntimeOptions;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -32,6 +43,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Graphs of models in the job, on real parts (an in-process broker, a MiniCluster with RocksDB, the real models
@@ -40,6 +53,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * fan-in. One job serves every test, from a repository of the shipped models plus the test graphs.
  */
 class GraphPipelineIT {
+    private static final Logger LOG = LoggerFactory.getLogger(GraphPipelineIT.class);
     static final Duration WAIT = Duration.ofSeconds(180);
     /** tiny-mlp inputs of known labels (deploy/models/tiny-mlp/1/reference.json). */
     static final float[] LABEL_0 = {1, 2, 3, 4};
@@ -71,6 +85,12 @@ class GraphPipelineIT {
             "outputs: {left: left.label, right: right.label}",
             "");
 
+    /** deploy/models/sotu-rag: embed, look up, and sotu-gpt continues the passages and the question. */
+    static final String RAG = "sotu-rag";
+    static final String GENERATOR = "sotu-gpt";
+    /** sotu-rag/1/graph.yaml's answer step: its prompt template and max_tokens. */
+    static final int RAG_MAX_TOKENS = 48;
+
     @RegisterExtension
     static final MiniClusterExtension FLINK = PipelineHarness.miniCluster();
 
@@ -100,7 +120,8 @@ class GraphPipelineIT {
     static Path testRepository() throws IOException {
         Path shipped = Path.of(System.getProperty("streaminfer.models.dir")).toAbsolutePath();
         Path dir = Files.createTempDirectory("graph-it-models");
-        for (String m : List.of(SotuQa.EMBED, SotuQa.LOOKUP, SotuQa.TOPICS, SotuQa.GRAPH, "tiny-mlp")) {
+        for (String m : List.of(SotuQa.EMBED, SotuQa.LOOKUP, SotuQa.TOPICS, SotuQa.GRAPH, "tiny-mlp", GENERATOR,
+                RAG)) {
             Files.createSymbolicLink(dir.resolve(m), shipped.resolve(m));
         }
         graph(dir, "mlp-two", MLP_TWO, MLP_TWO_GRAPH);
@@ -307,5 +328,97 @@ class GraphPipelineIT {
                 && pipeline.results.has("plain-1"));
         assertThat(progress("plain-1")).containsExactly("ACCEPTED", "SUCCEEDED");
         assertThat(response("plain-1").output("label").longs()).containsExactly(0);
+    }
+
+    @Test
+    void retrievedPassagesPromptTheGeneratorWhichAnswersAsTheModelAloneWould() throws Exception {
+        Path models = Path.of(System.getProperty("streaminfer.models.dir"));
+        List<String> texts = RealTexts.load(models).stream().filter(t -> t.length() <= 200).toList();
+        List<String> questions = texts.subList(0, 24);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < questions.size(); i++) {
+            String id = "rag-" + i;
+            ids.add(id);
+            pipeline.send(id, RAG, new String(OipJson.writeRequest(new InferenceRequest(id,
+                    List.of(Tensor.ofStrings("question", questions.get(i))))), StandardCharsets.UTF_8));
+            // Plain generations of the same model between them: the graph's rows decode in the same engine.
+            String plain = "rag-plain-" + i;
+            ids.add(plain);
+            pipeline.send(plain, GENERATOR, "{\"id\":\"" + plain + "\",\"inputs\":[{\"name\":\"text_input\","
+                    + "\"datatype\":\"BYTES\",\"shape\":[1],\"data\":" + OipJson.MAPPER.valueToTree(
+                            List.of(texts.get(100 + i))) + "}],\"parameters\":{\"max_tokens\":24}}");
+        }
+        pipeline.flush();
+        await().atMost(WAIT).until(() -> ids.stream().allMatch(id -> !pipeline.finalStatuses(id).isEmpty()));
+
+        List<String> references = Files.readAllLines(repository.resolve(SotuQa.LOOKUP).resolve("1")
+                .resolve("references.txt"), StandardCharsets.UTF_8);
+        ModelVersion generator = ModelRepository.open(repository).resolve(GENERATOR, null);
+        List<String> flips = new ArrayList<>();
+        try (GenerativeReplica replica = GenerativeReplica.load(generator, null);
+                RequestPreparer preparer = Preparers.load(generator)) {
+            AloneDecoder alone = new AloneDecoder(replica.decoder(), replica.tokens());
+            for (int i = 0; i < questions.size(); i++) {
+                String id = "rag-" + i;
+                assertThat(pipeline.finalStatuses(id).get(0).state()).as("%s: %s", id, pipeline.finalStatuses(id))
+                        .isEqualTo(RequestState.SUCCEEDED);
+                assertThat(progress(id)).as("status records of %s", id).containsExactly("ACCEPTED", "RUNNING embed",
+                        "RUNNING lookup", "RUNNING answer", "SUCCEEDED");
+                InferenceResponse got = response(id);
+                long[] indices = got.output("indices").longs();
+                assertThat(indices).hasSize(5);
+                String answer = got.output("answer").strings()[0];
+                assertThat(got.output("answer").parameters()).containsEntry("step", "answer");
+
+                // The prompt as graph.yaml says: the five passages, one per line, then the question.
+                StringBuilder prompt = new StringBuilder();
+                for (long k : indices) {
+                    prompt.append(references.get((int) k)).append('\n');
+                }
+                prompt.append(questions.get(i));
+                int[] tokens = ((GenerationPrompt) preparer.prepare(new InferenceRequest(id, Map.of(),
+                        List.of(Tensor.ofStrings(GenerationOptions.TEXT_INPUT, prompt.toString())), null))
+                        .payload()).tokens();
+                AloneDecoder.Greedy reference = alone.decode(tokens, RAG_MAX_TOKENS);
+                int at = firstTokenNotIn(answer, reference.tokens(), replica.tokens());
+                if (at >= 0) {
+                    // Only a near-tie that the batch's float order can flip may make the answer differ.
+                    assertThat(reference.gaps()[at]).as("%s: answer %s differs from the model alone at token %d",
+                            id, answer, at).isLessThan(1e-3f);
+                    flips.add(id + "@" + at);
+                } else {
+                    assertThat(answer).as(id).isNotEmpty();
+                }
+            }
+        }
+        for (int i = 0; i < questions.size(); i++) {
+            String plain = "rag-plain-" + i;
+            assertThat(pipeline.finalStatuses(plain).get(0).state()).as(plain).isEqualTo(RequestState.SUCCEEDED);
+        }
+        LOG.info("sotu-rag answers equal to the model alone: {} of {}; near-tie flips: {}; e.g. {} -> {}",
+                questions.size() - flips.size(), questions.size(), flips, questions.get(0),
+                response("rag-0").output("answer").strings()[0]);
+        assertThat(flips).as("answers that differ from the model alone (near-ties)").hasSizeLessThan(4);
+    }
+
+    /**
+     * The first of the reference's tokens whose text does not continue {@code answer} (the end of sequence has
+     * none); -1 when the reference's text is the answer.
+     */
+    static int firstTokenNotIn(String answer, int[] reference, TokenText text) {
+        byte[] want = answer.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream seen = new ByteArrayOutputStream();
+        int k = 0;
+        for (; k < reference.length && !text.endsSequence(reference[k]); k++) {
+            seen.writeBytes(text.bytes(reference[k]));
+            byte[] sofar = seen.toByteArray();
+            int n = Math.min(sofar.length, want.length);
+            // A cut at max_tokens may hold back an unfinished character's bytes (at most 3) from the answer.
+            if (!Arrays.equals(sofar, 0, n, want, 0, n) || sofar.length > want.length + 3) {
+                return k;
+            }
+        }
+        // The reference ended (end of sequence or max_tokens): the answer must not say more.
+        return seen.size() >= want.length ? -1 : Math.min(k, reference.length - 1);
     }
 }

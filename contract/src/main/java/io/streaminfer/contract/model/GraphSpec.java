@@ -1,5 +1,6 @@
 package io.streaminfer.contract.model;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -136,6 +137,42 @@ public final class GraphSpec implements Serializable {
         return problems.size() == before ? new GraphSpec(steps, outputs) : null;
     }
 
+    /** A generative step's prompt, texts and parameters; null when the step has no 'prompt'. */
+    private static StepPrompt prompt(JsonNode n, String at, List<String> problems) {
+        JsonNode p = n.get("prompt");
+        JsonNode texts = n.get("texts");
+        JsonNode parameters = n.get("parameters");
+        if (p == null || p.isNull()) {
+            if ((texts != null && !texts.isNull()) || (parameters != null && !parameters.isNull())) {
+                problems.add(at + ": 'texts' and 'parameters' belong to a generative step, which needs 'prompt'");
+            }
+            return null;
+        }
+        if (!p.isTextual() || p.asText().isBlank()) {
+            problems.add(at + ": 'prompt' must be a template text with the step's inputs as {name}");
+            return null;
+        }
+        Map<String, String> t = new LinkedHashMap<>();
+        if (texts != null && !texts.isNull()) {
+            if (!texts.isObject()) {
+                problems.add(at + ": 'texts' must map inputs to text files, e.g. {passages: "
+                        + "sotu-lookup/1/references.txt}");
+            } else {
+                texts.fields().forEachRemaining(e -> t.put(e.getKey(), e.getValue().asText()));
+            }
+        }
+        Map<String, Object> params = new LinkedHashMap<>();
+        if (parameters != null && !parameters.isNull()) {
+            if (!parameters.isObject()) {
+                problems.add(at + ": 'parameters' must be a mapping, e.g. {max_tokens: 48, temperature: 0}");
+            } else {
+                params.putAll(YAML.convertValue(parameters, new TypeReference<
+                        Map<String, Object>>() { }));
+            }
+        }
+        return new StepPrompt(p.asText(), t, params);
+    }
+
     private static GraphStep step(JsonNode n, int i, List<String> problems) {
         String at = "steps[" + i + "]";
         if (n == null || !n.isObject()) {
@@ -154,7 +191,8 @@ public final class GraphSpec implements Serializable {
                         + "something else");
             }
         }
-        unknownKeys(n, at, Set.of("name", "model", "version", "inputs", "when", "timeout_ms", "join"), problems);
+        unknownKeys(n, at, Set.of("name", "model", "version", "inputs", "when", "timeout_ms", "join", "prompt",
+                "texts", "parameters"), problems);
         String model = text(n, "model", at, problems, true);
         String version = null;
         JsonNode v = n.get("version");
@@ -193,10 +231,11 @@ public final class GraphSpec implements Serializable {
                         + "inputs), got '" + j.asText() + "'");
             }
         }
+        StepPrompt prompt = prompt(n, at, problems);
         if (problems.size() != before) {
             return null;
         }
-        return new GraphStep(name, model, version, inputs, when, timeout, join);
+        return new GraphStep(name, model, version, inputs, when, timeout, join, prompt);
     }
 
     private static StepCondition condition(JsonNode n, String at, List<String> problems) {

@@ -29,6 +29,7 @@ public final class GraphStep implements Serializable {
     private final StepCondition when;
     private final long timeoutMs;
     private final Join join;
+    private final StepPrompt prompt;
 
     /**
      * @param version null: the model's latest when the job starts
@@ -38,6 +39,12 @@ public final class GraphStep implements Serializable {
      */
     public GraphStep(String name, String model, String version, Map<String, List<TensorRef>> inputs,
             StepCondition when, long timeoutMs, Join join) {
+        this(name, model, version, inputs, when, timeoutMs, join, null);
+    }
+
+    /** @param prompt how a generative step builds its prompts; null for a step that maps tensors onto a model */
+    public GraphStep(String name, String model, String version, Map<String, List<TensorRef>> inputs,
+            StepCondition when, long timeoutMs, Join join, StepPrompt prompt) {
         this.name = Objects.requireNonNull(name);
         this.model = Objects.requireNonNull(model);
         this.version = version;
@@ -47,6 +54,7 @@ public final class GraphStep implements Serializable {
         this.when = when;
         this.timeoutMs = timeoutMs;
         this.join = join == null ? Join.ALL : join;
+        this.prompt = prompt;
     }
 
     public String name() {
@@ -79,6 +87,14 @@ public final class GraphStep implements Serializable {
 
     public Join join() {
         return join;
+    }
+
+    /**
+     * How a step of a generative model builds each row's prompt from its inputs; empty for a step whose inputs map
+     * onto its model's inputs.
+     */
+    public java.util.Optional<StepPrompt> prompt() {
+        return java.util.Optional.ofNullable(prompt);
     }
 
     @Override

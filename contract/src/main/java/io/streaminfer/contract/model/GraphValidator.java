@@ -1,7 +1,12 @@
 package io.streaminfer.contract.model;
 
 import io.streaminfer.contract.Datatype;
+import io.streaminfer.contract.GenerationOptions;
 import io.streaminfer.contract.InferenceException;
+import io.streaminfer.contract.InferenceRequest;
+import io.streaminfer.contract.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -90,6 +95,22 @@ public final class GraphValidator {
     private void checkStep(GraphStep s) {
         ModelVersion m = model(s);
         String at = "step '" + s.name() + "'";
+        if (m != null && m.config().isGenerative() && s.prompt().isEmpty()) {
+            problems.add(at + ": model " + m.key() + " is generative: give 'prompt', a template of the step's "
+                    + "inputs, e.g. 'Question: {question}\\nAnswer:'");
+            return; // its inputs are the prompt's, not the model's: nothing else to check without one
+        }
+        if (m != null && !m.config().isGenerative() && s.prompt().isPresent()) {
+            problems.add(at + ": 'prompt' belongs to a step of a generative model; " + m.key() + " is a "
+                    + m.config().kind().yamlName() + " model");
+        }
+        if (s.prompt().isPresent()) {
+            checkPromptStep(s, m, at);
+            if (s.when() != null) {
+                checkCondition(s, at);
+            }
+            return;
+        }
         if (m != null) {
             ModelConfig mc = m.config();
             for (String input : s.inputs().keySet()) {
@@ -193,6 +214,48 @@ public final class GraphValidator {
             return e.config().isGraph() ? null : e.version(s.version());
         } catch (InferenceException e) {
             return null;
+        }
+    }
+
+    /**
+     * A generative step: its template against its inputs, each input a text (BYTES) or, through {@code texts}, an
+     * integer tensor of line indices into a file of the repository, and its parameters as the model reads them.
+     */
+    private void checkPromptStep(GraphStep s, ModelVersion m, String at) {
+        StepPrompt prompt = s.prompt().orElseThrow();
+        problems.addAll(prompt.problems(s.inputs().keySet(), at));
+        for (Map.Entry<String, List<TensorRef>> in : s.inputs().entrySet()) {
+            boolean indexes = prompt.texts().containsKey(in.getKey());
+            for (TensorRef ref : in.getValue()) {
+                TensorSpec source = resolve(ref, at + " input '" + in.getKey() + "'", s.name());
+                if (source == null) {
+                    continue;
+                }
+                if (indexes && source.datatype().storage() != Datatype.Storage.LONG) {
+                    problems.add(at + " input '" + in.getKey() + "': " + ref + " is " + source.datatype() + "; with "
+                            + "'texts' it must be integers (line indices)");
+                } else if (!indexes && source.datatype() != Datatype.BYTES) {
+                    problems.add(at + " input '" + in.getKey() + "': " + ref + " is " + source.datatype() + "; a "
+                            + "prompt takes text (BYTES), or integers with 'texts' naming the file they index");
+                }
+            }
+        }
+        for (Map.Entry<String, String> t : prompt.texts().entrySet()) {
+            Path file = repository.root().resolve(t.getValue()).normalize();
+            if (!file.startsWith(repository.root().normalize()) || !Files.isRegularFile(file)) {
+                problems.add(at + ": 'texts' " + t.getKey() + ": no file " + t.getValue() + " in the repository "
+                        + repository.root());
+            }
+        }
+        if (m != null && m.config().isGenerative()) {
+            try {
+                GenerationOptions.read(new InferenceRequest("check",
+                        prompt.parameters(), List.of(Tensor.ofStrings(
+                                GenerationOptions.TEXT_INPUT, "x")), null),
+                        m.config().generation());
+            } catch (InferenceException e) {
+                problems.add(at + ": 'parameters': " + e.getMessage());
+            }
         }
     }
 

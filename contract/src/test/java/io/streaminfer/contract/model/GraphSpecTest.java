@@ -111,7 +111,8 @@ class GraphSpecTest {
                 "steps[1]: 'name' is required",
                 "steps[2] 'has.dot': a step name is 1 to 64 letters, digits, '-' or '_' (it names the step's "
                         + "operator; a dot would be read as step.output)",
-                "steps[3] 'a': unknown key 'colour' (known: [inputs, join, model, name, timeout_ms, version, when])",
+                "steps[3] 'a': unknown key 'colour' (known: [inputs, join, model, name, parameters, prompt, texts, "
+                        + "timeout_ms, version, when])",
                 "steps[3] 'a': 'model' is required",
                 "steps[4] 'b': 'inputs' is missing: map each input of the model, e.g. {text: question} or "
                         + "{embedding: embed.embedding}",

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,6 +48,35 @@ class GraphValidatorTest {
             "  label: score.label",
             "");
 
+    /** A generative model whose max_tokens is at most 64. */
+    static final String GENERATIVE = GenerationSettingsTest.YAML.replace("end_of_sequence: [2047]",
+            "end_of_sequence: [2047]\n  max_tokens: {default: 16, max: 64}");
+    static final String LOOKUP = String.join("\n",
+            "kind: tensor",
+            "inputs: [{name: embedding, datatype: FP32, shape: [-1, 384]}]",
+            "outputs:",
+            "  - {name: indices, datatype: INT64, shape: [-1, 5]}",
+            "  - {name: best, datatype: FP32, shape: [-1]}",
+            "");
+    static final String RAG_YAML = String.join("\n",
+            "kind: graph",
+            "inputs: [{name: question, datatype: BYTES, shape: [-1]}]",
+            "outputs: [{name: answer, datatype: BYTES, shape: [-1]}]",
+            "");
+    /** embed → look up → generate from the question and the lines looked up. */
+    static final String RAG = String.join("\n",
+            "steps:",
+            "  - {name: embed, model: enc, inputs: {text: question}}",
+            "  - {name: look, model: lookup, inputs: {embedding: embed.embedding}}",
+            "  - name: answer",
+            "    model: gpt",
+            "    inputs: {question: question, passages: look.indices}",
+            "    texts: {passages: lookup/1/lines.txt}",
+            "    prompt: \"{passages}\\nQ: {question}\\nA:\"",
+            "    parameters: {max_tokens: 8, temperature: 0}",
+            "outputs: {answer: answer.text_output}",
+            "");
+
     @TempDir
     Path root;
 
@@ -56,7 +86,9 @@ class GraphValidatorTest {
     void setUp() {
         repo = new RepoFixture(root).textModel("enc").model("scorer", SCORER).version("scorer", "1", "model.pt")
                 .model("small", SMALL).version("small", "1", "model.pt")
-                .model("tail", TAIL).version("tail", "1", "model.pt");
+                .model("tail", TAIL).version("tail", "1", "model.pt")
+                .model("gpt", GENERATIVE).version("gpt", "1", "model.pt", "tokenizer.json")
+                .model("lookup", LOOKUP).version("lookup", "1", "model.pt", "lines.txt");
     }
 
     /** The problems of graph g version 1, without their common prefix. */
@@ -124,7 +156,7 @@ class GraphValidatorTest {
                 "  - {name: c, model: inner, inputs: {question: question}}",
                 "outputs: {score: [a.score, b.embedding, c.score], label: c.label}",
                 ""))).containsExactly(
-                "step 'a': unknown model 'nope'; the repository has [enc, g, inner, scorer, small, tail]",
+                "step 'a': unknown model 'nope'; the repository has [enc, g, gpt, inner, lookup, scorer, small, tail]",
                 "step 'b': model 'enc' has no version '7'; it has [1] (or leave 'version' out for the latest)",
                 "step 'c': 'inner' is a graph; a step runs a model (graphs do not nest: copy its steps into this graph)");
     }
@@ -340,5 +372,66 @@ class GraphValidatorTest {
         assertThat(t.consumers("embed")).containsExactly("a", "b");
         assertThat(t.consumers("a")).containsExactly("pick");
         assertThat(t.consumers("b")).containsExactly(GraphTopology.OUTPUT);
+    }
+
+    @Test
+    void aGenerativeStepTakesAPromptOfItsInputsAndTheLinesItsIndicesName() {
+        ModelRepository r = repo.graph("g", RAG_YAML, RAG).open();
+        GraphStep answer = r.resolve("g", null).graph().steps().get(2);
+        StepPrompt prompt = answer.prompt().orElseThrow();
+        assertThat(prompt.placeholders()).containsExactly("passages", "question");
+        assertThat(prompt.texts()).containsEntry("passages", "lookup/1/lines.txt");
+        assertThat(prompt.parameters()).containsEntry("max_tokens", 8).containsEntry("temperature", 0);
+        assertThat(prompt.render(Map.of("passages", "one\ntwo", "question", "why?")))
+                .isEqualTo("one\ntwo\nQ: why?\nA:");
+        assertThat(prompt.render(Map.of("passages", "$1 \\ {x}", "question", "q")))
+                .as("values are taken literally").isEqualTo("$1 \\ {x}\nQ: q\nA:");
+        assertThat(r.resolve("g", null).graph().steps().get(0).prompt()).isEmpty();
+    }
+
+    @Test
+    void promptsBelongToGenerativeStepsAndUseEveryInput() {
+        assertThat(problems(RAG_YAML, RAG.replace("    prompt: \"{passages}\\nQ: {question}\\nA:\"\n", "")
+                .replace("    texts: {passages: lookup/1/lines.txt}\n", "")
+                .replace("    parameters: {max_tokens: 8, temperature: 0}\n", "")))
+                .containsExactly("step 'answer': model gpt:1 is generative: give 'prompt', a template of the "
+                        + "step's inputs, e.g. 'Question: {question}\\nAnswer:'");
+        assertThat(problems(String.join("\n",
+                "steps:",
+                "  - {name: embed, model: enc, inputs: {text: question}, prompt: 'x {text}'}",
+                "  - {name: score, model: scorer, inputs: {embedding: embed.embedding}}",
+                "outputs: {score: score.score, label: score.label}",
+                ""))).containsExactly("step 'embed': 'prompt' belongs to a step of a generative model; enc:1 is a "
+                        + "text-embedding model");
+        assertThat(problems(RAG_YAML, RAG.replace("{passages}\\nQ: {question}", "{passage}\\nQ:")))
+                .containsExactly(
+                        "step 'answer': 'prompt' uses {passage}, which is not one of the step's inputs "
+                                + "[question, passages]",
+                        "step 'answer': input 'question' is not used in 'prompt'; add {question} or remove it",
+                        "step 'answer': input 'passages' is not used in 'prompt'; add {passages} or remove it");
+    }
+
+    @Test
+    void indicesNeedTheirTextsAndTheFileMustBeInTheRepository() {
+        assertThat(problems(RAG_YAML, RAG.replace("    texts: {passages: lookup/1/lines.txt}\n", "")))
+                .containsExactly("step 'answer' input 'passages': look.indices is INT64; a prompt takes text "
+                        + "(BYTES), or integers with 'texts' naming the file they index");
+        assertThat(problems(RAG_YAML, RAG.replace("{passages: lookup/1/lines.txt}",
+                "{passages: lookup/1/lines.txt, question: lookup/1/lines.txt}")))
+                .containsExactly("step 'answer' input 'question': question is BYTES; with 'texts' it must be "
+                        + "integers (line indices)");
+        assertThat(problems(RAG_YAML, RAG.replace("lookup/1/lines.txt", "../secrets.txt")))
+                .containsExactly("step 'answer': 'texts' passages: no file ../secrets.txt in the repository "
+                        + root);
+    }
+
+    @Test
+    void parametersAreCheckedAsTheModelReadsThem() {
+        List<String> problems = problems(RAG_YAML, RAG.replace("{max_tokens: 8, temperature: 0}",
+                "{max_tokens: 100, temperature: -1}"));
+        assertThat(problems).hasSize(1);
+        assertThat(problems.get(0)).startsWith("step 'answer': 'parameters': ").contains("max_tokens", "temperature");
+        assertThat(problems(RAG_YAML, RAG.replace("    parameters", "    parametres"))).anySatisfy(p ->
+                assertThat(p).contains("parametres"));
     }
 }

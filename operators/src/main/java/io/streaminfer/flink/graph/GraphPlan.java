@@ -6,6 +6,7 @@ import io.streaminfer.contract.model.GraphTopology;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.contract.model.StepCondition;
+import io.streaminfer.contract.model.StepPrompt;
 import io.streaminfer.contract.model.TensorRef;
 import io.streaminfer.contract.model.TensorSpec;
 import java.io.Serializable;
@@ -48,6 +49,8 @@ public final class GraphPlan implements Serializable {
         public final StepCondition when;
         public final long timeoutMs;
         public final GraphStep.Join join;
+        /** How a step of a generative model builds its prompts; null for a step of a one-shot model. */
+        public final StepPrompt prompt;
         /** Nodes whose records this step needs; empty: {@link #INPUT}. */
         public final int[] feeds;
 
@@ -62,7 +65,13 @@ public final class GraphPlan implements Serializable {
             this.when = s.when();
             this.timeoutMs = s.timeoutMs();
             this.join = s.join();
+            this.prompt = s.prompt().orElse(null);
             this.feeds = feeds;
+        }
+
+        /** Whether it runs a generative model (on the subtask's engine), its prompts built by {@link #prompt}. */
+        public boolean generative() {
+            return prompt != null;
         }
 
         /** {@code model:version}, the key of its replica. */

@@ -2,6 +2,7 @@ package io.streaminfer.flink.graph;
 
 import io.streaminfer.batching.Submitted;
 import io.streaminfer.contract.ErrorCode;
+import io.streaminfer.contract.GenerationOptions;
 import io.streaminfer.contract.InferenceException;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.Tensor;
@@ -9,17 +10,23 @@ import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.flink.inference.InferenceSettings;
 import io.streaminfer.flink.inference.ModelCalls;
+import io.streaminfer.flink.inference.SharedGenerator;
 import io.streaminfer.flink.inference.SubtaskModels;
 import io.streaminfer.flink.inference.SubtaskModels.ServedModel;
 import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.records.GraphRecord;
+import io.streaminfer.generation.GenerationRequest;
+import io.streaminfer.generation.GenerationResult;
+import io.streaminfer.runtime.GenerationPrompt;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
+import io.streaminfer.runtime.Preparers;
 import io.streaminfer.runtime.RequestPreparer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
@@ -57,6 +64,9 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
     private transient RequestPreparer preparer;
     private transient ModelCalls calls;
     private transient StepMetrics metrics;
+    /** A generative step's engine (the subtask's, shared) and prompts; null for a one-shot model's step. */
+    private transient SharedGenerator generator;
+    private transient StepPrompts prompts;
 
     /**
      * @param settings the job's inference settings (device, batching knobs, byte budget): the same as the one-step
@@ -75,8 +85,14 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
         ModelVersion version = ModelRepository.open(Path.of(settings.modelsDir())).resolve(step.model,
                 step.modelVersion);
         models = SubtaskModels.acquire(getRuntimeContext(), settings);
-        served = models.served(version, getRuntimeContext().getMetricGroup());
-        preparer = preparers.create(version);
+        if (step.generative()) {
+            generator = models.generator(version, getRuntimeContext().getMetricGroup());
+            prompts = new StepPrompts(step, Path.of(settings.modelsDir()));
+            preparer = Preparers.load(version);
+        } else {
+            served = models.served(version, getRuntimeContext().getMetricGroup());
+            preparer = preparers.create(version);
+        }
         metrics = new StepMetrics(getRuntimeContext().getMetricGroup(), plan.graph(), step.name);
         // A step's own timeout; otherwise the job's safety net.
         long timeoutMs = step.timeoutMs > 0 ? step.timeoutMs : settings.timeoutMs();
@@ -104,6 +120,10 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
             return;
         }
         Map<String, Tensor> tensors = GraphTensors.decode(r.tensors);
+        if (step.generative()) {
+            generate(r, tensors, now, result);
+            return;
+        }
         PreparedRequest prepared;
         try {
             prepared = preparer.prepare(request(r, tensors));
@@ -126,6 +146,77 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
                         result.complete(List.of(timeout(r)));
                     }
                 });
+    }
+
+    /**
+     * A generative step: one prompt per row, generated on the subtask's engine (so its sequences decode with
+     * everything else that model generates here); the step's output {@code text_output} holds the texts in row
+     * order. The step's {@code timeout_ms} (and the request's deadline) is the sequences' deadline.
+     */
+    private void generate(GraphRecord r, Map<String, Tensor> tensors, long now, ResultFuture<GraphRecord> result)
+            throws InterruptedException {
+        String broken = generator.engine().failure();
+        if (broken != null) {
+            throw new IllegalStateException(step.describe() + " cannot generate: " + broken);
+        }
+        long stepDeadline = step.timeoutMs > 0 ? Math.min(r.deadlineMs, now + step.timeoutMs) : r.deadlineMs;
+        List<CompletableFuture<GenerationResult>> rows = new ArrayList<>();
+        long started = System.nanoTime();
+        try {
+            List<String> texts = prompts.render(tensors);
+            for (int row = 0; row < texts.size(); row++) {
+                String id = r.id + "/" + step.name + "/" + row;
+                GenerationPrompt p = (GenerationPrompt) preparer.prepare(new InferenceRequest(id,
+                        prompts.template().parameters(), List.of(Tensor.ofStrings(GenerationOptions.TEXT_INPUT,
+                                texts.get(row))), null)).payload();
+                generator.engine().awaitRoom();
+                rows.add(generator.engine().submit(GenerationRequest.builder(id, p.tokens(), p.params())
+                        .deadlineMs(stepDeadline).priority(r.priority).build()));
+            }
+        } catch (InferenceException e) {
+            rows.forEach(f -> f.cancel(false));
+            metrics.failed.inc();
+            result.complete(List.of(fail(r, e.code(), step.describe() + " failed: " + e.getMessage())));
+            return;
+        }
+        CompletableFuture.allOf(rows.toArray(new CompletableFuture[0])).whenComplete((ok, error) ->
+                result.complete(List.of(generated(r, tensors, rows, stepDeadline, System.nanoTime() - started))));
+    }
+
+    private GraphRecord generated(GraphRecord r, Map<String, Tensor> tensors,
+            List<CompletableFuture<GenerationResult>> rows, long stepDeadline, long nanos) {
+        String[] texts = new String[rows.size()];
+        for (int i = 0; i < texts.length; i++) {
+            GenerationResult g;
+            try {
+                g = rows.get(i).join();
+            } catch (RuntimeException e) {
+                return fail(r, ErrorCode.INTERNAL, step.describe() + " failed: internal error: " + e);
+            }
+            switch (g.finish()) {
+                case STOP, LENGTH -> texts[i] = g.text();
+                case EXPIRED -> {
+                    if (System.currentTimeMillis() <= r.deadlineMs && stepDeadline < r.deadlineMs) {
+                        metrics.timeouts.inc();
+                        return fail(r, ErrorCode.TIMEOUT, timeoutReason());
+                    }
+                    metrics.expired.inc();
+                    return fail(r, ErrorCode.DEADLINE_EXCEEDED, "deadline passed during " + step.describe());
+                }
+                case CANCELLED, ERROR -> {
+                    metrics.failed.inc();
+                    return fail(r, ErrorCode.MODEL_ERROR, step.describe() + " failed: "
+                            + (g.error() == null ? g.finish().wireName() : g.error()));
+                }
+            }
+        }
+        String name = step.name + "." + GenerationOptions.TEXT_OUTPUT;
+        tensors.put(name, Tensor.ofStrings(name, texts));
+        r.tensors = GraphTensors.encode(tensors);
+        r.steps[node] = GraphRecord.RAN;
+        r.modelMicros[node] = nanos / 1_000;
+        metrics.ran(rows.size(), -1, nanos);
+        return r;
     }
 
     /** The step model's request: each of its inputs from the first available source, under the model's name. */
@@ -197,6 +288,7 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
             calls.close();
             calls = null;
         }
+        generator = null; // the subtask's models close it with their last user
         if (preparer != null) {
             preparer.close();
         }
