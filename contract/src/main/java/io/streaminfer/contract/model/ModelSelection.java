@@ -33,6 +33,14 @@ public abstract sealed class ModelSelection implements Serializable {
         return new Only(names);
     }
 
+    /**
+     * No model: what a runtime loads when every model served is another path's (a job serving only generative
+     * models loads no one-shot batcher). Not a configuration's choice: a job serves at least one model.
+     */
+    public static ModelSelection none() {
+        return new Only(Set.of());
+    }
+
     /** Whether {@code model} is served. */
     public abstract boolean includes(String model);
 
@@ -106,7 +114,7 @@ public abstract sealed class ModelSelection implements Serializable {
 
         @Override
         public String toString() {
-            return names.toString();
+            return names.isEmpty() ? "no model" : names.toString();
         }
     }
 }

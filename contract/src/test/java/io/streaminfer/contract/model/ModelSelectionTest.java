@@ -29,6 +29,15 @@ class ModelSelectionTest {
     }
 
     @Test
+    void noneIncludesNothing() {
+        ModelSelection none = ModelSelection.none();
+        assertThat(none.includes("a")).isFalse();
+        assertThat(none.isAll()).isFalse();
+        assertThat(none.names()).isEmpty();
+        assertThat(none).hasToString("no model");
+    }
+
+    @Test
     void bothSurviveJavaSerializationAsTheJobGraphDoes() throws Exception {
         assertThat(roundTrip(ModelSelection.all())).isSameAs(ModelSelection.all());
         assertThat(roundTrip(ModelSelection.only(List.of("x")))).isEqualTo(ModelSelection.only(List.of("x")));

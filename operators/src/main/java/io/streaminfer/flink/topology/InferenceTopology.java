@@ -98,7 +98,7 @@ public final class InferenceTopology {
         for (RequestBranch b : branches) {
             models.addAll(b.runs());
         }
-        return ModelSelection.only(models);
+        return models.isEmpty() ? ModelSelection.none() : ModelSelection.only(models);
     }
 
     /** Adds the operators after {@code requests} (the source's records, on any partitioning). */
