@@ -16,7 +16,7 @@ import java.util.Random;
 
 /**
  * A generation workload from real text: prompts are passages of the State of the Union corpus ({@link RealTexts},
- * 2 to 875 words), cut to {@code maxPromptTokens}; output lengths are drawn from a log-normal distribution (median
+ * 2 to 875 words), cut to their first words that fit in {@code maxPromptTokens}; output lengths are drawn from a log-normal distribution (median
  * {@value #MEDIAN_TOKENS} tokens, sigma {@value #SIGMA}: p90 about 115, p99 about 330), clipped to [{@value
  * #MIN_TOKENS}, {@code maxOutputTokens}] and to what the context leaves, and generated exactly that long
  * ({@code ignore_eos}, as vLLM's serving benchmark does), so every run does the same work. Seeded.
@@ -40,20 +40,23 @@ public final class GenerationWorkload {
         try (RequestPreparer preparer = Preparers.load(model)) {
             for (int i = 0; i < count; i++) {
                 String text = texts.get(random.nextInt(texts.size()));
-                InferenceRequest r = new InferenceRequest("g" + i, Map.of("max_tokens", 1),
-                        List.of(Tensor.ofStrings("text_input", text)), null);
-                int[] ids;
-                try {
-                    ids = ((GenerationPrompt) preparer.prepare(r).payload()).tokens();
-                } catch (RuntimeException e) {
-                    ids = new int[0]; // longer than the context: cut below from its first words
-                }
-                if (ids.length == 0 || ids.length > maxPromptTokens) {
-                    String cut = text.substring(0, Math.min(text.length(), maxPromptTokens * 3));
-                    r = new InferenceRequest("g" + i, Map.of("max_tokens", 1),
-                            List.of(Tensor.ofStrings("text_input", cut)), null);
-                    ids = ((GenerationPrompt) preparer.prepare(r).payload()).tokens();
-                    ids = Arrays.copyOf(ids, Math.min(ids.length, maxPromptTokens));
+                int[] ids = tokens(preparer, text);
+                if (ids == null || ids.length > maxPromptTokens) {
+                    // Too long: its longest run of first words that fits, so the text and the ids stay one prompt.
+                    String[] words = text.split(" ");
+                    int lo = 1;
+                    int hi = words.length - 1;
+                    while (lo < hi) {
+                        int mid = (lo + hi + 1) / 2;
+                        int[] t = tokens(preparer, String.join(" ", Arrays.copyOf(words, mid)));
+                        if (t != null && t.length <= maxPromptTokens) {
+                            lo = mid;
+                        } else {
+                            hi = mid - 1;
+                        }
+                    }
+                    text = String.join(" ", Arrays.copyOf(words, lo));
+                    ids = tokens(preparer, text);
                 }
                 long drawn = Math.round(MEDIAN_TOKENS * Math.exp(SIGMA * random.nextGaussian()));
                 int out = (int) Math.max(MIN_TOKENS, Math.min(Math.min(maxOutputTokens, context - ids.length), drawn));
@@ -61,6 +64,17 @@ public final class GenerationWorkload {
             }
         }
         return items;
+    }
+
+    /** The prompt's token ids as the job's preparer makes them; null when it refuses the text (too long). */
+    private static int[] tokens(RequestPreparer preparer, String text) {
+        InferenceRequest r = new InferenceRequest("probe", Map.of("max_tokens", 1),
+                List.of(Tensor.ofStrings("text_input", text)), null);
+        try {
+            return ((GenerationPrompt) preparer.prepare(r).payload()).tokens();
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** Percentiles of the items' prompt and output lengths, for the benchmark's header. */
