@@ -23,6 +23,7 @@ KAFKA_CONTROLLER_PORT="${STREAMINFER_KAFKA_CONTROLLER_PORT:-9093}"
 FLINK_PORT="${STREAMINFER_FLINK_PORT:-8081}"
 FLINK_RPC_PORT="${STREAMINFER_FLINK_RPC_PORT:-6123}"
 BRIDGE_PORT="${STREAMINFER_BRIDGE_PORT:-8080}"
+BRIDGE_GRPC_PORT="${STREAMINFER_BRIDGE_GRPC_PORT:-8001}"
 KAFKA_BOOTSTRAP="localhost:$KAFKA_PORT"
 FLINK_URL="http://localhost:$FLINK_PORT"
 BRIDGE_URL="http://localhost:$BRIDGE_PORT"
@@ -144,11 +145,11 @@ require_free_port() {
 
 # ------------------------------------------------------------------------------------------------ files
 
-# Writes TEMPLATE to OUT with ${REPO_ROOT}, ${RUN_DIR}, ${STACK_DATA}, ${KAFKA_BOOTSTRAP}, ${FLINK_PORT} and
-# ${BRIDGE_PORT} replaced on lines that are not comments (no other substitution).
+# Writes TEMPLATE to OUT with ${REPO_ROOT}, ${RUN_DIR}, ${STACK_DATA}, ${KAFKA_BOOTSTRAP}, ${FLINK_PORT},
+# ${BRIDGE_PORT} and ${BRIDGE_GRPC_PORT} replaced on lines that are not comments (no other substitution).
 render() {
   local template="$1" out="$2" expr=() v
-  for v in REPO_ROOT RUN_DIR STACK_DATA KAFKA_BOOTSTRAP FLINK_PORT BRIDGE_PORT; do
+  for v in REPO_ROOT RUN_DIR STACK_DATA KAFKA_BOOTSTRAP FLINK_PORT BRIDGE_PORT BRIDGE_GRPC_PORT; do
     expr+=(-e "/^[[:space:]]*#/!s|\${$v}|${!v}|g")
   done
   sed "${expr[@]}" "$template" >"$out"

@@ -37,7 +37,7 @@ final class LocalStack implements AutoCloseable {
     LocalStack(Path data) throws IOException {
         this.repoRoot = Path.of(System.getProperty("streaminfer.repo.root", "..")).toAbsolutePath().normalize();
         this.data = data.toAbsolutePath();
-        int[] ports = TestPorts.distinct(5);
+        int[] ports = TestPorts.distinct(6);
         this.kafkaPort = ports[0];
         this.flinkPort = ports[1];
         this.bridgePort = ports[2];
@@ -47,6 +47,7 @@ final class LocalStack implements AutoCloseable {
         env.put("STREAMINFER_FLINK_PORT", Integer.toString(flinkPort));
         env.put("STREAMINFER_FLINK_RPC_PORT", Integer.toString(ports[4]));
         env.put("STREAMINFER_BRIDGE_PORT", Integer.toString(bridgePort));
+        env.put("STREAMINFER_BRIDGE_GRPC_PORT", Integer.toString(ports[5]));
         // Built by the Maven run this test is part of; the scripts must not start a build of their own.
         env.put("STREAMINFER_SKIP_BUILD", "1");
         // Budgets for a shared, busy CI machine (seen: a task manager that took over 2 minutes to register at load

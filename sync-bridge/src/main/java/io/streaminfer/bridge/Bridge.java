@@ -181,8 +181,9 @@ public final class Bridge implements AutoCloseable {
                 .timeouts(c.timeouts.defaultMs, c.timeouts.maxMs).sync(sync, stats).budget(budget)
                 .generation(generations, tokenLookup, c.generationTimeoutMs())
                 .streams(streams, c.streams.keepAliveMs).build();
-        server = await(vertx.createHttpServer(new HttpServerOptions().setHost(c.http.host).setPort(c.http.port)
-                .setCompressionSupported(false).setTcpNoDelay(true)).requestHandler(router).listen());
+        server = await("HTTP", c.http.port, vertx.createHttpServer(new HttpServerOptions().setHost(c.http.host)
+                .setPort(c.http.port).setCompressionSupported(false).setTcpNoDelay(true)).requestHandler(router)
+                .listen());
         LOG.info("Bridge {} listening on {}:{} (auth {}, callbacks {})", c.replicaId, c.http.host,
                 server.actualPort(), c.auth.tokens.isEmpty() ? "off" : "on", c.callbacks.enabled ? "on" : "off");
         if (c.grpc.enabled) {
@@ -194,8 +195,8 @@ public final class Bridge implements AutoCloseable {
                     readiness, new StreamInferService.Timeouts(c.timeouts.defaultMs, c.generationTimeoutMs(),
                             c.timeouts.maxMs)).bind(grpc);
             String host = c.grpc.host == null ? c.http.host : c.grpc.host;
-            grpcServer = await(vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(c.grpc.port)
-                    .setTcpNoDelay(true)).requestHandler(grpc).listen());
+            grpcServer = await("gRPC", c.grpc.port, vertx.createHttpServer(new HttpServerOptions().setHost(host)
+                    .setPort(c.grpc.port).setTcpNoDelay(true)).requestHandler(grpc).listen());
             LOG.info("Bridge {} serves gRPC (inference.GRPCInferenceService) on {}:{}", c.replicaId, host,
                     grpcServer.actualPort());
         }
@@ -250,11 +251,21 @@ public final class Bridge implements AutoCloseable {
         return readiness == null ? "starting" : readiness.notReadyReason();
     }
 
+    /** Starts a server, saying which one and on what port when it cannot (a port in use, most often). */
+    private static <T> T await(String server, int port, io.vertx.core.Future<T> f) {
+        try {
+            return await(f);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("could not start the " + server + " server on port " + port + ": "
+                    + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
     private static <T> T await(io.vertx.core.Future<T> f) {
         try {
             return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
-            throw new IllegalStateException("could not start the HTTP server: " + e.getMessage(), e);
+            throw new IllegalStateException(e.getMessage(), e);
         }
     }
 
