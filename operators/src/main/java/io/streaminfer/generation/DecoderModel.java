@@ -1,5 +1,7 @@
 package io.streaminfer.generation;
 
+import java.util.List;
+
 /**
  * A decoder-only language model with a key/value cache, as the engine drives it: a sequence's prompt is run in
  * chunks on a cache of its own ({@link #extend}), then the sequence joins the running batch ({@link #join}), whose
@@ -37,8 +39,16 @@ public interface DecoderModel extends AutoCloseable {
      */
     float[] step(Cache batch, int[] tokens, int[] positions);
 
-    /** Moves the rows of {@code other} to the end of {@code batch}, in order; {@code other} has none after. */
-    void join(Cache batch, Cache other);
+    /**
+     * Moves the rows of each of {@code others} to the end of {@code batch}, in order; they have none after. All at
+     * once, because a join may copy the whole batch: the engine joins a step's newcomers together.
+     */
+    void join(Cache batch, List<Cache> others);
+
+    /** {@link #join(Cache, List)} of one cache. */
+    default void join(Cache batch, Cache other) {
+        join(batch, List.of(other));
+    }
 
     /** Keeps only {@code rows} (ascending indexes) of {@code batch}, in that order. */
     void retain(Cache batch, int[] rows);

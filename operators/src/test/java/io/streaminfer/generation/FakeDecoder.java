@@ -147,9 +147,11 @@ public class FakeDecoder implements DecoderModel {
     }
 
     @Override
-    public void join(Cache batch, Cache other) {
-        ((Rows) batch).rows.addAll(((Rows) other).rows);
-        ((Rows) other).rows.clear();
+    public void join(Cache batch, List<Cache> others) {
+        for (Cache other : others) {
+            ((Rows) batch).rows.addAll(((Rows) other).rows);
+            ((Rows) other).rows.clear();
+        }
     }
 
     @Override

@@ -298,24 +298,25 @@ public final class EngineLoop implements AutoCloseable {
                 running.size(), rootMessage(batchError));
         List<Sequence> kept = new ArrayList<>();
         List<float[]> keptLogits = new ArrayList<>();
-        DecoderModel.Cache rebuilt = model.newCache();
+        List<DecoderModel.Cache> singles = new ArrayList<>();
         for (int r = 0; r < running.size(); r++) {
             Sequence s = running.get(r);
             DecoderModel.Cache single = model.copyRow(batch, r);
             try {
                 keptLogits.add(model.step(single, new int[] {feed[r]}, new int[] {positions[r]}));
-                model.join(rebuilt, single);
+                singles.add(single);
                 kept.add(s);
             } catch (RuntimeException e) {
+                single.close();
                 LOG.warn("{}: request {} fails alone in the model: {}", config.name(), s.id(), rootMessage(e));
                 end(s, FinishReason.ERROR, "the model failed on this sequence: " + rootMessage(e));
-            } finally {
-                single.close();
             }
         }
         model.retain(batch, new int[0]);
-        model.join(batch, rebuilt);
-        rebuilt.close();
+        model.join(batch, singles);
+        for (DecoderModel.Cache single : singles) {
+            single.close();
+        }
         running.clear();
         running.addAll(kept);
         float[] logits = new float[kept.size() * vocabulary];
@@ -328,6 +329,7 @@ public final class EngineLoop implements AutoCloseable {
     /** Runs prompt chunks within {@code budget} tokens, oldest admission first; returns the tokens run. */
     private int prefill(int budget) {
         int ran = 0;
+        List<Sequence> joining = new ArrayList<>();
         for (Iterator<Sequence> it = prefilling.iterator(); it.hasNext() && budget > 0; ) {
             Sequence s = it.next();
             int n = Math.min(s.context.length - s.prefilled, budget);
@@ -350,12 +352,23 @@ public final class EngineLoop implements AutoCloseable {
                 accept(s, logits, 0, nanos.getAsLong());
                 if (s.finished()) {
                     s.cache.close();
+                    s.cache = null;
                 } else {
-                    model.join(batch, s.cache);
-                    s.cache.close();
-                    running.add(s);
+                    joining.add(s);
                 }
+            }
+        }
+        if (!joining.isEmpty()) {
+            // All of this step's newcomers in one join: a join copies the whole batch once.
+            List<DecoderModel.Cache> caches = new ArrayList<>(joining.size());
+            for (Sequence s : joining) {
+                caches.add(s.cache);
+            }
+            model.join(batch, caches);
+            for (Sequence s : joining) {
+                s.cache.close();
                 s.cache = null;
+                running.add(s);
             }
         }
         return ran;

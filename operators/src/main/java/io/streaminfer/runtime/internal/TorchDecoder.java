@@ -19,8 +19,11 @@ import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.generation.DecoderModel;
 import java.io.IOException;
 import java.nio.LongBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * A TorchScript decoder driven the way a Hugging Face GPT-2 traced with its cache is: {@code forward(input_ids,
@@ -279,58 +282,64 @@ public final class TorchDecoder implements DecoderModel {
     }
 
     @Override
-    public void join(Cache batch, Cache other) {
+    public void join(Cache batch, List<Cache> others) {
         Rows b = (Rows) batch;
-        Rows o = (Rows) other;
-        if (o.rows() == 0) {
+        List<Rows> parts = new ArrayList<>(others.size() + 1);
+        if (b.rows() > 0) {
+            parts.add(b);
+        }
+        for (Cache o : others) {
+            if (o.rows() > 0) {
+                parts.add((Rows) o);
+            }
+        }
+        if (parts.isEmpty() || (parts.size() == 1 && parts.get(0) == b)) {
             return;
         }
-        if (b.rows() == 0) {
-            NDArray[] k = new NDArray[o.keys.length];
-            NDArray[] v = new NDArray[o.keys.length];
-            for (int l = 0; l < k.length; l++) {
-                k[l] = o.keys[l].duplicate();
-                k[l].attach(b.manager);
-                v[l] = o.values[l].duplicate();
-                v[l].attach(b.manager);
-            }
-            b.replace(k, v);
-            b.pad = o.pad.clone();
-            b.columns = o.columns;
-        } else {
-            int columns = Math.max(b.columns, o.columns);
-            int[] pad = Arrays.copyOf(b.pad, b.pad.length + o.pad.length);
-            for (int r = 0; r < b.pad.length; r++) {
-                pad[r] += columns - b.columns;
-            }
-            for (int r = 0; r < o.pad.length; r++) {
-                pad[b.pad.length + r] = o.pad[r] + columns - o.columns;
-            }
-            NDArray[] k = new NDArray[b.keys.length];
-            NDArray[] v = new NDArray[b.keys.length];
-            for (int l = 0; l < k.length; l++) {
-                k[l] = stackRows(b.keys[l], o.keys[l], columns, b);
-                v[l] = stackRows(b.values[l], o.values[l], columns, b);
-            }
-            b.replace(k, v);
-            b.pad = pad;
-            b.columns = columns;
+        // One copy of the whole batch for all newcomers: each part padded on the left to the widest, then stacked.
+        int columns = 0;
+        int rows = 0;
+        for (Rows p : parts) {
+            columns = Math.max(columns, p.columns);
+            rows += p.rows();
         }
-        o.clear();
+        int[] pad = new int[rows];
+        int at = 0;
+        for (Rows p : parts) {
+            for (int r = 0; r < p.rows(); r++) {
+                pad[at++] = p.pad[r] + columns - p.columns;
+            }
+        }
+        NDArray[] k = new NDArray[b.keys.length];
+        NDArray[] v = new NDArray[b.keys.length];
+        for (int l = 0; l < k.length; l++) {
+            int layer = l;
+            k[l] = stackRows(parts, p -> p.keys[layer], columns, b);
+            v[l] = stackRows(parts, p -> p.values[layer], columns, b);
+        }
+        b.replace(k, v);
+        b.pad = pad;
+        b.columns = columns;
+        for (Cache o : others) {
+            if (o != b) {
+                ((Rows) o).clear();
+            }
+        }
         trim(b);
     }
 
-    /** The rows of {@code top} then those of {@code bottom}, each padded on the left to {@code columns}. */
-    private static NDArray stackRows(NDArray top, NDArray bottom, int columns, Rows owner) {
-        NDArray a = padLeft(top, columns, owner);
-        NDArray b = padLeft(bottom, columns, owner);
-        NDArray joined = NDArrays.concat(new NDList(a, b), 0);
-        joined.attach(owner.manager);
-        if (a != top) {
-            a.close();
+    /** One layer's keys (or values) of every part, padded on the left to {@code columns}, in one new array. */
+    private static NDArray stackRows(List<Rows> parts, Function<Rows, NDArray> layer, int columns, Rows owner) {
+        NDList padded = new NDList(parts.size());
+        for (Rows p : parts) {
+            padded.add(padLeft(layer.apply(p), columns, owner));
         }
-        if (b != bottom) {
-            b.close();
+        NDArray joined = padded.size() == 1 ? padded.get(0).duplicate() : NDArrays.concat(padded, 0);
+        joined.attach(owner.manager);
+        for (int i = 0; i < parts.size(); i++) {
+            if (padded.get(i) != layer.apply(parts.get(i))) {
+                padded.get(i).close();
+            }
         }
         return joined;
     }

@@ -8,7 +8,9 @@ import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.generation.DecoderModel;
 import io.streaminfer.runtime.TestModels;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -150,6 +152,44 @@ class TorchDecoderIT {
                 float[] fromCopy = model.step(copy, new int[] {7}, new int[] {a.length});
                 float[] fromBatch = model.step(batch, new int[] {7, 9}, new int[] {a.length, b.length});
                 assertClose(fromCopy, Arrays.copyOf(fromBatch, vocabulary));
+            }
+        }
+    }
+
+    @Test
+    void newcomersJoinedAtOnceDecodeAsTheyWouldAlone() {
+        int[][] prompts = {tokens(20, 9), tokens(21, 70), tokens(22, 3), tokens(23, 33)};
+        int[][] extra = {tokens(24, 6), tokens(25, 6), tokens(26, 6), tokens(27, 6)};
+        try (DecoderModel.Cache batch = model.newCache()) {
+            List<DecoderModel.Cache> singles = new ArrayList<>();
+            try (DecoderModel.Cache first = model.newCache()) {
+                model.extend(first, prompts[0], 0);
+                model.join(batch, first);
+            }
+            for (int s = 1; s < prompts.length; s++) {
+                DecoderModel.Cache single = model.newCache();
+                model.extend(single, prompts[s], 0);
+                singles.add(single);
+            }
+            // Row 0 was in the batch; rows 1..3 (longer and shorter than it) join in one call.
+            model.join(batch, singles);
+            for (DecoderModel.Cache single : singles) {
+                assertThat(single.rows()).isZero();
+                single.close();
+            }
+            assertThat(batch.rows()).isEqualTo(prompts.length);
+            for (int i = 0; i < extra[0].length; i++) {
+                int[] feed = new int[prompts.length];
+                int[] positions = new int[prompts.length];
+                for (int s = 0; s < prompts.length; s++) {
+                    feed[s] = extra[s][i];
+                    positions[s] = prompts[s].length + i;
+                }
+                float[] logits = model.step(batch, feed, positions);
+                for (int s = 0; s < prompts.length; s++) {
+                    float[][] expected = alone(prompts[s], Arrays.copyOf(extra[s], i + 1));
+                    assertClose(Arrays.copyOfRange(logits, s * vocabulary, (s + 1) * vocabulary), expected[i + 1]);
+                }
             }
         }
     }
