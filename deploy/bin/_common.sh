@@ -21,6 +21,19 @@ ensure_export_tools() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch python3-onnx unzip >/dev/null
 }
 
+# Debian's prometheus package (prometheus and promtool), for deploy/local/up --monitoring.
+ensure_prometheus() {
+  command -v prometheus >/dev/null && command -v promtool >/dev/null && return 0
+  if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null; then
+    log "need Debian's prometheus package: apt-get install -y prometheus"
+    return 1
+  fi
+  local SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  log "installing Debian's prometheus package (for --monitoring)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+}
+
 ensure_models() {
   if [[ -s "$STREAMINFER_MODELS_DIR/all-minilm-l6-v2/1/model.pt" && -s "$STREAMINFER_MODELS_DIR/tiny-mlp/1/model.pt"
         && -s "$STREAMINFER_MODELS_DIR/image-pool/1/model.pt" && -s "$STREAMINFER_MODELS_DIR/sotu-lookup/1/model.pt"

@@ -39,6 +39,7 @@ declare -A PROC_MARKER=(
   [kafka]="kafka.Kafka"
   [job]="io.streaminfer.job.InferenceJob|deploy/bin/run-job"
   [bridge]="io.streaminfer.bridge.BridgeMain"
+  [prometheus]="(^|/)prometheus --config.file="
   [up]="(^|[/ ])up( |$)"
 )
 
@@ -269,8 +270,8 @@ cluster_alive() {
 }
 
 # Stops what an earlier stack left running: a deploy/local/up that still runs (as Ctrl-C would), else its parts one by
-# one — the bridge, the job (with a savepoint), the Flink cluster, and Kafka unless KEEP_KAFKA is set. Says what it
-# stopped; returns 1 when nothing was running.
+# one — the bridge, the job (with a savepoint), the Flink cluster, Prometheus, and Kafka unless KEEP_KAFKA is set.
+# Says what it stopped; returns 1 when nothing was running.
 #   stop_leftovers [KEEP_KAFKA]
 stop_leftovers() {
   local keep_kafka="${1:-}" stopped=false pid cluster_dir id
@@ -302,6 +303,8 @@ stop_leftovers() {
     fi
     rm -f "$PID_DIR/cluster"
   fi
+  if running_pid prometheus >/dev/null; then stop_component prometheus 30 "Prometheus"; stopped=true; fi
+  rm -f "$(pid_file prometheus)"
   if [[ -z "$keep_kafka" ]] && running_pid kafka >/dev/null; then
     stop_component kafka 60 "Kafka broker"
     stopped=true

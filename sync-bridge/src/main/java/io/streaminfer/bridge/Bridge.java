@@ -143,6 +143,8 @@ public final class Bridge implements AutoCloseable {
         metrics.gauge("streaminfer_bridge_pipeline_job_down_seconds", "How long the pipeline job has not been running "
                 + "as this replica sees it (restarting, starting, gone); 0 while it runs",
                 () -> judged.jobDownMs() / 1000.0);
+        metrics.gauge("streaminfer_bridge_requests_backlog", "Records on the requests topic past the pipeline job's "
+                + "committed offsets (it commits at checkpoints); -1 before the first check", judged::requestsBacklog);
 
         List<String> topicsUsed = new ArrayList<>(List.of(c.topics.requests, c.topics.results, c.topics.status,
                 c.topics.callbacks));

@@ -11,8 +11,8 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /**
  * A model's batching metrics in Flink's metric system (and so in Prometheus): batch size, rows and cost, queue wait,
- * model time, padding, isolation re-runs, expiries, watchdog firings, queue depth in requests and in work. Updated
- * from the batcher's and the model's threads, hence the locking.
+ * model time, padding, isolation re-runs, expiries, watchdog firings, queue depth in requests and in work, and the
+ * limits a batch closes at (rows, cost). Updated from the batcher's and the model's threads, hence the locking.
  */
 @Internal
 public final class BatcherMetrics implements BatcherListener {
@@ -53,6 +53,11 @@ public final class BatcherMetrics implements BatcherListener {
         group.gauge("queuedWork", batcher::queuedWork);
         group.gauge("busyWorkers", batcher::busyWorkers);
         group.gauge("stuckCalls", batcher::stuckCalls);
+        // The limits a batch closes at: a batch's rows and cost against these is how full the batches run.
+        int maxRows = batcher.config().maxBatchRows();
+        long maxCost = batcher.config().maxBatchCost();
+        group.gauge("maxBatchRows", () -> maxRows);
+        group.gauge("maxBatchCost", () -> maxCost);
     }
 
     @Override

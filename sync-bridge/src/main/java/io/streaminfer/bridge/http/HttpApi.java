@@ -1,5 +1,6 @@
 package io.streaminfer.bridge.http;
 
+import io.streaminfer.bridge.console.ConsoleRoutes;
 import io.streaminfer.bridge.generate.GenerationCalls;
 import io.streaminfer.bridge.infer.Credentials;
 import io.streaminfer.bridge.infer.MemoryBudget;
@@ -21,8 +22,9 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.util.List;
 
 /**
- * The bridge's HTTP surface as one Vert.x router: health and metrics open; model metadata, configuration,
- * statistics, the repository index, inference, Triton's generate, jobs and OpenAI's API behind {@link AuthHandler};
+ * The bridge's HTTP surface as one Vert.x router: health, metrics and the console's pages open; model metadata,
+ * configuration, statistics, the repository index, inference, Triton's generate, jobs, OpenAI's API and the console's
+ * API behind {@link AuthHandler};
  * each body bounded (413) and all bodies held at once bounded by a {@link MemoryBudget} (429 with Retry-After), open
  * streams bounded by {@link StreamSlots} (429); every error an OIP {@code {"error": ...}}, OpenAI's on its
  * endpoints.
@@ -194,6 +196,7 @@ public final class HttpApi {
             router.route("/v2/models/*").handler(auth);
             router.route("/v2/repository/*").handler(auth);
             router.route("/v1/*").handler(auth);
+            router.route("/console/api/*").handler(auth);
             router.post().handler(new BodyBudget(bytes, maxBodyBytes, retryAfterSeconds, metrics));
             router.post().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
             new ModelRoutes(repository, admission::notReadyReason, stats).mount(router);
@@ -206,6 +209,7 @@ public final class HttpApi {
                     maxTimeoutMs).mount(router);
             new OpenAiEmbeddings(repository, checks, intake, calls, metrics, defaultTimeoutMs, maxTimeoutMs,
                     retryAfterSeconds).mount(router);
+            new ConsoleRoutes(repository, jobs).mount(router);
 
             router.errorHandler(413, ctx -> Replies.error(ctx, 413, "request body larger than the limit of "
                     + maxBodyBytes + " bytes"));

@@ -15,6 +15,7 @@ import org.apache.kafka.common.utils.Utils;
 public final class JobIds {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Pattern SYNC = Pattern.compile("s([0-9]{1,5})-[0-9a-f]{32}");
+    private static final Pattern MADE_HERE = Pattern.compile("(j|s[0-9]{1,5})-[0-9a-f]{32}");
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private JobIds() {}
@@ -40,6 +41,11 @@ public final class JobIds {
         }
         // As Kafka's producer partitions a keyed record (the job sends results without a partition otherwise).
         return Utils.toPositive(Utils.murmur2(jobId.getBytes(StandardCharsets.UTF_8))) % partitions;
+    }
+
+    /** Made by {@link #async()} or {@link #sync(int)}: unguessable, so whoever knows it may read the job. */
+    public static boolean madeByBridge(String id) {
+        return id != null && MADE_HERE.matcher(id).matches();
     }
 
     /** Worth looking up: job IDs are Kafka keys of at most 512 characters, no control characters. */

@@ -3,11 +3,15 @@ package io.streaminfer.bridge.jobs;
 import io.streaminfer.contract.StatusRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -25,11 +29,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobView extends TopicReader {
     private static final Logger LOG = LoggerFactory.getLogger(JobView.class);
+    private static final int CHANGES_KEPT = 1024;
 
     private final String statusTopic;
     private final String callbacksTopic;
     private final Map<String, JobState> jobs;
     private final Map<String, List<Consumer<JobState>>> watchers = new HashMap<>();
+    /** The IDs changed last, newest at the end, repeats included: {@link #recent} reads it, not every job. */
+    private final ArrayDeque<String> changed = new ArrayDeque<>();
     private volatile boolean caughtUp;
     private Map<TopicPartition, Long> startEnds;
 
@@ -78,7 +85,33 @@ public final class JobView extends TopicReader {
     /** This replica has just published the job: answer "submitted" before the job's first status arrives. */
     public void noteSubmitted(String id, String model, String modelVersion) {
         synchronized (jobs) {
-            jobs.putIfAbsent(id, JobState.submitted(id, model, modelVersion, System.currentTimeMillis()));
+            if (jobs.putIfAbsent(id, JobState.submitted(id, model, modelVersion, System.currentTimeMillis())) == null) {
+                changed(id);
+            }
+        }
+    }
+
+    /** Up to {@code limit} of the jobs changed last (a status or a callback), the latest first. */
+    public List<JobState> recent(int limit) {
+        List<JobState> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        synchronized (jobs) {
+            for (Iterator<String> it = changed.descendingIterator(); it.hasNext() && out.size() < limit; ) {
+                String id = it.next();
+                JobState s = seen.add(id) ? jobs.get(id) : null;
+                if (s != null) {
+                    out.add(s);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Called holding the lock on {@code jobs}. */
+    private void changed(String id) {
+        changed.addLast(id);
+        if (changed.size() > CHANGES_KEPT) {
+            changed.removeFirst();
         }
     }
 
@@ -157,6 +190,7 @@ public final class JobView extends TopicReader {
                 }
                 jobs.remove(id); // re-insert: the map's order is "last changed", so eviction drops the stalest
                 jobs.put(id, updated);
+                changed(id);
                 toNotify = watchers.get(id);
             }
         } catch (RuntimeException e) {

@@ -62,6 +62,7 @@ public final class Readiness implements Admission, AutoCloseable {
     /** Why this replica itself cannot take requests; null when it can. */
     private volatile String replicaProblem = "starting: the first readiness check is running";
     private long lastCommittedSum = -1;
+    private volatile long requestsBacklog = -1;
     private long lastProgressAt = System.currentTimeMillis();
 
     /**
@@ -107,6 +108,14 @@ public final class Readiness implements Admission, AutoCloseable {
     public Refusal refusal(long waitMs) {
         String r = replicaProblem;
         return r != null ? new Refusal(Refusal.Cause.NOT_READY, "not ready: " + r) : job.refusal(waitMs);
+    }
+
+    /**
+     * Records on the requests topic past the job's committed offsets at the last check (-1 before one): the backlog
+     * as Kafka sees it. The job commits at checkpoints, so it also counts what the job read since its last one.
+     */
+    public long requestsBacklog() {
+        return requestsBacklog;
     }
 
     /** How long the pipeline job has not been running, as this replica saw it; 0 while it runs. */
@@ -190,6 +199,7 @@ public final class Readiness implements Admission, AutoCloseable {
                 lag += end;
             }
         }
+        requestsBacklog = lag;
         if (!any) {
             // Offsets show only after records flowed: ask the job directly (a recent answer counts).
             if (probeAnsweredAt > 0) {
