@@ -40,7 +40,12 @@ public final class MonitoringFiles {
     }
 
     public static List<Path> ruleFiles() {
-        try (Stream<Path> files = Files.list(dir().resolve("rules"))) {
+        return ruleFiles(dir().resolve("rules"));
+    }
+
+    /** The rule files of a copy of rules/ (a test's Prometheus may run its own objectives). */
+    public static List<Path> ruleFiles(Path rulesDir) {
+        try (Stream<Path> files = Files.list(rulesDir)) {
             return files.filter(f -> f.toString().endsWith(".yml")).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -48,9 +53,9 @@ public final class MonitoringFiles {
     }
 
     /** Every recording rule as {@code name{its own labels}}: rules sharing a name are told apart by their labels. */
-    public static List<Query> recordingRules() {
+    public static List<Query> recordingRules(Path rulesDir) {
         List<Query> out = new ArrayList<>();
-        for (JsonNode rule : rules()) {
+        for (JsonNode rule : rules(ruleFiles(rulesDir))) {
             if (rule.has("record")) {
                 String name = rule.get("record").asText();
                 String labels = labels(rule.path("labels"));
@@ -62,7 +67,7 @@ public final class MonitoringFiles {
 
     /** The names of the alerting rules. */
     public static List<String> alerts() {
-        return rules().stream().filter(r -> r.has("alert")).map(r -> r.get("alert").asText()).toList();
+        return rules(ruleFiles()).stream().filter(r -> r.has("alert")).map(r -> r.get("alert").asText()).toList();
     }
 
     /**
@@ -95,9 +100,9 @@ public final class MonitoringFiles {
         }
     }
 
-    private static List<JsonNode> rules() {
+    private static List<JsonNode> rules(List<Path> files) {
         List<JsonNode> out = new ArrayList<>();
-        for (Path f : ruleFiles()) {
+        for (Path f : files) {
             for (JsonNode g : read(YAML, f).path("groups")) {
                 g.path("rules").forEach(out::add);
             }

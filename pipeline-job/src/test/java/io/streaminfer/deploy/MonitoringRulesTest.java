@@ -32,8 +32,9 @@ class MonitoringRulesTest {
         MonitoringFiles.ruleFiles().forEach(f -> command.add(f.toString()));
         assertThat(run(dir, command)).contains("SUCCESS");
         assertThat(run(dir, List.of("promtool", "check", "config", "prometheus.yml"))).contains("SUCCESS");
-        assertThat(MonitoringFiles.recordingRules()).isNotEmpty();
-        assertThat(MonitoringFiles.alerts()).contains("StreaminferErrorBudgetBurnFast", "StreaminferErrorBudgetBurnSlow");
+        assertThat(MonitoringFiles.recordingRules(dir.resolve("rules"))).isNotEmpty();
+        assertThat(MonitoringFiles.alerts())
+                .contains("StreaminferErrorBudgetBurnFast", "StreaminferErrorBudgetBurnSlow");
     }
 
     @Test

@@ -94,6 +94,15 @@ public final class BridgeStack implements AutoCloseable {
         return Bridge.start(BridgeConfig.parse(yaml, Map.of()));
     }
 
+    /** Closes the parts a test started, in this order, skipping those it did not get to start (null). */
+    static void closeAll(AutoCloseable... parts) throws Exception {
+        for (AutoCloseable p : parts) {
+            if (p != null) {
+                p.close();
+            }
+        }
+    }
+
     @Override
     public void close() throws Exception {
         if (job != null) {
