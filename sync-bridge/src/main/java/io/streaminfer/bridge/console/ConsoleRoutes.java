@@ -33,9 +33,15 @@ public final class ConsoleRoutes {
     }
 
     public void mount(Router r) {
-        r.get("/").handler(ctx -> redirect(ctx));
-        r.get("/console").handler(ctx -> redirect(ctx));
-        r.get(HOME).handler(ctx -> serve(ctx, "index.html"));
+        r.get("/").handler(ConsoleRoutes::redirect);
+        // Vert.x matches "/console" and "/console/" alike: tell them apart by the path itself.
+        r.get("/console").handler(ctx -> {
+            if (ctx.normalizedPath().endsWith("/")) {
+                serve(ctx, "index.html");
+            } else {
+                redirect(ctx);
+            }
+        });
         r.get("/console/api/models").handler(ctx -> reply(ctx, 200, json.models()));
         r.get("/console/api/jobs").handler(this::jobs);
         r.get("/console/:file").handler(ctx -> serve(ctx, ctx.pathParam("file")));

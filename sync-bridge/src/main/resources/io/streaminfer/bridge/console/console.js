@@ -19,6 +19,8 @@ const state = {
   /** shown id -> whole id, for this page's own requests */
   ownIds: new Map(),
   abort: null,
+  /** The last API call was refused for its token (the notice says so until one gets in). */
+  tokenRefused: false,
 };
 
 // ------------------------------------------------------------------------------------------------ HTTP
@@ -32,8 +34,13 @@ function headers(extra = {}) {
 async function api(path, options = {}) {
   const response = await fetch(path, {...options, headers: headers(options.headers)});
   if (response.status === 401 || response.status === 403) {
+    state.tokenRefused = true;
     notice(response.status === 401 ? 'This bridge wants an API token: enter it at the top right.'
       : 'The bridge does not accept this token.');
+  } else if (response.ok && state.tokenRefused) {
+    // A call that was in flight before the token was saved may have said so after the save: this one got in.
+    state.tokenRefused = false;
+    notice(null);
   }
   return response;
 }
@@ -188,7 +195,7 @@ function renderLive(now) {
     lineChart(card.querySelector('svg.latency'), [
       {cls: 'a', points: points.map(p => [p.t, ms(generative ? p.ttft50 : p.p50)])},
       {cls: 'b', points: points.map(p => [p.t, ms(generative ? p.ttft99 : p.p99)])},
-    ], {windowMs: WINDOW_MS, now, format: v => v.toFixed(0)});
+    ], {windowMs: WINDOW_MS, now, format: v => v.toFixed(v < 10 ? 1 : 0)});
     const last = points[points.length - 1];
     const p99 = last ? ms(generative ? last.ttft99 : last.p99) : null;
     card.dataset.rps = last ? last.rps.toFixed(3) : '0';
@@ -371,7 +378,8 @@ async function send(event) {
       out.end(finish);
     } else {
       const response = await api(`/v2/models/${encodeURIComponent(m.name)}/infer`, {method: 'POST',
-        signal: state.abort.signal, headers: {'Content-Type': 'application/json'}, body: JSON.stringify(oipRequest(m))});
+        signal: state.abort.signal, headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify(oipRequest(m))});
       remember(response.headers.get('X-Job-Id'));
       if (!response.ok) return fail(response);
       $('pg-output').textContent = summary(await response.json());

@@ -27,6 +27,17 @@ class JobIdsTest {
         assertThat(JobIds.sync(12345)).matches("s12345-[0-9a-f]{32}");
     }
 
+    /** The console shows only the start of these (whoever knows one reads the job); a producer's own ID whole. */
+    @Test
+    void onlyIdsTheBridgeMadeCountAsItsOwn() {
+        assertThat(JobIds.madeByBridge(JobIds.async())).isTrue();
+        assertThat(JobIds.madeByBridge(JobIds.sync(12))).isTrue();
+        assertThat(JobIds.madeByBridge("probe-" + JobIds.sync(0))).isFalse();
+        assertThat(JobIds.madeByBridge("order-4711")).isFalse();
+        assertThat(JobIds.madeByBridge("j-" + "0".repeat(31))).isFalse();
+        assertThat(JobIds.madeByBridge(null)).isFalse();
+    }
+
     @Test
     void idsAreUniqueOver10k() {
         Set<String> seen = new HashSet<>();
