@@ -303,7 +303,7 @@ stop_leftovers() {
     fi
     rm -f "$PID_DIR/cluster"
   fi
-  if running_pid prometheus >/dev/null; then stop_component prometheus 30 "Prometheus"; stopped=true; fi
+  if running_pid prometheus >/dev/null; then stop_component prometheus 30 "Prometheus server"; stopped=true; fi
   rm -f "$(pid_file prometheus)"
   if [[ -z "$keep_kafka" ]] && running_pid kafka >/dev/null; then
     stop_component kafka 60 "Kafka broker"

@@ -64,12 +64,18 @@ write_targets() {
   mv "$f.tmp" "$f"
 }
 
-# The reporter port each Flink process took, from its log (the last start's, after a restart): a MiniCluster's
-# job.log, or the session cluster's jobmanager.log and tm<N>.log. Returns 1 while one has not said it yet.
+# The reporter port each Flink process took: the MiniCluster's is the one its config names (it logs at WARN, so its
+# log never says); the session cluster's processes say theirs in jobmanager.log and tm<N>.log (the last start's,
+# after a restart). Returns 1 while one has not said it yet.
 MONITORING_SEEN=""
 monitoring_targets() {
   local logs=() f name port labels entries=() missing=0 seen
-  if $MINI_CLUSTER; then logs=("$RUN_DIR/job.log"); else logs=("$CLUSTER_DIR"/log/jobmanager.log "$CLUSTER_DIR"/log/tm*.log); fi
+  if $MINI_CLUSTER; then
+    labels='"component": "minicluster"'
+    write_targets flink "[{\"targets\": [\"localhost:$MINICLUSTER_METRICS_PORT\"], \"labels\": {$labels}}]"
+    return 0
+  fi
+  logs=("$CLUSTER_DIR"/log/jobmanager.log "$CLUSTER_DIR"/log/tm*.log)
   # Rescan only when a process changed (a task manager restarted): logs grow large.
   seen=$(cat "$PID_DIR"/*.pid "$CLUSTER_DIR"/*.pid 2>/dev/null | tr '\n' ' ')
   [[ "$seen" == "$MONITORING_SEEN" ]] && return 0
@@ -79,7 +85,6 @@ monitoring_targets() {
     port=$(grep -a "$REPORTER_LINE" "$f" | tail -1 | sed -n 's/.* on port \([0-9]*\).*/\1/p')
     if [[ -z "$port" ]]; then missing=1; continue; fi
     case "$name" in
-      job) labels='"component": "minicluster"' ;;
       jobmanager) labels='"component": "jobmanager"' ;;
       *) labels="\"component\": \"taskmanager\", \"taskmanager\": \"$name\"" ;;
     esac
@@ -91,11 +96,17 @@ monitoring_targets() {
 }
 
 # The MiniCluster's job config: Flink's Prometheus reporter, as deploy/cluster/start configures a session cluster's
-# (job.yaml's last section is flink:).
+# (job.yaml's last section is flink:), on the first free port of 9250-9270.
+MINICLUSTER_METRICS_PORT=""
 monitoring_job_config() {
-  cat >>"$1" <<'EOF'
+  local p
+  for p in $(seq 9250 9270); do
+    if ! port_busy "$p"; then MINICLUSTER_METRICS_PORT=$p; break; fi
+  done
+  [[ -n "$MINICLUSTER_METRICS_PORT" ]] || die "no free port in 9250-9270 for the job's Prometheus reporter"
+  cat >>"$1" <<EOF
   metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory
-  metrics.reporter.prom.port: "9250-9270"
+  metrics.reporter.prom.port: "$MINICLUSTER_METRICS_PORT"
   metrics.reporter.prom.filterLabelValueCharacters: "false"
 EOF
 }
@@ -104,7 +115,7 @@ EOF
 supervise_monitoring() {
   monitoring_targets || true
   running_pid prometheus >/dev/null && return 0
-  restart_due prometheus "Prometheus" "$RUN_DIR/prometheus.log" || return 0
+  restart_due prometheus "Prometheus server" "$RUN_DIR/prometheus.log" || return 0
   monitoring_start
   log "Prometheus started again (pid $(running_pid prometheus || echo '?'))"
   restarted prometheus ok
