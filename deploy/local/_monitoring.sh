@@ -50,10 +50,15 @@ prometheus_ready() {
 monitoring_up() {
   log "starting Prometheus on $PROMETHEUS_URL (rules: deploy/monitoring; log: $(rel "$RUN_DIR/prometheus.log"))"
   monitoring_start
-  if ! wait_until --watch prometheus "$PROMETHEUS_START_TIMEOUT" 0.5 prometheus_ready; then
-    show_log_tail "$RUN_DIR/prometheus.log"
-    die "Prometheus did not start within $PROMETHEUS_START_TIMEOUT s (log: $(rel "$RUN_DIR/prometheus.log"))"
-  fi
+  # Until the forked shell has exec'd prometheus its pid shows up's own command line, which --watch would take for
+  # a dead Prometheus (seen on a loaded machine): wait for the exec first.
+  wait_until 10 0.1 running_pid prometheus >/dev/null || true
+  local rc=0
+  wait_until --watch prometheus "$PROMETHEUS_START_TIMEOUT" 0.5 prometheus_ready || rc=$?
+  ((rc == 0)) && return 0
+  show_log_tail "$RUN_DIR/prometheus.log"
+  ((rc == 2)) && die "Prometheus ended as it started (log: $(rel "$RUN_DIR/prometheus.log"))"
+  die "Prometheus did not start within $PROMETHEUS_START_TIMEOUT s (log: $(rel "$RUN_DIR/prometheus.log"))"
 }
 
 # Writes targets/NAME.json atomically (Prometheus never reads half a file), only when it changed.
