@@ -44,7 +44,8 @@ export function lineChart(svg, series, {windowMs, now, format}) {
         pen = 'M';
         continue;
       }
-      d += `${pen}${x(t).toFixed(1)},${y(v).toFixed(1)} `;
+      // A zero-length segment after each move: a reading between gaps shows as a dot (round line caps).
+      d += pen === 'M' ? `M${x(t).toFixed(1)},${y(v).toFixed(1)} h0 ` : `L${x(t).toFixed(1)},${y(v).toFixed(1)} `;
       pen = 'L';
     }
     if (d) el('path', {d, class: `line ${s.cls}`}, svg);
