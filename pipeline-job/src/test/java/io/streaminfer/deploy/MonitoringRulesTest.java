@@ -1,7 +1,6 @@
 package io.streaminfer.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,8 +20,8 @@ import org.junit.jupiter.api.Test;
 class MonitoringRulesTest {
     @BeforeAll
     static void promtool() {
-        assumeTrue(onPath("promtool"), "promtool is not on the PATH: install Debian's prometheus package "
-                + "(apt-get install -y prometheus; .ci/run does) to check deploy/monitoring");
+        assertThat(onPath("promtool")).as("promtool is not on the PATH: install Debian's prometheus package "
+                + "(apt-get install -y prometheus; .ci/run does) to check deploy/monitoring").isTrue();
     }
 
     @Test

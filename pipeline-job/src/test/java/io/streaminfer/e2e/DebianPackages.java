@@ -1,6 +1,5 @@
 package io.streaminfer.e2e;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,9 +23,9 @@ final class DebianPackages {
     /** The program's path, installed if need be; the calling test is skipped, saying why, where it cannot be. */
     static Path required(String program, String pkg) {
         Optional<Path> p = program(program, pkg);
-        assumeTrue(p.isPresent(), program + " is not installed and cannot be here (not root): apt-get install -y "
-                + pkg + " (Debian's package; .ci/run installs it) to run this test");
-        return p.get();
+        // Fails rather than skips: a test that skips where its tool is missing proves nothing (.ci/run installs it).
+        return p.orElseThrow(() -> new AssertionError(program + " is not installed and cannot be here (not root): "
+                + "apt-get install -y " + pkg + " (Debian's package; .ci/run installs it) to run this test"));
     }
 
     /** The program's path, installing {@code pkg} if it is missing and this can; empty when it cannot. */
