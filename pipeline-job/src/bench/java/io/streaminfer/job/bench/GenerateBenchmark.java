@@ -46,10 +46,11 @@ public final class GenerateBenchmark {
     }
 
     /** The command line, shared with the benchmark that adds the job through Kafka. */
-    record Options(Path modelsDir, String model, int requests, int batch, int maxPrompt, int maxOutput, long seed,
-            List<String> phases) {
+    record Options(Path modelsDir, String model, int requests, int batch, int stepTokens, int maxPrompt,
+            int maxOutput, long seed, List<String> phases) {
         static final String USAGE = "usage: bench-generate [--model sotu-gpt] [--requests 200] [--batch N (default: "
-                + "the model's max_batch_size)] [--max-prompt 192] [--max-output 320] [--seed 42] [--phases "
+                + "the model's max_batch_size)] [--step-tokens N (default: the model's step_tokens; in-process phases)] "
+                + "[--max-prompt 192] [--max-output 320] [--seed 42] [--phases "
                 + "raw,engine,job] [--models-dir DIR]";
 
         /** Null after printing the usage for --help. */
@@ -58,6 +59,7 @@ public final class GenerateBenchmark {
             String model = "sotu-gpt";
             int requests = 200;
             int batch = 0;
+            int stepTokens = 0;
             int maxPrompt = 192;
             int maxOutput = 320;
             long seed = 42;
@@ -68,6 +70,7 @@ public final class GenerateBenchmark {
                     case "--model" -> model = args[++i];
                     case "--requests" -> requests = Integer.parseInt(args[++i]);
                     case "--batch" -> batch = Integer.parseInt(args[++i]);
+                    case "--step-tokens" -> stepTokens = Integer.parseInt(args[++i]);
                     case "--max-prompt" -> maxPrompt = Integer.parseInt(args[++i]);
                     case "--max-output" -> maxOutput = Integer.parseInt(args[++i]);
                     case "--seed" -> seed = Long.parseLong(args[++i]);
@@ -79,7 +82,7 @@ public final class GenerateBenchmark {
                     default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; " + USAGE);
                 }
             }
-            return new Options(modelsDir, model, requests, batch, maxPrompt, maxOutput, seed, phases);
+            return new Options(modelsDir, model, requests, batch, stepTokens, maxPrompt, maxOutput, seed, phases);
         }
     }
 
@@ -114,16 +117,17 @@ public final class GenerateBenchmark {
         List<GenerationWorkload.Item> items = GenerationWorkload.build(model, o.modelsDir(), o.requests(),
                 o.maxPrompt(), o.maxOutput(), o.seed());
         System.out.println("bench-generate: " + model.key() + ", " + GenerationWorkload.describe(items));
-        System.out.printf("batch limit %d (running sequences); %d cores; greedy, ignore_eos%n", limit,
-                Runtime.getRuntime().availableProcessors());
         try (GenerativeReplica replica = GenerativeReplica.load(model, null)) {
+            System.out.printf("batch limit %d (running sequences); step tokens %d in-process; %d cores; greedy, "
+                    + "ignore_eos%n", limit, o.stepTokens() > 0 ? o.stepTokens()
+                    : replica.engineConfig().build().stepTokens(), Runtime.getRuntime().availableProcessors());
             warmUp(replica, items);
             Row raw = staticBatches(replica.decoder(), items, limit);
             Row prefill = prefillAlone(replica.decoder(), items);
-            Row saturated = engine(replica, items, limit, 0);
+            Row saturated = engine(replica, items, limit, o.stepTokens(), 0);
             double rps = items.size() / saturated.seconds;
-            Row seventy = engine(replica, items, limit, 0.7 * rps);
-            Row low = engine(replica, items, limit, 0.1 * rps);
+            Row seventy = engine(replica, items, limit, o.stepTokens(), 0.7 * rps);
+            Row low = engine(replica, items, limit, o.stepTokens(), 0.1 * rps);
             return new InProcess(model, items, limit, raw, prefill, saturated, seventy, low);
         }
     }
@@ -143,7 +147,8 @@ public final class GenerateBenchmark {
     }
 
     private static void warmUp(GenerativeReplica replica, List<GenerationWorkload.Item> items) {
-        engine(replica, items.subList(0, Math.min(16, items.size())), replica.engineConfig().build().maxRunning(), 0);
+        engine(replica, items.subList(0, Math.min(16, items.size())), replica.engineConfig().build().maxRunning(), 0,
+                0);
     }
 
     /** Request-level batching: a batch starts when the one before it has ended, and runs until its longest ends. */
@@ -209,8 +214,12 @@ public final class GenerateBenchmark {
                 new Stats(new long[0], 0));
     }
 
-    /** The engine: all requests at once ({@code rate} 0), or Poisson arrivals at {@code rate} per second. */
-    static Row engine(GenerativeReplica replica, List<GenerationWorkload.Item> items, int limit, double rate) {
+    /**
+     * The engine: all requests at once ({@code rate} 0), or Poisson arrivals at {@code rate} per second; {@code
+     * stepTokens} 0 keeps the model's.
+     */
+    static Row engine(GenerativeReplica replica, List<GenerationWorkload.Item> items, int limit, int stepTokens,
+            double rate) {
         long[] itl = new long[items.stream().mapToInt(GenerationWorkload.Item::outputTokens).sum() + 16];
         int[] gaps = {0};
         EngineListener listener = new EngineListener() {
@@ -221,7 +230,8 @@ public final class GenerateBenchmark {
                 }
             }
         };
-        var config = replica.engineConfig().maxRunning(limit).maxWaiting(items.size() + 1).build();
+        var builder = replica.engineConfig().maxRunning(limit).maxWaiting(items.size() + 1);
+        var config = (stepTokens > 0 ? builder.stepTokens(stepTokens) : builder).build();
         Random arrivals = new Random(7);
         List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
         long start = System.nanoTime();
