@@ -20,6 +20,23 @@ public final class Topics {
     public static final String TOKENS = "inference.tokens";
     /** Instructions about requests in flight, e.g. cancel ({@link ControlRecord}); read whole by every subtask. */
     public static final String CONTROL = "inference.control";
+    /**
+     * Compacted, written by the bridge: the metadata of the files uploaded for batches and of their output files
+     * (OpenAI's file objects), key = file ID; a tombstone when a file is deleted.
+     */
+    public static final String FILES = "inference.files";
+    /**
+     * Compacted, written by the bridge: the bytes of those files in chunks, key = {@code <file ID>/<chunk number>};
+     * all chunks of a file in one partition, where its metadata records their offsets.
+     */
+    public static final String FILE_CHUNKS = "inference.file-chunks";
+    /**
+     * Compacted, written by the bridge: batches (OpenAI's batch objects), their progress checkpoints and cancels,
+     * keys {@code <batch ID>}, {@code <batch ID>/progress}, {@code <batch ID>/cancel}, all of a batch in the
+     * partition of its ID. The bridge replicas share its partitions in a consumer group: a partition's member feeds
+     * its batches.
+     */
+    public static final String BATCHES = "inference.batches";
 
     /** Partition counts the local stack creates; production sizes them to the job's parallelism and replicas. */
     public static final int DEFAULT_REQUEST_PARTITIONS = 4;
@@ -30,6 +47,10 @@ public final class Topics {
     /** As many as the results topic: a bridge replica's reply partition is the same number in both. */
     public static final int DEFAULT_TOKEN_PARTITIONS = DEFAULT_RESULT_PARTITIONS;
     public static final int DEFAULT_CONTROL_PARTITIONS = 1;
+    public static final int DEFAULT_FILE_PARTITIONS = 4;
+    public static final int DEFAULT_FILE_CHUNK_PARTITIONS = 4;
+    /** Bounds how many bridge replicas feed batches at once (one partition each at least). */
+    public static final int DEFAULT_BATCH_PARTITIONS = 4;
 
     /**
      * {@code max.message.bytes} of the requests, results and dead-letter topics: Kafka's default (1 MiB) would refuse
@@ -40,13 +61,17 @@ public final class Topics {
 
     private Topics() {}
 
-    /** True for the topics that carry whole requests or results, and so need {@link #MAX_MESSAGE_BYTES}. */
+    /**
+     * True for the topics that carry whole requests, results or file chunks, and so need {@link #MAX_MESSAGE_BYTES}.
+     */
     public static boolean carriesPayloads(String defaultName) {
-        return REQUESTS.equals(defaultName) || RESULTS.equals(defaultName) || DEAD_LETTERS.equals(defaultName);
+        return REQUESTS.equals(defaultName) || RESULTS.equals(defaultName) || DEAD_LETTERS.equals(defaultName)
+                || FILE_CHUNKS.equals(defaultName);
     }
 
     /** True for the topics that must be created with {@code cleanup.policy=compact}. */
     public static boolean isCompacted(String defaultName) {
-        return STATUS.equals(defaultName) || CALLBACKS.equals(defaultName);
+        return STATUS.equals(defaultName) || CALLBACKS.equals(defaultName) || FILES.equals(defaultName)
+                || FILE_CHUNKS.equals(defaultName) || BATCHES.equals(defaultName);
     }
 }

@@ -37,7 +37,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Creates the platform's topics with the layouts of {@link Topics}: requests, results, status (compacted),
- * dead letters, callbacks (compacted), tokens (streamed generations) and control (cancels). Idempotent: a topic that exists is left as it is and checked; a
+ * dead letters, callbacks (compacted), tokens (streamed generations), control (cancels), and the batch API's files,
+ * file chunks and batches (compacted). Idempotent: a topic that exists is left as it is and checked; a
  * compacted topic that is not compacted is an error (exit 1), fewer partitions than the default a warning.
  *
  * <pre>
@@ -52,8 +53,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "create-topics", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Create the streaminfer topics (idempotent): requests, results, status (compacted), "
-                + "dead letters, callbacks (compacted), tokens, control, with the default partition counts of the "
-                + "contract.")
+                + "dead letters, callbacks (compacted), tokens, control, files, file chunks and batches (compacted), "
+                + "with the default partition counts of the contract.")
 public final class CreateTopicsCommand implements Callable<Integer> {
 
     /** A topic of the platform: its key (as in the job config's {@code topics:}), default name and partitions. */
@@ -70,7 +71,10 @@ public final class CreateTopicsCommand implements Callable<Integer> {
             new TopicSpec("dead-letters", Topics.DEAD_LETTERS, Topics.DEFAULT_DEAD_LETTER_PARTITIONS),
             new TopicSpec("callbacks", Topics.CALLBACKS, Topics.DEFAULT_CALLBACK_PARTITIONS),
             new TopicSpec("tokens", Topics.TOKENS, Topics.DEFAULT_TOKEN_PARTITIONS),
-            new TopicSpec("control", Topics.CONTROL, Topics.DEFAULT_CONTROL_PARTITIONS));
+            new TopicSpec("control", Topics.CONTROL, Topics.DEFAULT_CONTROL_PARTITIONS),
+            new TopicSpec("files", Topics.FILES, Topics.DEFAULT_FILE_PARTITIONS),
+            new TopicSpec("file-chunks", Topics.FILE_CHUNKS, Topics.DEFAULT_FILE_CHUNK_PARTITIONS),
+            new TopicSpec("batches", Topics.BATCHES, Topics.DEFAULT_BATCH_PARTITIONS));
 
     @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", paramLabel = "HOST:PORT[,...]",
             description = "The cluster (default: ${DEFAULT-VALUE}).")
@@ -82,7 +86,8 @@ public final class CreateTopicsCommand implements Callable<Integer> {
 
     @Option(names = "--topic", paramLabel = "KEY=NAME",
             description = "Another name for a topic; keys: requests, results, status, dead-letters, callbacks, "
-                    + "tokens, control (the job config's topics: keys). Repeatable.")
+                    + "tokens, control (the job config's topics: keys), files, file-chunks, batches (the bridge "
+                    + "config's). Repeatable.")
     Map<String, String> names = new LinkedHashMap<>();
 
     @Option(names = "--partitions", paramLabel = "KEY=N",
@@ -303,12 +308,14 @@ public final class CreateTopicsCommand implements Callable<Integer> {
     private NewTopic newTopic(TopicSpec t) {
         NewTopic nt = new NewTopic(name(t), Optional.of(partitions(t)),
                 replicationFactor < 0 ? Optional.empty() : Optional.of(replicationFactor));
+        Map<String, String> configs = new LinkedHashMap<>();
         if (t.compacted()) {
-            nt.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-        } else if (Topics.carriesPayloads(t.defaultName)) {
-            nt.configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES)));
+            configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
         }
-        return nt;
+        if (Topics.carriesPayloads(t.defaultName)) {
+            configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(Topics.MAX_MESSAGE_BYTES));
+        }
+        return configs.isEmpty() ? nt : nt.configs(configs);
     }
 
     private static Map<String, String> cleanupPolicies(Admin admin, List<String> topics, long deadline)

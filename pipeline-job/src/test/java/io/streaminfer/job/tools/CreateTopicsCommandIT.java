@@ -74,9 +74,16 @@ class CreateTopicsCommandIT {
         assertThat(d.get(Topics.CONTROL).partitions()).hasSize(Topics.DEFAULT_CONTROL_PARTITIONS);
         assertThat(cleanupPolicy(Topics.STATUS)).isEqualTo("compact");
         assertThat(cleanupPolicy(Topics.CALLBACKS)).isEqualTo("compact");
+        Map<String, TopicDescription> batch = describe(Topics.FILES, Topics.FILE_CHUNKS, Topics.BATCHES);
+        assertThat(batch.get(Topics.FILES).partitions()).hasSize(Topics.DEFAULT_FILE_PARTITIONS);
+        assertThat(batch.get(Topics.FILE_CHUNKS).partitions()).hasSize(Topics.DEFAULT_FILE_CHUNK_PARTITIONS);
+        assertThat(batch.get(Topics.BATCHES).partitions()).hasSize(Topics.DEFAULT_BATCH_PARTITIONS);
+        for (String t : List.of(Topics.FILES, Topics.FILE_CHUNKS, Topics.BATCHES)) {
+            assertThat(cleanupPolicy(t)).as(t).isEqualTo("compact");
+        }
         assertThat(cleanupPolicy(Topics.REQUESTS)).isEqualTo("delete");
         assertThat(cleanupPolicy(Topics.RESULTS)).isEqualTo("delete");
-        for (String t : List.of(Topics.REQUESTS, Topics.RESULTS, Topics.DEAD_LETTERS)) {
+        for (String t : List.of(Topics.REQUESTS, Topics.RESULTS, Topics.DEAD_LETTERS, Topics.FILE_CHUNKS)) {
             assertThat(topicConfig(t, "max.message.bytes")).as(t).isEqualTo(Integer.toString(Topics.MAX_MESSAGE_BYTES));
         }
 
