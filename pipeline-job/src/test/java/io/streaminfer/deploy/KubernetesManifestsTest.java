@@ -111,7 +111,7 @@ class KubernetesManifestsTest {
             counts.merge(kind, 1, Integer::sum);
         }
         assertThat(counts).containsEntry("FlinkDeployment", 1).containsEntry("Kafka", 1)
-                .containsEntry("KafkaTopic", 7).containsEntry("Deployment", 1).containsEntry("Service", 1)
+                .containsEntry("KafkaTopic", 10).containsEntry("Deployment", 1).containsEntry("Service", 1)
                 .containsEntry("HorizontalPodAutoscaler", 1).containsEntry("ConfigMap", 2)
                 .containsKey("KafkaNodePool");
     }
@@ -248,7 +248,7 @@ class KubernetesManifestsTest {
     // Kafka
 
     @Test
-    void theSevenTopicsOfTheContractWithCompactionWhereTheContractSaysSo() {
+    void theTopicsOfTheContractWithCompactionWhereTheContractSaysSo() {
         String cluster = one("Kafka").path("metadata").path("name").asText();
         int brokers = 0;
         Set<String> roles = new TreeSet<>();
@@ -265,7 +265,8 @@ class KubernetesManifestsTest {
 
         Map<String, JsonNode> topics = topicsByName();
         assertThat(topics.keySet()).containsExactlyInAnyOrder(Topics.REQUESTS, Topics.RESULTS, Topics.STATUS,
-                Topics.DEAD_LETTERS, Topics.CALLBACKS, Topics.TOKENS, Topics.CONTROL);
+                Topics.DEAD_LETTERS, Topics.CALLBACKS, Topics.TOKENS, Topics.CONTROL, Topics.FILES,
+                Topics.FILE_CHUNKS, Topics.BATCHES);
         for (Map.Entry<String, JsonNode> t : topics.entrySet()) {
             JsonNode topic = t.getValue();
             JsonNode spec = topic.path("spec");
@@ -359,7 +360,9 @@ class KubernetesManifestsTest {
         assertThat(topics.path("requests").asText(Topics.REQUESTS)).isEqualTo(job.topics.requests);
         assertThat(topics.path("results").asText(Topics.RESULTS)).isEqualTo(job.topics.results);
         assertThat(topics.path("status").asText(Topics.STATUS)).isEqualTo(job.topics.status);
-        assertThat(topicNames()).contains(topics.path("callbacks").asText(Topics.CALLBACKS));
+        assertThat(topicNames()).contains(topics.path("callbacks").asText(Topics.CALLBACKS),
+                topics.path("files").asText(Topics.FILES), topics.path("file-chunks").asText(Topics.FILE_CHUNKS),
+                topics.path("batches").asText(Topics.BATCHES));
     }
 
     /**

@@ -2,6 +2,7 @@ package io.streaminfer.e2e;
 
 import io.streaminfer.bridge.Bridge;
 import io.streaminfer.bridge.config.BridgeConfig;
+import io.streaminfer.contract.Topics;
 import io.streaminfer.job.InferenceJob;
 import io.streaminfer.job.InferencePipeline;
 import io.streaminfer.job.config.JobConfig;
@@ -12,8 +13,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The whole product on real parts for end-to-end tests and the bridge benchmark: an in-process KRaft broker with the
- * seven topics under a prefix, the pipeline job in a local Flink MiniCluster (RocksDB, the real model), and bridge
- * replicas started from YAML like {@code BridgeMain} would.
+ * contract's topics and the batch API's under a prefix, the pipeline job in a local Flink MiniCluster (RocksDB, the
+ * real model), and bridge replicas started from YAML like {@code BridgeMain} would.
  */
 public final class BridgeStack implements AutoCloseable {
     static final int RESULT_PARTITIONS = 4;
@@ -32,6 +33,10 @@ public final class BridgeStack implements AutoCloseable {
         kafka.createTopic(prefix + ".callbacks", 2, Map.of("cleanup.policy", "compact"));
         kafka.createTopic(prefix + ".tokens", RESULT_PARTITIONS);
         kafka.createTopic(prefix + ".control", 1);
+        kafka.createTopic(prefix + ".files", 2, Map.of("cleanup.policy", "compact"));
+        kafka.createTopic(prefix + ".file-chunks", 2, Map.of("cleanup.policy", "compact",
+                "max.message.bytes", Integer.toString(Topics.MAX_MESSAGE_BYTES)));
+        kafka.createTopic(prefix + ".batches", 2, Map.of("cleanup.policy", "compact"));
     }
 
     JobConfig jobConfig() {
@@ -86,6 +91,8 @@ public final class BridgeStack implements AutoCloseable {
                 + "topics:\n  requests: " + prefix + ".requests\n  results: " + prefix + ".results\n"
                 + "  status: " + prefix + ".status\n  callbacks: " + prefix + ".callbacks\n"
                 + "  tokens: " + prefix + ".tokens\n  control: " + prefix + ".control\n"
+                + "  files: " + prefix + ".files\n  file-chunks: " + prefix + ".file-chunks\n"
+                + "  batches: " + prefix + ".batches\n"
                 + "readiness:\n  check-interval-ms: 200\n"
                 + extra;
     }

@@ -1,5 +1,6 @@
 package io.streaminfer.bridge;
 
+import io.streaminfer.bridge.batch.BatchService;
 import io.streaminfer.bridge.callback.AddressPolicy;
 import io.streaminfer.bridge.callback.CallbackDispatcher;
 import io.streaminfer.bridge.callback.CallbackSender;
@@ -68,6 +69,7 @@ public final class Bridge implements AutoCloseable {
     private ReplyRouter replies;
     private JobView jobs;
     private CallbackDispatcher callbacks;
+    private BatchService batches;
     private Readiness readiness;
     private KafkaStartup startup;
 
@@ -91,7 +93,8 @@ public final class Bridge implements AutoCloseable {
 
         KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(c, "bridge-" + c.replicaId);
         closeables.add(() -> producer.close(Duration.ofSeconds(5)));
-        RequestPublisher publisher = new RequestPublisher(producer, c.topics.requests);
+        // Online calls that name no priority get batches.online-priority: they run before batch lines (none).
+        RequestPublisher publisher = new RequestPublisher(producer, c.topics.requests, c.batches.onlinePriority);
 
         // Generative models stream their text on the token topic and take cancels on the control topic: the bridge
         // needs those two only when the repository has one.
@@ -130,6 +133,11 @@ public final class Bridge implements AutoCloseable {
             closeables.add(callbacks);
         }
 
+        if (c.batches.enabled) {
+            batches = new BatchService(vertx, c, repository, publisher, replies, metrics);
+            closeables.add(batches);
+        }
+
         JobProbe probe = new JobProbe(publisher, replies, repository);
         Admin admin = Admin.create(c.kafkaClientProperties());
         FlinkJobStatus flink = c.flink.restUrl == null || c.flink.restUrl.isBlank() ? null
@@ -151,6 +159,9 @@ public final class Bridge implements AutoCloseable {
         if (generative) {
             topicsUsed.addAll(List.of(c.topics.tokens, c.topics.control));
         }
+        if (batches != null) {
+            topicsUsed.addAll(BatchService.topics(c));
+        }
         startup = new KafkaStartup(admin, c.kafka.bootstrapServers, topicsUsed)
                 .step("reading sync replies from " + c.topics.results,
                         topics -> replies.start(replyPartitions(c, topics.get(c.topics.results).partitions().size())),
@@ -165,6 +176,10 @@ public final class Bridge implements AutoCloseable {
         if (callbacks != null) {
             startup.step("joining the callback group on " + c.topics.results, topics -> callbacks.start(),
                     callbacks::abortStart);
+        }
+        if (batches != null) {
+            startup.step("reading files and batches from " + c.topics.files + " and " + c.topics.batches,
+                    topics -> batches.start(), batches::abortStart);
         }
         closeables.add(startup); // closed first: no start-up step may touch a client after it closed
         startup.start();
@@ -182,7 +197,7 @@ public final class Bridge implements AutoCloseable {
                 .limits(c.http.maxBodyBytes, c.http.maxInFlight, c.http.retryAfterSeconds)
                 .timeouts(c.timeouts.defaultMs, c.timeouts.maxMs).sync(sync, stats).budget(budget)
                 .generation(generations, tokenLookup, c.generationTimeoutMs())
-                .streams(streams, c.streams.keepAliveMs).build();
+                .streams(streams, c.streams.keepAliveMs).batches(batches).build();
         server = await("HTTP", c.http.port, vertx.createHttpServer(new HttpServerOptions().setHost(c.http.host)
                 .setPort(c.http.port).setCompressionSupported(false).setTcpNoDelay(true)).requestHandler(router)
                 .listen());
@@ -211,7 +226,7 @@ public final class Bridge implements AutoCloseable {
             return waiting;
         }
         if (!(replies.isRunning() && jobs.isRunning() && jobs.isCaughtUp()
-                && (callbacks == null || callbacks.isRunning()))) {
+                && (callbacks == null || callbacks.isRunning()) && (batches == null || batches.isRunning()))) {
             return "the bridge's own topic readers are not running (or still reading the status topic)";
         }
         return null;

@@ -46,6 +46,7 @@ public final class BridgeConfig {
     public Flink flink = new Flink();
     public Streams streams = new Streams();
     public Generation generation = new Generation();
+    public Batches batches = new Batches();
 
     public static final class Http {
         public String host = "0.0.0.0";
@@ -89,6 +90,12 @@ public final class BridgeConfig {
         public String tokens = Topics.TOKENS;
         /** Where cancels go; written (and required) only when the repository has a generative model. */
         public String control = Topics.CONTROL;
+        /** The batch API's file metadata (compacted); used (and required) when batches are enabled. */
+        public String files = Topics.FILES;
+        /** The batch API's file bytes in chunks (compacted). */
+        public String fileChunks = Topics.FILE_CHUNKS;
+        /** Batches, their progress and cancels (compacted); its partitions are shared out among the replicas. */
+        public String batches = Topics.BATCHES;
     }
 
     public static final class Reply {
@@ -183,6 +190,44 @@ public final class BridgeConfig {
         public long timeoutMs = 300_000;
     }
 
+    /** OpenAI's Batch API ({@code /v1/files}, {@code /v1/batches}) on the stream (docs/batch.md). */
+    public static final class Batches {
+        public boolean enabled = true;
+        /** Consumer group of the replicas that feed batches: each partition of topics.batches has one feeder. */
+        public String groupId = "streaminfer-bridge-batches";
+        /**
+         * The priority this replica gives its online calls (sync, async, OpenAI, gRPC) that name none, so that they
+         * run before batch lines, which name none (the default level, after every explicit one). The default is the
+         * least urgent explicit level: after every level a caller names, as before. 0: give none.
+         */
+        public int onlinePriority = Integer.MAX_VALUE - 1;
+        /** The completion windows POST /v1/batches accepts; OpenAI accepts 24h only. Each: a number and h or m. */
+        public List<String> completionWindows = new ArrayList<>(List.of("24h"));
+        /** A file's largest size (OpenAI: 200 MB). */
+        public long maxFileBytes = 200L << 20;
+        /** A batch file's most lines (OpenAI: 50,000). */
+        public int maxFileLines = 50_000;
+        /** Bytes per record of topics.file-chunks. */
+        public int chunkBytes = 1 << 20;
+        /**
+         * Requests of batch lines in flight from this replica: the feeder adapts its window between min-window and
+         * max-window by the lines' latency, so the job's queues never fill with batch lines.
+         */
+        public int minWindow = 2;
+        public int maxWindow = 256;
+        /**
+         * The latency of batch lines the window allows, as a multiple of the lowest it has seen: above it the
+         * window shrinks (the job's queues hold batch lines that online calls would wait behind), below it grows.
+         */
+        public double latencyTolerance = 2.0;
+        /** How often a running batch's progress is checkpointed (its output flushed and its counts published). */
+        public long checkpointIntervalMs = 1_000;
+        /** A line without an answer this long is sent again (the job answers a repeated ID once). */
+        public long resendAfterMs = 600_000;
+        /** How long cancelling waits for the lines already sent before it gives them up as cancelled. */
+        public long cancelGraceMs = 600_000;
+    }
+
     private static ObjectMapper mapper() {
         return new ObjectMapper(new YAMLFactory())
                 .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
@@ -239,6 +284,9 @@ public final class BridgeConfig {
         flink = flink == null ? new Flink() : flink;
         streams = streams == null ? new Streams() : streams;
         generation = generation == null ? new Generation() : generation;
+        batches = batches == null ? new Batches() : batches;
+        batches.completionWindows = batches.completionWindows == null ? new ArrayList<>()
+                : new ArrayList<>(batches.completionWindows);
     }
 
     private void applyEnvironment(Map<String, String> env) {
@@ -310,7 +358,8 @@ public final class BridgeConfig {
         }
         for (String[] t : new String[][] {{"requests", topics.requests}, {"results", topics.results},
                 {"status", topics.status}, {"callbacks", topics.callbacks}, {"tokens", topics.tokens},
-                {"control", topics.control}}) {
+                {"control", topics.control}, {"files", topics.files}, {"file-chunks", topics.fileChunks},
+                {"batches", topics.batches}}) {
             if (t[1] == null || t[1].isBlank()) {
                 problems.add("topics." + t[0] + " is empty");
             }
@@ -379,9 +428,60 @@ public final class BridgeConfig {
         if (generation.timeoutMs < 1) {
             problems.add("generation.timeout-ms must be positive, got " + generation.timeoutMs);
         }
+        validateBatches(problems);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid bridge config:\n  - " + String.join("\n  - ", problems));
         }
+    }
+
+    private void validateBatches(List<String> problems) {
+        Batches b = batches;
+        if (b.onlinePriority < 0) {
+            problems.add("batches.online-priority must be 0 (none) or a priority level 1-" + Integer.MAX_VALUE
+                    + ", got " + b.onlinePriority);
+        }
+        if (!b.enabled) {
+            return;
+        }
+        if (b.groupId == null || b.groupId.isBlank()) {
+            problems.add("batches.group-id is empty: name the consumer group of the replicas that feed batches");
+        }
+        if (b.completionWindows.isEmpty()) {
+            problems.add("batches.completion-windows is empty: list at least 24h (what OpenAI accepts)");
+        }
+        for (String w : b.completionWindows) {
+            if (completionWindowMs(w) < 0) {
+                problems.add("batches.completion-windows: '" + w + "' is not a window: write a number of hours or "
+                        + "minutes, e.g. 24h or 30m (at most 168h)");
+            }
+        }
+        if (b.maxFileBytes < 1024 || b.maxFileLines < 1) {
+            problems.add("batches: max-file-bytes must be at least 1024 and max-file-lines positive");
+        }
+        if (b.chunkBytes < 1024 || b.chunkBytes > (Topics.MAX_MESSAGE_BYTES >> 1)) {
+            problems.add("batches.chunk-bytes must be 1024-" + (Topics.MAX_MESSAGE_BYTES >> 1) + ", got "
+                    + b.chunkBytes);
+        }
+        if (b.minWindow < 1 || b.maxWindow < b.minWindow) {
+            problems.add("batches: need 1 <= min-window <= max-window, got " + b.minWindow + " and " + b.maxWindow);
+        }
+        if (!(b.latencyTolerance >= 1.1)) {
+            problems.add("batches.latency-tolerance must be at least 1.1, got " + b.latencyTolerance);
+        }
+        if (b.checkpointIntervalMs < 100 || b.resendAfterMs < 1_000 || b.cancelGraceMs < 0) {
+            problems.add("batches: checkpoint-interval-ms must be at least 100, resend-after-ms at least 1000, "
+                    + "cancel-grace-ms 0 or more");
+        }
+    }
+
+    /** A completion window in milliseconds ({@code 24h}, {@code 30m}, up to a week); -1 when it is none. */
+    public static long completionWindowMs(String window) {
+        if (window == null || !window.matches("[1-9][0-9]{0,5}[hm]")) {
+            return -1;
+        }
+        long n = Long.parseLong(window.substring(0, window.length() - 1));
+        long ms = window.endsWith("h") ? n * 3_600_000L : n * 60_000L;
+        return ms > 168 * 3_600_000L ? -1 : ms;
     }
 
     /** The byte budget of held requests: {@code http.max-buffered-bytes}, or an eighth of the heap. */

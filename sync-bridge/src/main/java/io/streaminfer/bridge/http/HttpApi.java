@@ -1,5 +1,6 @@
 package io.streaminfer.bridge.http;
 
+import io.streaminfer.bridge.batch.BatchService;
 import io.streaminfer.bridge.console.ConsoleRoutes;
 import io.streaminfer.bridge.generate.GenerationCalls;
 import io.streaminfer.bridge.infer.Credentials;
@@ -66,6 +67,7 @@ public final class HttpApi {
         private long generationTimeoutMs = 300_000;
         private StreamSlots streamSlots;
         private long keepAliveMs = 15_000;
+        private BatchService batches;
 
         private Builder(Vertx vertx) {
             this.vertx = vertx;
@@ -149,6 +151,12 @@ public final class HttpApi {
             return this;
         }
 
+        /** OpenAI's files and batches ({@code /v1/files}, {@code /v1/batches}); default: none (404). */
+        public Builder batches(BatchService b) {
+            this.batches = b;
+            return this;
+        }
+
         public Router build() {
             if (repository == null || publisher == null || replies == null || jobs == null || results == null
                     || metrics == null || admission == null || generations == null || tokenLookup == null
@@ -197,6 +205,9 @@ public final class HttpApi {
             router.route("/v2/repository/*").handler(auth);
             router.route("/v1/*").handler(auth);
             router.route("/console/api/*").handler(auth);
+            if (batches != null) {
+                batches.mountUpload(router); // streams its body to Kafka: before the body handlers
+            }
             router.post().handler(new BodyBudget(bytes, maxBodyBytes, retryAfterSeconds, metrics));
             router.post().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
             new ModelRoutes(repository, admission::notReadyReason, stats).mount(router);
@@ -210,6 +221,9 @@ public final class HttpApi {
             new OpenAiEmbeddings(repository, checks, intake, calls, metrics, defaultTimeoutMs, maxTimeoutMs,
                     retryAfterSeconds).mount(router);
             new ConsoleRoutes(repository, jobs).mount(router);
+            if (batches != null) {
+                batches.mount(router);
+            }
 
             router.errorHandler(413, ctx -> Replies.error(ctx, 413, "request body larger than the limit of "
                     + maxBodyBytes + " bytes"));

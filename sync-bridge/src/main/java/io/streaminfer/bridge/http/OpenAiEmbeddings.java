@@ -5,32 +5,22 @@ import io.streaminfer.bridge.infer.RequestChecks;
 import io.streaminfer.bridge.infer.SyncInference;
 import io.streaminfer.bridge.kafka.Reply;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
+import io.streaminfer.bridge.openai.EmbeddingSlices;
 import io.streaminfer.bridge.openai.OpenAiError;
 import io.streaminfer.bridge.openai.OpenAiRequests;
-import io.streaminfer.bridge.openai.OpenAiShapes;
 import io.streaminfer.contract.InferenceException;
-import io.streaminfer.contract.InferenceRequest;
-import io.streaminfer.contract.InferenceResponse;
-import io.streaminfer.contract.OipBinary;
-import io.streaminfer.contract.OipJson;
-import io.streaminfer.contract.Tensor;
-import io.streaminfer.contract.model.ModelConfig;
-import io.streaminfer.contract.model.ModelKind;
 import io.streaminfer.contract.model.ModelRepository;
-import io.streaminfer.contract.model.ModelVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code POST /v1/embeddings} for the text-embedding models: the inputs are sent as OIP requests of at most the
  * model's {@code max_batch_size} texts each (one sync call per slice, all at once), and the vectors come back in
  * input order, as floats or as base64 of little-endian float32 ({@code encoding_format}; the official clients ask
- * for base64 and decode it). {@code usage.prompt_tokens} is an estimate ({@link OpenAiShapes#estimatedTokens}): the
+ * for base64 and decode it). {@code usage.prompt_tokens} is an estimate ({@code OpenAiShapes.estimatedTokens}): the
  * job does not count an embedding's tokens.
  */
 final class OpenAiEmbeddings {
@@ -62,31 +52,16 @@ final class OpenAiEmbeddings {
     private void embeddings(RoutingContext ctx) {
         long start = System.nanoTime();
         OpenAiRequests.Embeddings e;
-        List<CheckedRequest> slices = new ArrayList<>();
+        EmbeddingSlices slices;
         long timeoutMs;
         try {
             e = OpenAiRequests.embeddings(ctx.body() == null ? null : ctx.body().buffer().getBytes());
             String model = e.model();
             ctx.addEndHandler(v -> metrics.request("openai_embeddings", model, ctx.response().getStatusCode(),
                     System.nanoTime() - start));
-            ModelVersion v = repository.resolve(e.model(), null);
-            ModelConfig c = v.config();
-            if (c.kind() != ModelKind.TEXT_EMBEDDING) {
-                throw new OpenAiError(400, "model '" + e.model() + "' is not a text-embedding model (it is "
-                        + c.kind().yamlName() + ")", "model", null);
-            }
-            long dim = c.outputs().get(0).dim(1);
-            if (e.dimensions() != null && e.dimensions() != dim) {
-                throw OpenAiError.badRequest("model '" + e.model() + "' gives " + dim + " dimensions; it cannot "
-                        + "give " + e.dimensions(), "dimensions");
-            }
-            String input = c.inputs().get(0).name();
-            for (int from = 0; from < e.inputs().size(); from += c.maxBatchSize()) {
-                List<String> texts = e.inputs().subList(from, Math.min(e.inputs().size(), from + c.maxBatchSize()));
-                slices.add(checks.check(e.model(), null, new InferenceRequest(null, Map.of(),
-                        List.of(Tensor.ofStrings(input, texts.toArray(new String[0]))), null)));
-            }
-            timeoutMs = RequestIntake.timeoutMs(ctx, slices.get(0).request(), defaultTimeoutMs, maxTimeoutMs);
+            slices = EmbeddingSlices.of(e, repository, checks);
+            timeoutMs = RequestIntake.timeoutMs(ctx, slices.slices().get(0).request(), defaultTimeoutMs,
+                    maxTimeoutMs);
         } catch (OpenAiError x) {
             Replies.error(ctx, x);
             return;
@@ -98,7 +73,7 @@ final class OpenAiEmbeddings {
             return;
         }
         List<SyncInference.Call> calls = new ArrayList<>();
-        for (CheckedRequest slice : slices) {
+        for (CheckedRequest slice : slices.slices()) {
             SyncInference.Call call = sync.start(slice, timeoutMs);
             if (call == null) {
                 calls.forEach(SyncInference.Call::cancel);
@@ -113,11 +88,11 @@ final class OpenAiEmbeddings {
             }
         });
         CompletableFuture.allOf(calls.stream().map(SyncInference.Call::outcome).toArray(CompletableFuture[]::new))
-                .thenRun(() -> answer(ctx, e, calls));
+                .thenRun(() -> answer(ctx, slices, calls));
     }
 
-    private void answer(RoutingContext ctx, OpenAiRequests.Embeddings e, List<SyncInference.Call> calls) {
-        List<float[]> vectors = new ArrayList<>(e.inputs().size());
+    private void answer(RoutingContext ctx, EmbeddingSlices slices, List<SyncInference.Call> calls) {
+        List<Reply> replies = new ArrayList<>(calls.size());
         for (SyncInference.Call call : calls) {
             SyncInference.Outcome o = call.outcome().join();
             OpenAiError failed = failure(o, call.jobId());
@@ -127,25 +102,15 @@ final class OpenAiEmbeddings {
                 }
                 return;
             }
-            Reply r = o.reply();
-            InferenceResponse response = r.isBinary() ? OipBinary.parseResponse(r.body(), r.headerLength())
-                    : OipJson.parseResponse(r.body());
-            Tensor t = response.outputs().get(0);
-            int dim = (int) t.dim(1);
-            float[] all = t.floats();
-            for (int row = 0; row < t.dim(0); row++) {
-                vectors.add(Arrays.copyOfRange(all, row * dim, (row + 1) * dim));
-            }
+            replies.add(o.reply());
         }
-        Replies.json(ctx, 200, OpenAiShapes.embeddings(e.model(), vectors, e.base64(),
-                OpenAiShapes.estimatedTokens(e.inputs())));
+        Replies.json(ctx, 200, slices.answer(replies));
     }
 
     /** Null when the call answered with vectors. */
     private static OpenAiError failure(SyncInference.Outcome o, String jobId) {
         return switch (o.kind()) {
-            case ANSWERED -> o.reply().isSuccess() ? null : new OpenAiError(o.reply().errorCode().httpStatus(),
-                    o.reply().errorMessage(), null, null);
+            case ANSWERED -> EmbeddingSlices.failure(o.reply());
             case TIMED_OUT -> new OpenAiError(504, "no result within " + o.timeoutMs() + " ms; its final state will "
                     + "be at /v1/jobs/" + jobId, null, null);
             case PUBLISH_FAILED -> new OpenAiError(503, "could not hand the request to Kafka: "

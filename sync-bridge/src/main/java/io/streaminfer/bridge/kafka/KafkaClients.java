@@ -19,7 +19,14 @@ public final class KafkaClients {
 
     /** Idempotent, acks=all: a request the caller was told is accepted is on the brokers. Low linger for latency. */
     public static KafkaProducer<byte[], byte[]> producer(BridgeConfig config, String clientId) {
+        return producer(config, clientId, Map.of());
+    }
+
+    /** The same, with {@code overrides} winning over the client settings and the defaults. */
+    public static KafkaProducer<byte[], byte[]> producer(BridgeConfig config, String clientId,
+            Map<String, Object> overrides) {
         Map<String, Object> p = new HashMap<>(config.kafkaClientProperties());
+        p.putAll(overrides);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
         p.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -39,7 +46,14 @@ public final class KafkaClients {
 
     /** A consumer without a group (partitions are assigned by hand): no rebalance can take its partitions away. */
     public static KafkaConsumer<byte[], byte[]> assignedConsumer(BridgeConfig config, String clientId) {
+        return assignedConsumer(config, clientId, Map.of());
+    }
+
+    /** The same, with {@code overrides} winning over the client settings and the defaults. */
+    public static KafkaConsumer<byte[], byte[]> assignedConsumer(BridgeConfig config, String clientId,
+            Map<String, Object> overrides) {
         Map<String, Object> p = new HashMap<>(config.kafkaClientProperties());
+        p.putAll(overrides);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");

@@ -10,15 +10,24 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 /**
  * Publishes requests to the requests topic as the contract lays them out: key = job ID, value = the caller's OIP
  * body unchanged (its {@code id} is echoed by the response; JSON or binary-framed), routing, framing and options in
- * headers.
+ * headers. Online calls get the {@code priority} header {@code onlinePriority} (the job reads it only when the body
+ * names no priority), so they run before batch lines ({@link Routing#batchLine()}), which get none: the default
+ * level, after every explicit one.
  */
 public final class RequestPublisher implements AutoCloseable {
     private final Producer<byte[], byte[]> producer;
     private final String topic;
+    private final byte[] onlinePriority;
 
     public RequestPublisher(Producer<byte[], byte[]> producer, String topic) {
+        this(producer, topic, 0);
+    }
+
+    /** @param onlinePriority the level of online calls that name none; 0: none (the default level) */
+    public RequestPublisher(Producer<byte[], byte[]> producer, String topic, int onlinePriority) {
         this.producer = producer;
         this.topic = topic;
+        this.onlinePriority = onlinePriority > 0 ? utf8(Integer.toString(onlinePriority)) : null;
     }
 
     /** What travels with one request besides its body. */
@@ -29,6 +38,7 @@ public final class RequestPublisher implements AutoCloseable {
         int replyPartition = -1;
         long deadlineMs = -1;
         int headerLength = -1;
+        boolean batchLine;
 
         public static Routing of(String model, String version) {
             Routing r = new Routing();
@@ -55,6 +65,12 @@ public final class RequestPublisher implements AutoCloseable {
             this.deadlineMs = epochMs;
             return this;
         }
+
+        /** A line of a batch: no priority of its own, so it runs after the online calls. */
+        public Routing batchLine() {
+            this.batchLine = true;
+            return this;
+        }
     }
 
     /** Completes when the brokers have the record (acks=all), exceptionally when they could not take it. */
@@ -74,6 +90,9 @@ public final class RequestPublisher implements AutoCloseable {
         }
         if (routing.deadlineMs > 0) {
             headers.add(KafkaContract.HEADER_DEADLINE, utf8(Long.toString(routing.deadlineMs)));
+        }
+        if (onlinePriority != null && !routing.batchLine) {
+            headers.add(KafkaContract.HEADER_PRIORITY, onlinePriority);
         }
         return send(producer, new ProducerRecord<>(topic, null, null, utf8(jobId), body, headers));
     }

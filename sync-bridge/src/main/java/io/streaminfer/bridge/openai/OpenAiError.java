@@ -102,6 +102,7 @@ public final class OpenAiError extends RuntimeException {
     public static boolean isOpenAiPath(String path) {
         return path != null && (path.equals("/v1/models") || path.startsWith("/v1/models/")
                 || path.equals("/v1/completions") || path.equals("/v1/chat/completions")
-                || path.equals("/v1/embeddings"));
+                || path.equals("/v1/embeddings") || path.equals("/v1/files") || path.startsWith("/v1/files/")
+                || path.equals("/v1/batches") || path.startsWith("/v1/batches/"));
     }
 }
