@@ -6,19 +6,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streaminfer.bridge.Bridge;
-import io.streaminfer.contract.OipJson;
 import io.streaminfer.job.testing.EmbeddedKafka;
 import io.streaminfer.job.testing.Embeddings;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,16 +20,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The official OpenAI JavaScript client ({@code openai} from npm, unmodified, default settings) against the whole
  * stack: a Kafka broker, the pipeline job on a MiniCluster with the generative and the embedding model, a bridge with
- * auth on. The client is installed in the test's setup ({@code npm ci} from the committed package.json and
- * package-lock.json into target/openai-client), so a clean checkout needs only Node.js and npm, and runs {@code
- * check.mjs}, whose one JSON line this test asserts on.
+ * auth on. The client is installed in the test's setup ({@link NodeClient}) and runs {@code check.mjs}, whose one
+ * JSON line this test asserts on.
  */
 class OpenAiClientIT {
     private static final String MODEL = GenerationBridgeIT.MODEL;
     private static final String EMBEDDER = GenerationBridgeIT.EMBEDDER;
     private static final String TOKEN = "openai-client-token-0123456789";
     private static final String TEXT = "A man is eating a piece of bread.";
-    private static final Path CLIENT = Path.of("target", "openai-client");
 
     static EmbeddedKafka kafka;
     static BridgeStack stack;
@@ -45,53 +36,15 @@ class OpenAiClientIT {
 
     @BeforeAll
     static void start() throws Exception {
-        install();
+        NodeClient.install();
         kafka = EmbeddedKafka.start();
         stack = new BridgeStack(kafka, "openai-e2e").startJob(c -> c.models.serve = List.of(MODEL, EMBEDDER));
         bridge = stack.startBridge(stack.bridgeYaml("openai-a", "auth:\n  tokens: [" + TOKEN + "]\n"
                 + "callbacks:\n  enabled: false\n"));
         await().atMost(Duration.ofMinutes(2)).until(bridge::isReady);
-        String stdout = run(Map.of("BASE_URL", "http://127.0.0.1:" + bridge.port() + "/v1", "API_KEY", TOKEN,
-                "MODEL", MODEL, "EMBEDDER", EMBEDDER, "TEXT", TEXT), "node", "check.mjs");
-        LoggerFactory.getLogger(OpenAiClientIT.class).info("check.mjs printed: {}", stdout);
-        out = OipJson.MAPPER.readTree(stdout.lines().filter(l -> l.startsWith("{")).reduce((x, y) -> y)
-                .orElseThrow(() -> new AssertionError("check.mjs printed no JSON:\n" + stdout)));
-    }
-
-    /** The client's folder from the committed files, and {@code npm ci} there. */
-    private static void install() throws IOException, InterruptedException {
-        Files.createDirectories(CLIENT);
-        for (String f : List.of("package.json", "package-lock.json", "check.mjs")) {
-            Files.copy(Path.of("src", "test", "resources", "openai-client", f), CLIENT.resolve(f),
-                    StandardCopyOption.REPLACE_EXISTING);
-        }
-        run(Map.of(), "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error");
-    }
-
-    /** Runs a command in the client's folder; its stdout, or an AssertionError with everything it printed. */
-    private static String run(Map<String, String> env, String... command) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(CLIENT.toFile()).redirectErrorStream(false);
-        pb.environment().putAll(env);
-        Path stderr = Files.createTempFile("openai-client", ".err");
-        pb.redirectError(stderr.toFile());
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new AssertionError("'" + command[0] + "' could not be started: this test needs Node.js 20+ and npm "
-                    + "on the PATH (the official OpenAI client is an npm package): " + e.getMessage(), e);
-        }
-        byte[] stdout = p.getInputStream().readAllBytes();
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not finish in 5 minutes");
-        }
-        String out = new String(stdout, StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ":\n" + out + "\n"
-                    + Files.readString(stderr));
-        }
-        return out;
+        out = NodeClient.runScript("check.mjs", Map.of("BASE_URL", "http://127.0.0.1:" + bridge.port() + "/v1",
+                "API_KEY", TOKEN, "MODEL", MODEL, "EMBEDDER", EMBEDDER, "TEXT", TEXT));
+        LoggerFactory.getLogger(OpenAiClientIT.class).info("check.mjs printed: {}", out);
     }
 
     @AfterAll
