@@ -111,6 +111,26 @@ class BridgeConfigTest {
     }
 
     @Test
+    void batchesHaveOpenAisLimitsByDefaultAndTheirProblemsAreListed() {
+        BridgeConfig c = BridgeConfig.parse(base(), SECRET_ENV);
+        assertThat(c.batches.enabled).isTrue();
+        assertThat(c.batches.maxFileBytes).isEqualTo(200L << 20);
+        assertThat(c.batches.maxFileLines).isEqualTo(50_000);
+        assertThat(c.batches.completionWindows).containsExactly("24h");
+        assertThat(c.batches.onlinePriority).as("one level above the default, where batch lines run")
+                .isEqualTo(Integer.MAX_VALUE - 1);
+        assertThat(c.topics.batches).isEqualTo("inference.batches");
+        assertThat(BridgeConfig.completionWindowMs("30m")).isEqualTo(1_800_000);
+        assertThatThrownBy(() -> BridgeConfig.parse(base() + "batches: {completion-windows: [24h, 1d], "
+                + "min-window: 8, max-window: 4, online-priority: -1}\ntopics: {file-chunks: ''}\n", SECRET_ENV))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("batches.completion-windows: '1d' is not a window")
+                .hasMessageContaining("need 1 <= min-window <= max-window")
+                .hasMessageContaining("batches.online-priority must be 0")
+                .hasMessageContaining("topics.file-chunks is empty");
+    }
+
+    @Test
     void unknownTopLevelKeyIsRefusedAndNamed() {
         assertThatThrownBy(() -> BridgeConfig.parse(base() + "replicas: 3\n", SECRET_ENV))
                 .isInstanceOf(IllegalArgumentException.class)
