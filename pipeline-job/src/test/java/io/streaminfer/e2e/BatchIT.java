@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
 class BatchIT {
     private static final String EMBEDDER = GenerationBridgeIT.EMBEDDER;
     private static final String TOKEN = "batch-client-token-0123456789";
-    private static final int CANCEL_LINES = 1500;
-    private static final int MAX_LINES = 2000;
+    private static final int CANCEL_LINES = 2500;
+    private static final int MAX_LINES = 3000;
 
     static EmbeddedKafka kafka;
     static BridgeStack stack;

@@ -1,12 +1,14 @@
 package io.streaminfer.bridge.batch.feed;
 
+import java.util.Arrays;
 import java.util.function.LongSupplier;
 
 /**
  * How many requests of batch lines a replica keeps in flight, adapted to what the job can take without queueing them
  * (a delay-based window, as TCP Vegas judges a path): the lowest latency a line has had is the job's latency with
- * nothing queued; while a round of answers (as many as the window) comes back within {@code tolerance} times that,
- * the window grows by a tenth, else it shrinks by a fifth, between {@code min} and {@code max}. So batch lines never
+ * nothing queued; while the median of a round of answers (as many as the window) is within {@code tolerance} times
+ * that, the window grows by a tenth, else it shrinks by a fifth (the median, not the mean: on a busy machine a few
+ * slow answers would keep the window at its minimum though nothing queues), between {@code min} and {@code max}. So batch lines never
  * pile up in the requests topic or the job's queues, where online requests behind them would wait, and when online
  * traffic takes the model the lines' latency rises and the batch gives way. The lowest latency drifts up 5 % a
  * minute, so it follows a model that became slower. Thread-safe; blocking {@link #acquire} for the feeder's thread.
@@ -28,7 +30,7 @@ final class FeedWindow {
     private long base = Long.MAX_VALUE;
     private long lastDrift;
     private int roundCount;
-    private long roundSum;
+    private long[] round = new long[16];
 
     FeedWindow(int min, int max, double tolerance, LongSupplier nanoClock) {
         this.min = min;
@@ -76,14 +78,17 @@ final class FeedWindow {
             lastDrift = now;
         }
         base = Math.min(base, Math.max(1, latency));
-        roundSum += latency;
-        if (++roundCount < Math.max(4, (int) limit)) {
+        if (roundCount == round.length) {
+            round = Arrays.copyOf(round, round.length * 2);
+        }
+        round[roundCount++] = latency;
+        if (roundCount < Math.max(4, (int) limit)) {
             return;
         }
-        double mean = (double) roundSum / roundCount;
+        Arrays.sort(round, 0, roundCount);
+        long median = round[roundCount / 2];
         roundCount = 0;
-        roundSum = 0;
-        if (mean <= tolerance * base) {
+        if (median <= tolerance * base) {
             limit = Math.min(max, limit + Math.max(1, limit * 0.1));
         } else {
             limit = Math.max(min, limit * 0.8);

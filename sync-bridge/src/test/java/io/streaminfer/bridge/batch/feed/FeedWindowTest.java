@@ -39,6 +39,19 @@ class FeedWindowTest {
     }
 
     @Test
+    void aFewSlowAnswersInARoundDoNotShrinkIt() throws InterruptedException {
+        FeedWindow w = new FeedWindow(2, 64, 2.0, clock::get);
+        for (int r = 0; r < 60; r++) {
+            int n = Math.max(4, w.limit());
+            for (int i = 0; i < n; i++) {
+                w.acquire(1, 0);
+                w.release(1, (i % 4 == 0 ? 500 : 20) * MS); // a quarter of the answers slow: a busy machine
+            }
+        }
+        assertThat(w.limit()).isEqualTo(64);
+    }
+
+    @Test
     void theLowestLatencyDriftsUpSoASlowerModelIsNotMistakenForAQueue() throws InterruptedException {
         FeedWindow w = new FeedWindow(2, 64, 2.0, clock::get);
         rounds(w, 2, 10);
