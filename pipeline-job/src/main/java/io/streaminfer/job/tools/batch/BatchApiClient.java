@@ -148,7 +148,8 @@ public final class BatchApiClient {
         try {
             r = http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot reach " + base + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot reach " + base + ": " + (e.getMessage() != null ? e.getMessage()
+                    : e.getClass().getSimpleName()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
