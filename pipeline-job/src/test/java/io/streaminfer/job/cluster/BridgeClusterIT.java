@@ -1,20 +1,27 @@
 package io.streaminfer.job.cluster;
 
-import io.streaminfer.job.testing.Embeddings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streaminfer.bridge.Bridge;
+import io.streaminfer.contract.OipJson;
 import io.streaminfer.e2e.BridgeStack;
 import io.streaminfer.e2e.Http;
 import io.streaminfer.job.testing.EmbeddedKafka;
+import io.streaminfer.job.testing.Embeddings;
 import io.streaminfer.job.tools.FlinkRestClient;
+import io.streaminfer.job.tools.batch.BatchApiClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * with the bridge's five topics. Sync callers (several sharing one OIP {@code id} on purpose) and async jobs are in
  * flight while a TaskManager is killed with {@code kill -9}, and then while the broker stops and comes back. Every
  * sync caller gets its own result, or a 504 whose job ID later yields its own result, or a 503 — never another
- * caller's result; every async job accepted ends SUCCEEDED with its own result.
+ * caller's result; every async job accepted ends SUCCEEDED with its own result; a Batch API batch running through
+ * the kill completes with every line exactly once in its output file.
  */
 class BridgeClusterIT {
     private static final Logger LOG = LoggerFactory.getLogger(BridgeClusterIT.class);
@@ -41,6 +50,7 @@ class BridgeClusterIT {
     private static final int PARALLELISM = 2;
     private static final Duration WAIT = Duration.ofMinutes(3);
     private static final String SYNC_TIMEOUT_MS = "20000";
+    private static final int BATCH_LINES = 600;
     private static final List<String> SENTENCES = List.of(
             "A man is eating food.",
             "A woman is reading the newspaper.",
@@ -82,7 +92,7 @@ class BridgeClusterIT {
     }
 
     @Test
-    void callersGetTheirOwnResultThroughTaskManagerKillAndBrokerRestart() throws Exception {
+    void callersGetTheirOwnResultThroughTaskManagerKillAndBrokerRestart(@TempDir Path dir) throws Exception {
         BridgeStack stack = new BridgeStack(kafka, PREFIX); // the five topics: results with 4 partitions
         Path config = writeJobConfig();
         String job = submit(config);
@@ -97,8 +107,10 @@ class BridgeClusterIT {
             List<Call> calls = new ArrayList<>();
             List<AsyncJob> asyncJobs = new ArrayList<>();
 
-            // (1) kill -9 of a task manager with calls in flight; a checkpoint taken during the traffic first, so
-            // the restore brings back in-flight requests and request state, not an empty job.
+            // (1) kill -9 of a task manager with calls and a Batch API batch in flight; a checkpoint taken during
+            // the traffic first, so the restore brings back in-flight requests and request state, not an empty job.
+            BatchApiClient batches = new BatchApiClient(URI.create("http://127.0.0.1:" + bridge.port()), null);
+            String batch = startBatch(batches, dir);
             long trafficStartEpoch = System.currentTimeMillis();
             wave(http, calls, asyncJobs, 60);
             await().atMost(WAIT).until(() -> answered(calls) >= 20
@@ -107,13 +119,15 @@ class BridgeClusterIT {
             String victim = hosts.iterator().next();
             long killedAt = System.nanoTime();
             cluster.kill(victim);
-            LOG.info("killed {} (kill -9) with {} of {} sync calls answered, async jobs in flight: {}", victim,
-                    answered(calls), calls.size(), asyncInFlight(http, asyncJobs));
+            LOG.info("killed {} (kill -9) with {} of {} sync calls answered, async jobs in flight: {}, batch: {}",
+                    victim, answered(calls), calls.size(), asyncInFlight(http, asyncJobs),
+                    batches.batch(batch).get("request_counts"));
             wave(http, calls, asyncJobs, 60);
             await().atMost(WAIT).until(() -> answered(calls) == calls.size()
                     && asyncJobs.stream().allMatch(j -> j.answer.isDone()));
             long allAnsweredAfterKill = System.nanoTime();
             int callsAroundKill = calls.size();
+            checkBatch(batches, batch);
             // The job failed over: RUNNING again on the remaining task manager only.
             await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
                 JsonNode j = cluster.rest.job(job);
@@ -156,6 +170,50 @@ class BridgeClusterIT {
         } finally {
             cancelQuietly(job);
         }
+    }
+
+    /** A batch of {@value #BATCH_LINES} embedding lines (the sentences in turn), running when the kill comes. */
+    private static String startBatch(BatchApiClient batches, Path dir) throws IOException {
+        StringBuilder in = new StringBuilder();
+        for (int i = 0; i < BATCH_LINES; i++) {
+            in.append(OipJson.MAPPER.writeValueAsString(Map.of("custom_id", "b-" + i, "method", "POST", "url",
+                    "/v1/embeddings", "body", Map.of("model", MODEL, "input", SENTENCES.get(i % SENTENCES.size())))))
+                    .append('\n');
+        }
+        Path file = Files.writeString(dir.resolve("batch.jsonl"), in);
+        return batches.create(batches.upload(file).get("id").asText(), "/v1/embeddings", "24h", null).get("id")
+                .asText();
+    }
+
+    /** The batch completes through the kill with every line once in its output, each its own sentence's vector. */
+    private static void checkBatch(BatchApiClient batches, String batch) throws IOException {
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(500))
+                .until(() -> batches.batch(batch).get("status").asText().equals("completed"));
+        JsonNode done = batches.batch(batch);
+        assertThat(done.get("request_counts").get("completed").asInt()).as("%s", done).isEqualTo(BATCH_LINES);
+        assertThat(done.get("request_counts").get("failed").asInt()).as("%s", done).isZero();
+        Map<String, Integer> seen = new HashMap<>();
+        try (InputStream content = batches.content(done.get("output_file_id").asText())) {
+            for (String line : new String(content.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                JsonNode n = OipJson.MAPPER.readTree(line);
+                String customId = n.get("custom_id").asText();
+                seen.merge(customId, 1, Integer::sum);
+                JsonNode response = n.get("response");
+                assertThat(response.get("status_code").asInt()).as(line).isEqualTo(200);
+                JsonNode vector = response.get("body").get("data").get(0).get("embedding");
+                float[] embedding = new float[vector.size()];
+                for (int i = 0; i < embedding.length; i++) {
+                    embedding[i] = (float) vector.get(i).asDouble();
+                }
+                String sentence = SENTENCES.get(Integer.parseInt(customId.substring(2)) % SENTENCES.size());
+                assertThat(Embeddings.cosine(embedding, expected.get(sentence))).as("line %s", customId)
+                        .isGreaterThan(0.999);
+            }
+        }
+        assertThat(seen).hasSize(BATCH_LINES);
+        assertThat(seen.values()).as("every line of the batch exactly once").containsOnly(1);
+        LOG.info("BATCH: {} lines through the kill -9, each once in the output with its own sentence's embedding",
+                BATCH_LINES);
     }
 
     /** Cancels the job; a failure here must not hide the test's own. */
