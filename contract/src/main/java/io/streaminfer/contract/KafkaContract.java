@@ -54,6 +54,12 @@ public final class KafkaContract {
      */
     public static final String HEADER_TIMING_QUEUE_US = "timing-queue-us";
     public static final String HEADER_TIMING_COMPUTE_US = "timing-compute-us";
+    /**
+     * W3C trace context ({@link TraceContext}), UTF-8, as OpenTelemetry's Kafka instrumentation writes it: read from
+     * a request record, written on the result, status, token and dead-letter records of that request.
+     */
+    public static final String HEADER_TRACEPARENT = TraceContext.TRACEPARENT;
+    public static final String HEADER_TRACESTATE = TraceContext.TRACESTATE;
 
     private KafkaContract() {}
 }

@@ -92,7 +92,7 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
         this.inference = inference;
     }
 
-    private record Route(String model, int partition) { }
+    private record Route(String model, int partition, String traceparent, String tracestate) { }
 
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
@@ -208,7 +208,7 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
                     before.records().size());
         }
         if (prompt.stream()) {
-            routes.put(r.id, new Route(r.model, r.replyPartition));
+            routes.put(r.id, new Route(r.model, r.replyPartition, r.traceparent, r.tracestate));
         }
         inFlight.put(r.id, r.acceptedAt);
         s.engine().awaitRoom();
@@ -237,7 +237,8 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
                     ? new TokenRecord(d.id(), d.seq(), d.text(), d.tokens(), true, d.finish().wireName(),
                             d.promptTokens(), d.completionTokens())
                     : TokenRecord.delta(d.id(), d.seq(), d.text(), d.tokens());
-            records.add(new TokenLog.Routed(record, route.model(), route.partition()));
+            records.add(new TokenLog.Routed(record, route.model(), route.partition(), route.traceparent(),
+                    route.tracestate()));
         }
         if (records.isEmpty()) {
             return;

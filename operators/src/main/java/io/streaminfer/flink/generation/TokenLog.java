@@ -39,6 +39,13 @@ public interface TokenLog extends Serializable {
         void close();
     }
 
-    /** A record and where it goes: its model (a header) and the reply partition its request named, or -1. */
-    record Routed(TokenRecord record, String model, int partition) { }
+    /**
+     * A record and where it goes: its model (a header), the reply partition its request named, or -1, and its
+     * request's W3C trace context (headers; null when none).
+     */
+    record Routed(TokenRecord record, String model, int partition, String traceparent, String tracestate) {
+        public Routed(TokenRecord record, String model, int partition) {
+            this(record, model, partition, null, null);
+        }
+    }
 }

@@ -120,9 +120,16 @@ public class GraphResult extends ProcessFunction<GraphRecord, Outcome> {
         RawRecord raw = new RawRecord();
         raw.key = r.id.getBytes(StandardCharsets.UTF_8);
         raw.value = OipJson.writeRequest(new InferenceRequest(r.responseId, inputs));
-        raw.headerNames = new String[] {KafkaContract.HEADER_MODEL, KafkaContract.HEADER_MODEL_VERSION,
-            KafkaContract.HEADER_STEP};
-        raw.headerValues = new byte[][] {utf8(r.graph), utf8(r.graphVersion), utf8(r.failedStep)};
+        if (r.traceparent == null) {
+            raw.headerNames = new String[] {KafkaContract.HEADER_MODEL, KafkaContract.HEADER_MODEL_VERSION,
+                KafkaContract.HEADER_STEP};
+            raw.headerValues = new byte[][] {utf8(r.graph), utf8(r.graphVersion), utf8(r.failedStep)};
+        } else {
+            raw.headerNames = new String[] {KafkaContract.HEADER_MODEL, KafkaContract.HEADER_MODEL_VERSION,
+                KafkaContract.HEADER_STEP, KafkaContract.HEADER_TRACEPARENT, KafkaContract.HEADER_TRACESTATE};
+            raw.headerValues = new byte[][] {utf8(r.graph), utf8(r.graphVersion), utf8(r.failedStep),
+                utf8(r.traceparent), utf8(r.tracestate)};
+        }
         raw.timestamp = r.producedAt;
         Rejection d = new Rejection();
         d.id = r.id;

@@ -117,6 +117,8 @@ public class GraphRouter extends ProcessFunction<RequestEnvelope, RequestEnvelop
         g.priority = r.priority;
         g.deadlineMs = r.deadlineMs;
         g.binaryOutputs = r.binaryOutputs;
+        g.traceparent = r.traceparent;
+        g.tracestate = r.tracestate;
         if (r.decided != null) { // an envelope carrying an outcome has its routing in the outcome
             g.producedAt = r.decided.producedAt;
             g.acceptedAt = r.decided.acceptedAt;

@@ -8,6 +8,7 @@ import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.OipBinary;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestOptions;
+import io.streaminfer.contract.TraceContext;
 import io.streaminfer.contract.model.ModelRepository;
 import io.streaminfer.contract.model.ModelSelection;
 import io.streaminfer.contract.model.ModelVersion;
@@ -161,6 +162,11 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
             env.callbackUrl = options.callbackUrl();
             List<String> binaryOutputs = OipBinary.binaryOutputs(request, version.config().outputNames());
             env.binaryOutputs = binaryOutputs.isEmpty() ? null : binaryOutputs.toArray(new String[0]);
+            TraceContext trace = traceOf(raw);
+            if (trace != null) {
+                env.traceparent = trace.traceparent();
+                env.tracestate = trace.tracestate();
+            }
             out.collect(env);
         } catch (InferenceException e) {
             reject(ctx, raw, id, responseId, model, e.code(), e.getMessage());
@@ -170,6 +176,13 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
             reject(ctx, raw, id, responseId, model, ErrorCode.MALFORMED_REQUEST,
                     "could not read the request: " + e);
         }
+    }
+
+    /** The W3C trace context the producer sent in the record's headers; null when none, or not a valid one. */
+    static TraceContext traceOf(RawRecord raw) {
+        String traceparent = raw.header(KafkaContract.HEADER_TRACEPARENT);
+        return traceparent == null ? null
+                : TraceContext.parse(traceparent, raw.header(KafkaContract.HEADER_TRACESTATE));
     }
 
     private RequestPreparer preparer(ModelVersion version) {

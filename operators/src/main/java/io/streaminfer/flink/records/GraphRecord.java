@@ -56,6 +56,10 @@ public class GraphRecord {
     /** The plan node that passed a progress record on last (only that node's first consumer passes it on). */
     public int via;
 
+    /** The request's W3C trace context (see {@link RequestEnvelope#traceparent}); null when none. */
+    public String traceparent;
+    public String tracestate;
+
     public GraphRecord() {}
 
     public boolean isProgress() {
@@ -113,6 +117,8 @@ public class GraphRecord {
         r.replyTo = replyTo;
         r.replyPartition = replyPartition;
         r.callbackUrl = callbackUrl;
+        r.traceparent = traceparent;
+        r.tracestate = tracestate;
         return r;
     }
 
@@ -131,6 +137,8 @@ public class GraphRecord {
         e.replyPartition = replyPartition;
         e.callbackUrl = callbackUrl;
         e.binaryOutputs = binaryOutputs;
+        e.traceparent = traceparent;
+        e.tracestate = tracestate;
         return e;
     }
 

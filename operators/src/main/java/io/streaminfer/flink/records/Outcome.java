@@ -53,6 +53,13 @@ public class Outcome {
     /** Graph requests only: the step a RUNNING progress is at, or the step a FAILED outcome failed in. */
     public String step;
 
+    /**
+     * The W3C trace context to continue ({@code io.streaminfer.contract.TraceContext}, validated where it came in),
+     * written into the headers of the request's records; null when the request brought none.
+     */
+    public String traceparent;
+    public String tracestate;
+
     public Outcome() {}
 
     /** A field-by-field copy, kept beside the fields so a new one is not forgotten. */
@@ -80,6 +87,8 @@ public class Outcome {
         o.queueMicros = queueMicros;
         o.modelMicros = modelMicros;
         o.step = step;
+        o.traceparent = traceparent;
+        o.tracestate = tracestate;
         return o;
     }
 

@@ -2,9 +2,11 @@ package io.streaminfer.flink.records;
 
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.InferenceResponse;
+import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.OipBinary;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.RequestState;
+import io.streaminfer.contract.TraceContext;
 import java.util.List;
 import org.apache.flink.annotation.Internal;
 
@@ -71,6 +73,12 @@ public final class Outcomes {
         o.replyTo = r.replyTo;
         o.replyPartition = r.replyPartition;
         o.callbackUrl = r.callbackUrl;
+        TraceContext trace = r.record == null ? null : TraceContext.parse(
+                r.record.header(KafkaContract.HEADER_TRACEPARENT), r.record.header(KafkaContract.HEADER_TRACESTATE));
+        if (trace != null) {
+            o.traceparent = trace.traceparent();
+            o.tracestate = trace.tracestate();
+        }
         return o;
     }
 
@@ -126,6 +134,8 @@ public final class Outcomes {
         o.replyTo = caller.replyTo;
         o.replyPartition = caller.replyPartition;
         o.callbackUrl = null;
+        o.traceparent = caller.traceparent; // the duplicate's own trace, not the original's
+        o.tracestate = caller.tracestate;
         return o;
     }
 
@@ -141,6 +151,8 @@ public final class Outcomes {
         o.replyTo = r.replyTo;
         o.replyPartition = r.replyPartition;
         o.callbackUrl = r.callbackUrl;
+        o.traceparent = r.traceparent;
+        o.tracestate = r.tracestate;
         return o;
     }
 }

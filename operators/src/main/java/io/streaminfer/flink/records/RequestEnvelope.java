@@ -41,6 +41,13 @@ public class RequestEnvelope {
     /** Outputs the result gives binary-framed ({@code OipBinary}), as the request asked; null or empty: JSON. */
     public String[] binaryOutputs;
 
+    /**
+     * The W3C trace context to continue ({@code io.streaminfer.contract.TraceContext}, validated where it came in),
+     * written into the headers of the request's records; null when the request brought none.
+     */
+    public String traceparent;
+    public String tracestate;
+
     public RequestEnvelope() {}
 
     /** An envelope that only carries an outcome decided before the model. */
@@ -51,6 +58,8 @@ public class RequestEnvelope {
         e.model = decided.model;
         e.modelVersion = decided.modelVersion;
         e.decided = decided;
+        e.traceparent = decided.traceparent;
+        e.tracestate = decided.tracestate;
         return e;
     }
 
@@ -74,6 +83,8 @@ public class RequestEnvelope {
         e.callbackUrl = callbackUrl;
         e.decided = decided == null ? null : decided.copy();
         e.binaryOutputs = binaryOutputs;
+        e.traceparent = traceparent;
+        e.tracestate = tracestate;
         return e;
     }
 

@@ -23,6 +23,13 @@ public class StatusUpdate {
     /** Graph requests only: the step it is at (RUNNING) or failed in (FAILED). */
     public String step;
 
+    /**
+     * The W3C trace context to continue ({@code io.streaminfer.contract.TraceContext}, validated where it came in),
+     * written into the headers of the request's records; null when the request brought none.
+     */
+    public String traceparent;
+    public String tracestate;
+
     public StatusUpdate() {}
 
     public static StatusUpdate of(Outcome o) {
@@ -36,6 +43,8 @@ public class StatusUpdate {
         s.acceptedAt = o.acceptedAt;
         s.updatedAt = o.finishedAt;
         s.step = o.step;
+        s.traceparent = o.traceparent;
+        s.tracestate = o.tracestate;
         return s;
     }
 
@@ -65,6 +74,8 @@ public class StatusUpdate {
         s.acceptedAt = acceptedAt;
         s.updatedAt = updatedAt;
         s.step = step;
+        s.traceparent = traceparent;
+        s.tracestate = tracestate;
         return s;
     }
 

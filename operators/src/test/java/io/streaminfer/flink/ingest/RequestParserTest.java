@@ -129,6 +129,24 @@ class RequestParserTest {
     // ------------------------------------------------------------------ valid records
 
     @Test
+    void aValidTraceparentHeaderIsCarriedInTheEnvelope() throws Exception {
+        String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        RequestEnvelope env = accepted(record("key-t", VALID_BODY, KafkaContract.HEADER_MODEL, TestModels.TINY_MLP,
+                KafkaContract.HEADER_TRACEPARENT, traceparent, KafkaContract.HEADER_TRACESTATE, "vendor=x"));
+        assertThat(env.traceparent).isEqualTo(traceparent);
+        assertThat(env.tracestate).isEqualTo("vendor=x");
+    }
+
+    @Test
+    void anInvalidTraceparentIsIgnoredNotRejected() throws Exception {
+        RequestEnvelope env = accepted(record("key-u", VALID_BODY, KafkaContract.HEADER_MODEL, TestModels.TINY_MLP,
+                KafkaContract.HEADER_TRACEPARENT, "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                KafkaContract.HEADER_TRACESTATE, "vendor=x"));
+        assertThat(env.traceparent).isNull();
+        assertThat(env.tracestate).isNull();
+    }
+
+    @Test
     void validRecordBecomesEnvelope() throws Exception {
         RawRecord raw = record("key-1", VALID_BODY, KafkaContract.HEADER_MODEL, TestModels.TINY_MLP,
                 KafkaContract.HEADER_REPLY_TO, "bridge-7");

@@ -123,7 +123,7 @@ public final class KafkaTokenLog implements TokenLog {
         return byId;
     }
 
-    /** What a writer puts in a record's headers: its model, as results carry it. */
+    /** What a writer puts in a record's headers: its model and its request's trace context, as results carry them. */
     static ProducerRecord<byte[], byte[]> record(String topic, int partitions, Routed routed) {
         TokenRecord t = routed.record();
         Integer partition = routed.partition() >= 0 && routed.partition() < partitions ? routed.partition() : null;
@@ -132,6 +132,7 @@ public final class KafkaTokenLog implements TokenLog {
         if (routed.model() != null) {
             r.headers().add(KafkaContract.HEADER_MODEL, routed.model().getBytes(StandardCharsets.UTF_8));
         }
+        RecordSerializers.addTrace(r.headers(), routed.traceparent(), routed.tracestate());
         return r;
     }
 }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema.KafkaSinkContext;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /** The three output records, laid out as {@link KafkaContract} and docs/contract.md say. */
@@ -16,6 +17,16 @@ public final class RecordSerializers {
 
     private static byte[] utf8(String s) {
         return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The W3C trace context headers, so a consumer continues the request's trace; nothing when it has none. */
+    static void addTrace(Headers headers, String traceparent, String tracestate) {
+        if (traceparent != null) {
+            headers.add(KafkaContract.HEADER_TRACEPARENT, utf8(traceparent));
+            if (tracestate != null) {
+                headers.add(KafkaContract.HEADER_TRACESTATE, utf8(tracestate));
+            }
+        }
     }
 
     /**
@@ -60,6 +71,7 @@ public final class RecordSerializers {
                 headers.add(KafkaContract.HEADER_CONTENT_TYPE, utf8(KafkaContract.CONTENT_TYPE_OIP_BINARY));
                 headers.add(KafkaContract.HEADER_INFERENCE_HEADER_LENGTH, utf8(Integer.toString(o.resultHeaderLength)));
             }
+            addTrace(headers, o.traceparent, o.tracestate);
             return new ProducerRecord<>(topic, replyPartition(o, context), null, utf8(o.id), o.result, headers);
         }
 
@@ -84,11 +96,16 @@ public final class RecordSerializers {
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(StatusUpdate s, KafkaSinkContext context, Long timestamp) {
-            return new ProducerRecord<>(topic, utf8(s.id), s.toRecord().toJson());
+            RecordHeaders headers = new RecordHeaders();
+            addTrace(headers, s.traceparent, s.tracestate);
+            return new ProducerRecord<>(topic, null, null, utf8(s.id), s.toRecord().toJson(), headers);
         }
     }
 
-    /** Dead letters: the original key, value and headers unchanged, plus error-code and error-reason. */
+    /**
+     * Dead letters: the original key, value and headers unchanged (its {@code traceparent} included), plus error-code
+     * and error-reason.
+     */
     public static final class DeadLetters implements KafkaRecordSerializationSchema<Rejection> {
         private static final long serialVersionUID = 1L;
         private final String topic;

@@ -212,7 +212,8 @@ public final class InferenceService {
         long timeoutMs;
         try {
             InferenceRequest request = ProtoTensors.request(message);
-            checked = checks.check(message.getModelName(), blankToNull(message.getModelVersion()), request);
+            checked = checks.check(message.getModelName(), blankToNull(message.getModelVersion()), request)
+                    .withTraceFrom(call.headers());
             long deadline = call.timeout();
             timeoutMs = RequestChecks.timeoutMs(request, deadline, defaultTimeoutMs, maxTimeoutMs);
             if (deadline > 0) {

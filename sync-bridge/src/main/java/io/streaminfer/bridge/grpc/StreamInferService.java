@@ -123,7 +123,8 @@ public final class StreamInferService {
             long timeoutMs;
             try {
                 InferenceRequest request = ProtoTensors.request(m);
-                checked = checks.check(m.getModelName(), InferenceService.blankToNull(m.getModelVersion()), request);
+                checked = checks.check(m.getModelName(), InferenceService.blankToNull(m.getModelVersion()), request)
+                        .withTraceFrom(call.headers());
                 if (checked.isGeneration()) {
                     checked = checks.streaming(checked); // decoupled: its text as it comes
                 }

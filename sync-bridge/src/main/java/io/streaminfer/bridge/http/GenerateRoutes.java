@@ -65,7 +65,8 @@ final class GenerateRoutes {
         long timeoutMs;
         try {
             InferenceRequest request = request(ctx.body() == null ? null : ctx.body().buffer().getBytes());
-            checked = checks.generation(model, ctx.pathParam("version"), request, stream);
+            checked = checks.generation(model, ctx.pathParam("version"), request, stream)
+                    .withTraceFrom(ctx.request().headers());
             timeoutMs = RequestIntake.timeoutMs(ctx, checked.request(), defaultTimeoutMs, maxTimeoutMs);
         } catch (InferenceException e) {
             Replies.error(ctx, e.code().httpStatus(), e.getMessage());

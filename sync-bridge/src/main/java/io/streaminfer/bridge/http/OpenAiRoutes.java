@@ -102,7 +102,8 @@ final class OpenAiRoutes {
             String model = g.model();
             ctx.addEndHandler(v -> metrics.request(route, model, ctx.response().getStatusCode(),
                     System.nanoTime() - start));
-            checked = checks.generation(g.model(), null, g.request(), g.stream());
+            checked = checks.generation(g.model(), null, g.request(), g.stream())
+                    .withTraceFrom(ctx.request().headers());
             timeoutMs = RequestIntake.timeoutMs(ctx, checked.request(), defaultTimeoutMs, maxTimeoutMs);
         } catch (OpenAiError e) {
             Replies.error(ctx, e);

@@ -41,7 +41,7 @@ final class RequestIntake {
                 System.nanoTime() - start));
         CheckedRequest checked;
         try {
-            checked = check(ctx);
+            checked = check(ctx).withTraceFrom(ctx.request().headers());
         } catch (InferenceException e) {
             Replies.error(ctx, e.code().httpStatus(), e.getMessage());
             return null;

@@ -72,7 +72,7 @@ public final class RequestChecks {
         if (!c.version().config().isGenerative()) {
             return c;
         }
-        return generation(c.version(), c.requestedVersion(), c.request(), Boolean.TRUE);
+        return generation(c.version(), c.requestedVersion(), c.request(), Boolean.TRUE).withTrace(c.trace());
     }
 
     private static CheckedRequest generation(ModelVersion v, String version, InferenceRequest request,

@@ -1,6 +1,7 @@
 package io.streaminfer.bridge.kafka;
 
 import io.streaminfer.contract.KafkaContract;
+import io.streaminfer.contract.TraceContext;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.producer.Producer;
@@ -39,6 +40,7 @@ public final class RequestPublisher implements AutoCloseable {
         long deadlineMs = -1;
         int headerLength = -1;
         boolean batchLine;
+        TraceContext trace;
 
         public static Routing of(String model, String version) {
             Routing r = new Routing();
@@ -57,6 +59,12 @@ public final class RequestPublisher implements AutoCloseable {
         /** The body is binary-framed with a JSON header of this many bytes ({@code OipBinary}). */
         public Routing binary(int jsonHeaderLength) {
             this.headerLength = jsonHeaderLength;
+            return this;
+        }
+
+        /** The caller's W3C trace context, passed on in the record's headers; null: none. */
+        public Routing trace(TraceContext trace) {
+            this.trace = trace;
             return this;
         }
 
@@ -93,6 +101,12 @@ public final class RequestPublisher implements AutoCloseable {
         }
         if (onlinePriority != null && !routing.batchLine) {
             headers.add(KafkaContract.HEADER_PRIORITY, onlinePriority);
+        }
+        if (routing.trace != null) {
+            headers.add(KafkaContract.HEADER_TRACEPARENT, utf8(routing.trace.traceparent()));
+            if (routing.trace.tracestate() != null) {
+                headers.add(KafkaContract.HEADER_TRACESTATE, utf8(routing.trace.tracestate()));
+            }
         }
         return send(producer, new ProducerRecord<>(topic, null, null, utf8(jobId), body, headers));
     }

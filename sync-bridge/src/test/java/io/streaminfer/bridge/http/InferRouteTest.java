@@ -170,6 +170,22 @@ class InferRouteTest {
     }
 
     @Test
+    void theCallersTraceContextIsPassedOnInTheRequestRecordsHeadersAndAnInvalidOneIsDropped() throws Exception {
+        String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        post("/v2/models/tiny/infer", BODY, "traceparent", traceparent, "tracestate", "congo=t61rcWkgMzE",
+                RequestIntake.TIMEOUT_HEADER, "100");
+        ProducerRecord<byte[], byte[]> traced = published(1);
+        assertThat(header(traced, KafkaContract.HEADER_TRACEPARENT)).isEqualTo(traceparent);
+        assertThat(header(traced, KafkaContract.HEADER_TRACESTATE)).isEqualTo("congo=t61rcWkgMzE");
+
+        post("/v2/models/tiny/infer", BODY, "traceparent", traceparent.toUpperCase(java.util.Locale.ROOT),
+                RequestIntake.TIMEOUT_HEADER, "100");
+        ProducerRecord<byte[], byte[]> invalid = published(2);
+        assertThat(header(invalid, KafkaContract.HEADER_TRACEPARENT)).isNull();
+        assertThat(header(invalid, KafkaContract.HEADER_TRACESTATE)).isNull();
+    }
+
+    @Test
     void aFailedResultAnswersWithItsErrorCodesStatus() throws Exception {
         var response = post("/v2/models/tiny/infer", BODY);
         ProducerRecord<byte[], byte[]> request = published(1);

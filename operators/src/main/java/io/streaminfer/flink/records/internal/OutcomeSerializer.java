@@ -15,13 +15,26 @@ import org.apache.flink.core.memory.DataOutputView;
 /** {@link Outcome}, field by field; a new field must be added here (the round-trip test fails until it is). */
 public final class OutcomeSerializer extends RecordSerializer<Outcome> {
     private static final long serialVersionUID = 1L;
-    public static final OutcomeSerializer INSTANCE = new OutcomeSerializer();
     /** See {@link RecordSerializer#format()}. */
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
+    public static final OutcomeSerializer INSTANCE = new OutcomeSerializer(FORMAT);
+    /** Layout 1: without the trace context (2 appended it); read, and migrated, on restore. */
+    private static final OutcomeSerializer LAYOUT_1 = new OutcomeSerializer(1);
+
+    private final int layout;
+
+    private OutcomeSerializer(int layout) {
+        this.layout = layout;
+    }
 
     @Override
     int format() {
-        return FORMAT;
+        return layout;
+    }
+
+    @Override
+    RecordSerializer<Outcome> readerOf(int format) {
+        return format == FORMAT ? INSTANCE : format == 1 ? LAYOUT_1 : null;
     }
 
     @Override
@@ -58,6 +71,10 @@ public final class OutcomeSerializer extends RecordSerializer<Outcome> {
         out.writeLong(o.queueMicros);
         out.writeLong(o.modelMicros);
         Fields.writeString(o.step, out);
+        if (layout >= 2) {
+            Fields.writeString(o.traceparent, out);
+            Fields.writeString(o.tracestate, out);
+        }
     }
 
     @Override
@@ -85,6 +102,10 @@ public final class OutcomeSerializer extends RecordSerializer<Outcome> {
         o.queueMicros = in.readLong();
         o.modelMicros = in.readLong();
         o.step = Fields.readString(in);
+        if (layout >= 2) {
+            o.traceparent = Fields.readString(in);
+            o.tracestate = Fields.readString(in);
+        }
         return o;
     }
 

@@ -21,6 +21,12 @@ abstract class RecordSerializer<T> extends TypeSerializer<T> {
      */
     abstract int format();
 
+    /**
+     * The serializer that reads (and writes) state of layout {@code format}: this one for its own layout, one of an
+     * older layout that it still reads (its missing fields stay at their defaults), else null.
+     */
+    abstract RecordSerializer<T> readerOf(int format);
+
     @Override
     public final boolean isImmutableType() {
         return false;
@@ -53,11 +59,11 @@ abstract class RecordSerializer<T> extends TypeSerializer<T> {
 
     @Override
     public final boolean equals(Object obj) {
-        return obj != null && obj.getClass() == getClass();
+        return obj != null && obj.getClass() == getClass() && ((RecordSerializer<?>) obj).format() == format();
     }
 
     @Override
     public final int hashCode() {
-        return getClass().hashCode();
+        return 31 * getClass().hashCode() + format();
     }
 }

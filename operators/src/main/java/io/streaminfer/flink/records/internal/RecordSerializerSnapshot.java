@@ -11,7 +11,8 @@ import org.apache.flink.core.memory.DataOutputView;
 /**
  * Snapshot of a record serializer: it records the byte layout ({@link RecordSerializer#format()}) the state was
  * written in, so that a later layout never reads an older one as its own. State of the same layout is compatible as
- * is; state of another layout is refused with a message, until a reader of that layout is kept (then: migration).
+ * is; state of an older layout whose reader is kept ({@link RecordSerializer#readerOf}) is migrated; any other is
+ * refused with a message.
  * State written by the reflective POJO serializer these records had before (savepoints of earlier versions of the
  * job) is migrated: Flink reads it with the POJO serializer and writes it again with this one.
  */
@@ -48,10 +49,11 @@ abstract class RecordSerializerSnapshot<T> implements TypeSerializerSnapshot<T> 
 
     @Override
     public TypeSerializer<T> restoreSerializer() {
-        if (format != current.format()) {
+        RecordSerializer<T> reader = current.readerOf(format);
+        if (reader == null) {
             throw new IllegalStateException(unreadable());
         }
-        return current;
+        return reader;
     }
 
     @Override
@@ -59,15 +61,21 @@ abstract class RecordSerializerSnapshot<T> implements TypeSerializerSnapshot<T> 
         if (old instanceof PojoSerializerSnapshot) {
             return TypeSerializerSchemaCompatibility.compatibleAfterMigration();
         }
-        if (old.getClass() == getClass() && ((RecordSerializerSnapshot<T>) old).format == current.format()) {
-            return TypeSerializerSchemaCompatibility.compatibleAsIs();
+        if (old.getClass() == getClass()) {
+            int oldFormat = ((RecordSerializerSnapshot<T>) old).format;
+            if (oldFormat == current.format()) {
+                return TypeSerializerSchemaCompatibility.compatibleAsIs();
+            }
+            if (current.readerOf(oldFormat) != null) {
+                return TypeSerializerSchemaCompatibility.compatibleAfterMigration();
+            }
         }
         return TypeSerializerSchemaCompatibility.incompatible();
     }
 
     private String unreadable() {
         return "state of " + current.getClass().getSimpleName() + " was written in layout " + format + "; this "
-                + "version of the job reads layout " + current.format() + " only: restore it with the version that "
+                + "version of the job reads layout " + current.format() + " and the older ones it migrates: restore it with the version that "
                 + "wrote it, or start without that state";
     }
 }

@@ -1,5 +1,6 @@
 package io.streaminfer.flink.records.internal;
 
+import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.RequestEnvelope;
 import java.io.IOException;
 import java.lang.reflect.Type;
@@ -13,13 +14,31 @@ import org.apache.flink.core.memory.DataOutputView;
 /** {@link RequestEnvelope}, field by field; a new field must be added here (the round-trip test fails until it is). */
 public final class RequestEnvelopeSerializer extends RecordSerializer<RequestEnvelope> {
     private static final long serialVersionUID = 1L;
-    public static final RequestEnvelopeSerializer INSTANCE = new RequestEnvelopeSerializer();
     /** See {@link RecordSerializer#format()}; the layout includes a decided {@link OutcomeSerializer}'s. */
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
+    public static final RequestEnvelopeSerializer INSTANCE = new RequestEnvelopeSerializer(FORMAT);
+    /** Layout 1: without the trace context (2 appended it); read, and migrated, on restore. */
+    private static final RequestEnvelopeSerializer LAYOUT_1 = new RequestEnvelopeSerializer(1);
+
+    private final int layout;
+
+    private RequestEnvelopeSerializer(int layout) {
+        this.layout = layout;
+    }
 
     @Override
     int format() {
-        return FORMAT;
+        return layout;
+    }
+
+    @Override
+    RecordSerializer<RequestEnvelope> readerOf(int format) {
+        return format == FORMAT ? INSTANCE : format == 1 ? LAYOUT_1 : null;
+    }
+
+    /** A decided outcome is written in the outcome layout of the envelope's layout. */
+    private RecordSerializer<Outcome> decidedSerializer() {
+        return layout >= 2 ? OutcomeSerializer.INSTANCE : OutcomeSerializer.INSTANCE.readerOf(1);
     }
 
     @Override
@@ -49,9 +68,13 @@ public final class RequestEnvelopeSerializer extends RecordSerializer<RequestEnv
         Fields.writeString(e.callbackUrl, out);
         out.writeBoolean(e.decided != null);
         if (e.decided != null) {
-            OutcomeSerializer.INSTANCE.serialize(e.decided, out);
+            decidedSerializer().serialize(e.decided, out);
         }
         Fields.writeStrings(e.binaryOutputs, out);
+        if (layout >= 2) {
+            Fields.writeString(e.traceparent, out);
+            Fields.writeString(e.tracestate, out);
+        }
     }
 
     @Override
@@ -71,9 +94,13 @@ public final class RequestEnvelopeSerializer extends RecordSerializer<RequestEnv
         e.replyPartition = in.readInt();
         e.callbackUrl = Fields.readString(in);
         if (in.readBoolean()) {
-            e.decided = OutcomeSerializer.INSTANCE.deserialize(in);
+            e.decided = decidedSerializer().deserialize(in);
         }
         e.binaryOutputs = Fields.readStrings(in);
+        if (layout >= 2) {
+            e.traceparent = Fields.readString(in);
+            e.tracestate = Fields.readString(in);
+        }
         return e;
     }
 

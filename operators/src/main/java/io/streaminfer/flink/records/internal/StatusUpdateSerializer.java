@@ -15,13 +15,26 @@ import org.apache.flink.core.memory.DataOutputView;
 /** {@link StatusUpdate}, field by field; a new field must be added here (the round-trip test fails until it is). */
 public final class StatusUpdateSerializer extends RecordSerializer<StatusUpdate> {
     private static final long serialVersionUID = 1L;
-    public static final StatusUpdateSerializer INSTANCE = new StatusUpdateSerializer();
     /** See {@link RecordSerializer#format()}. */
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
+    public static final StatusUpdateSerializer INSTANCE = new StatusUpdateSerializer(FORMAT);
+    /** Layout 1: without the trace context (2 appended it); read, and migrated, on restore. */
+    private static final StatusUpdateSerializer LAYOUT_1 = new StatusUpdateSerializer(1);
+
+    private final int layout;
+
+    private StatusUpdateSerializer(int layout) {
+        this.layout = layout;
+    }
 
     @Override
     int format() {
-        return FORMAT;
+        return layout;
+    }
+
+    @Override
+    RecordSerializer<StatusUpdate> readerOf(int format) {
+        return format == FORMAT ? INSTANCE : format == 1 ? LAYOUT_1 : null;
     }
 
     @Override
@@ -45,6 +58,10 @@ public final class StatusUpdateSerializer extends RecordSerializer<StatusUpdate>
         out.writeLong(s.acceptedAt);
         out.writeLong(s.updatedAt);
         Fields.writeString(s.step, out);
+        if (layout >= 2) {
+            Fields.writeString(s.traceparent, out);
+            Fields.writeString(s.tracestate, out);
+        }
     }
 
     @Override
@@ -59,6 +76,10 @@ public final class StatusUpdateSerializer extends RecordSerializer<StatusUpdate>
         s.acceptedAt = in.readLong();
         s.updatedAt = in.readLong();
         s.step = Fields.readString(in);
+        if (layout >= 2) {
+            s.traceparent = Fields.readString(in);
+            s.tracestate = Fields.readString(in);
+        }
         return s;
     }
 
