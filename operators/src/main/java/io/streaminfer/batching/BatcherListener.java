@@ -1,5 +1,7 @@
 package io.streaminfer.batching;
 
+import java.util.List;
+
 /**
  * Hooks for metrics; every method defaults to doing nothing. Called on the batcher's threads, outside its lock, so
  * implementations must be thread-safe and cheap. What they throw is logged and otherwise ignored.
@@ -18,6 +20,24 @@ public interface BatcherListener {
      * @param modelNanos how long the executor took
      */
     default void onBatch(int requests, int rows, long cost, long modelNanos) {
+    }
+
+    /**
+     * Whether {@link #onCall} wants each call's request IDs (e.g. to trace a model call with links to its requests);
+     * false, the default: no list of IDs is made.
+     */
+    default boolean wantsCalls() {
+        return false;
+    }
+
+    /**
+     * After every call of the executor, isolation re-runs included, when {@link #wantsCalls()}.
+     *
+     * @param requestIds the IDs the requests were submitted with, in the call's order
+     * @param modelNanos how long the executor took; the call ended just now
+     * @param failed whether the executor threw (its requests failed together)
+     */
+    default void onCall(List<String> requestIds, int rows, long cost, long modelNanos, boolean failed) {
     }
 
     /** Once per request as it leaves the queue (to run, or because its deadline passed). */

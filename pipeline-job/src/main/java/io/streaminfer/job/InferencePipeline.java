@@ -88,6 +88,7 @@ public final class InferencePipeline {
                 .retries(config.async.retries)
                 .retryDelayMs(config.async.retryDelayMs)
                 .maxInFlightBytes(maxInFlightBytes)
+                .tracing(config.tracing.settings())
                 .defaultBatching(knobs(config.batching.defaults));
         config.batching.perModel.forEach((model, k) -> inference.batching(model, knobs(k)));
         return TopologySettings.builder()

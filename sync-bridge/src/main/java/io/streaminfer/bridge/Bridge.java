@@ -30,6 +30,7 @@ import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
 import io.streaminfer.bridge.pipeline.FlinkJobStatus;
 import io.streaminfer.bridge.pipeline.JobHealth;
+import io.streaminfer.bridge.tracing.BridgeTracing;
 import io.streaminfer.contract.model.ModelRepository;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -91,10 +92,15 @@ public final class Bridge implements AutoCloseable {
         BridgeMetrics metrics = new BridgeMetrics();
         vertx = Vertx.vertx();
 
+        BridgeTracing tracing = BridgeTracing.start(c.tracing);
+        if (tracing != null) {
+            closeables.add(tracing); // closed after the producer, so its last sends' spans are exported
+        }
         KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(c, "bridge-" + c.replicaId);
         closeables.add(() -> producer.close(Duration.ofSeconds(5)));
         // Online calls that name no priority get batches.online-priority: they run before batch lines (none).
-        RequestPublisher publisher = new RequestPublisher(producer, c.topics.requests, c.batches.onlinePriority);
+        RequestPublisher publisher = new RequestPublisher(producer, c.topics.requests, c.batches.onlinePriority,
+                tracing);
 
         // Generative models stream their text on the token topic and take cancels on the control topic: the bridge
         // needs those two only when the repository has one.
@@ -187,7 +193,8 @@ public final class Bridge implements AutoCloseable {
 
         // HTTP and gRPC share one admission bound, one byte budget and one set of model statistics.
         ModelStats stats = new ModelStats();
-        SyncInference sync = new SyncInference(vertx, publisher, replies, metrics, stats, c.http.maxInFlight);
+        SyncInference sync = new SyncInference(vertx, publisher, replies, metrics, stats, c.http.maxInFlight, tracing,
+                c.topics.results);
         MemoryBudget budget = new MemoryBudget(c.bufferedBytesBudget());
         GenerationCalls generations = new GenerationCalls(vertx, publisher, replies, tokens,
                 new ControlPublisher(producer, c.topics.control), sync, metrics, stats);

@@ -65,7 +65,7 @@ final class ExecutorCall<T> {
         try {
             out = executor.run(Collections.unmodifiableList(items));
         } catch (Throwable t) { // anything, so that the worker lives on (e.g. StackOverflowError in a model)
-            ended(requests, alarm, rows, cost, start);
+            ended(requests, alarm, rows, cost, start, true);
             if (batch.abandoned()) {
                 return null;
             }
@@ -81,7 +81,7 @@ final class ExecutorCall<T> {
             }
             return failAll(n, messageOf(t));
         }
-        long took = ended(requests, alarm, rows, cost, start);
+        long took = ended(requests, alarm, rows, cost, start, false);
         if (batch.abandoned()) {
             LOG.warn("Batcher {}: a model call the watchdog gave up on returned after {} ms; its results are "
                     + "dropped (requests {})", name, took / 1_000_000, RequestIds.of(requests));
@@ -110,12 +110,20 @@ final class ExecutorCall<T> {
     }
 
     /** The call returned or threw: the alarm is off, the time is told; returns how long it took. */
-    private long ended(List<QueuedRequest<T>> requests, ScheduledFuture<?> alarm, int rows, long cost, long start) {
+    private long ended(List<QueuedRequest<T>> requests, ScheduledFuture<?> alarm, int rows, long cost, long start,
+            boolean failed) {
         long took = nanoClock.getAsLong() - start;
         if (alarm != null) {
             alarm.cancel(false);
         }
         listener.onBatch(requests.size(), rows, cost, took);
+        if (listener.wantsCalls()) {
+            List<String> ids = new ArrayList<>(requests.size());
+            for (QueuedRequest<T> r : requests) {
+                ids.add(r.id);
+            }
+            listener.onCall(ids, rows, cost, took, failed);
+        }
         for (QueuedRequest<T> r : requests) {
             r.future().ran(took, requests.size());
         }

@@ -2,6 +2,7 @@ package io.streaminfer.batching.internal;
 
 import io.streaminfer.batching.BatcherListener;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +25,16 @@ public final class SafeListener implements BatcherListener {
     @Override
     public void onBatch(int requests, int rows, long cost, long modelNanos) {
         guard("onBatch", () -> delegate.onBatch(requests, rows, cost, modelNanos));
+    }
+
+    @Override
+    public boolean wantsCalls() {
+        return delegate.wantsCalls();
+    }
+
+    @Override
+    public void onCall(List<String> requestIds, int rows, long cost, long modelNanos, boolean failed) {
+        guard("onCall", () -> delegate.onCall(requestIds, rows, cost, modelNanos, failed));
     }
 
     @Override

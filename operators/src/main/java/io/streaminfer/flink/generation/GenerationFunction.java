@@ -1,5 +1,8 @@
 package io.streaminfer.flink.generation;
 
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.TokenRecord;
 import io.streaminfer.contract.model.ModelRepository;
@@ -9,6 +12,8 @@ import io.streaminfer.flink.inference.SubtaskModels;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
+import io.streaminfer.flink.tracing.JobTracing;
+import io.streaminfer.flink.tracing.SpanAttributes;
 import io.streaminfer.generation.FinishReason;
 import io.streaminfer.generation.GenerationRequest;
 import io.streaminfer.generation.GenerationResult;
@@ -24,6 +29,7 @@ import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -61,6 +67,7 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
     private static final Logger LOG = LoggerFactory.getLogger(GenerationFunction.class);
     /** Clock skew and commit delays between a snapshot and the records it covers. */
     private static final long READ_BACK_MARGIN_MS = 60_000;
+    private static final AttributeKey<String> FINISH = AttributeKey.stringKey("streaminfer.generation.finish_reason");
 
     private final GenerationStageSettings settings;
     private final InferenceSettings inference;
@@ -82,6 +89,8 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
     private transient long readBackFrom;
     private transient int previousParallelism;
     private transient Counter resumed;
+    /** Null: tracing off. */
+    private transient JobTracing tracing;
 
     /**
      * @param inference the job's inference settings: the engines are the subtask's ({@link SubtaskModels}), shared
@@ -133,6 +142,7 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
         int subtask = task.getIndexOfThisSubtask();
         int parallelism = task.getNumberOfParallelSubtasks();
         int maxParallelism = task.getMaxNumberOfParallelSubtasks();
+        tracing = JobTracing.acquire(inference.tracing());
         routes = new ConcurrentHashMap<>();
         lastPublished = new ConcurrentHashMap<>();
         inFlight = new ConcurrentHashMap<>();
@@ -212,7 +222,13 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
         }
         inFlight.put(r.id, r.acceptedAt);
         s.engine().awaitRoom();
-        s.engine().submit(request.build()).whenComplete((result, error) -> finished(r, result, error, future));
+        long submitted = tracing != null && r.traceparent != null ? JobTracing.nowNanos() : 0;
+        s.engine().submit(request.build()).whenComplete((result, error) -> {
+            if (submitted != 0 && result != null) {
+                traced(r, result, submitted);
+            }
+            finished(r, result, error, future);
+        });
     }
 
     /** A cancel from the feed: ends the request wherever it waits or runs here, or on arrival. */
@@ -247,6 +263,32 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
         for (TokenLog.Routed routed : records) {
             lastPublished.put(routed.record().id(), done);
         }
+    }
+
+    /**
+     * Where a generation's time went, as spans of its trace: {@code queue}, {@code prefill} (to its first token) and
+     * {@code decode} (the rest), made once it ended from the times the engine measured: nothing per token.
+     */
+    private void traced(RequestEnvelope r, GenerationResult result, long submitted) {
+        long prefillStart = submitted + result.queueNanos();
+        long firstToken = submitted + (result.firstTokenNanos() < 0 ? result.totalNanos() : result.firstTokenNanos());
+        span("queue " + r.model, r, submitted).end(prefillStart, TimeUnit.NANOSECONDS);
+        span("prefill " + r.model, r, prefillStart)
+                .setAttribute(SpanAttributes.PROMPT_TOKENS, (long) result.promptTokens())
+                .end(firstToken, TimeUnit.NANOSECONDS);
+        if (result.firstTokenNanos() >= 0) {
+            span("decode " + r.model, r, firstToken)
+                    .setAttribute(SpanAttributes.COMPLETION_TOKENS, (long) result.completionTokens())
+                    .setAttribute(FINISH, result.finish().wireName())
+                    .end(submitted + result.totalNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** A span of the request's trace, started at {@code start} (epoch ns). */
+    private Span span(String name, RequestEnvelope r, long start) {
+        return tracing.startChild(name, SpanKind.INTERNAL, r.traceparent, r.tracestate, start)
+                .setAttribute(SpanAttributes.REQUEST_ID, r.id)
+                .setAttribute(SpanAttributes.MODEL, r.model);
     }
 
     private void finished(RequestEnvelope r, GenerationResult result, Throwable error, ResultFuture<Outcome> future) {
@@ -288,6 +330,10 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
 
     @Override
     public void close() throws Exception {
+        if (tracing != null) {
+            tracing.release();
+            tracing = null;
+        }
         if (cancels != null) {
             cancels.close();
         }

@@ -15,6 +15,8 @@ import io.streaminfer.flink.inference.SubtaskModels;
 import io.streaminfer.flink.inference.SubtaskModels.ServedModel;
 import io.streaminfer.flink.ingest.PreparerFactory;
 import io.streaminfer.flink.records.GraphRecord;
+import io.streaminfer.flink.tracing.JobTracing;
+import io.streaminfer.flink.tracing.TracedStep;
 import io.streaminfer.generation.GenerationRequest;
 import io.streaminfer.generation.GenerationResult;
 import io.streaminfer.runtime.GenerationPrompt;
@@ -67,6 +69,8 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
     /** A generative step's engine (the subtask's, shared) and prompts; null for a one-shot model's step. */
     private transient SharedGenerator generator;
     private transient StepPrompts prompts;
+    /** Null: tracing off. */
+    private transient JobTracing tracing;
 
     /**
      * @param settings the job's inference settings (device, batching knobs, byte budget): the same as the one-step
@@ -81,6 +85,7 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
 
     @Override
     public void open(OpenContext openContext) {
+        tracing = JobTracing.acquire(settings.tracing());
         step = plan.step(node);
         ModelVersion version = ModelRepository.open(Path.of(settings.modelsDir())).resolve(step.model,
                 step.modelVersion);
@@ -102,14 +107,15 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
     }
 
     @Override
-    public void asyncInvoke(GraphRecord in, ResultFuture<GraphRecord> result) throws Exception {
+    public void asyncInvoke(GraphRecord in, ResultFuture<GraphRecord> out) throws Exception {
         if (in.isProgress() || !in.run) {
             if (!in.isProgress() && Gate.fits(plan, in) && in.steps[node] == GraphRecord.SKIPPED) {
                 metrics.skipped.inc();
             }
-            result.complete(List.of(in)); // not this step's to run: on to the next
+            out.complete(List.of(in)); // not this step's to run: on to the next
             return;
         }
+        ResultFuture<GraphRecord> result = TracedStep.of(out, tracing, in, step.name, step.model);
         GraphRecord r = in.copy();
         r.run = false;
         long now = System.currentTimeMillis();
@@ -284,6 +290,10 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
 
     @Override
     public void close() {
+        if (tracing != null) {
+            tracing.release();
+            tracing = null;
+        }
         if (calls != null) {
             calls.close();
             calls = null;

@@ -1,5 +1,7 @@
 package io.streaminfer.flink.inference;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.streaminfer.batching.Submitted;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.model.ModelRepository;
@@ -8,6 +10,8 @@ import io.streaminfer.flink.inference.SubtaskModels.ServedModel;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
+import io.streaminfer.flink.tracing.JobTracing;
+import io.streaminfer.flink.tracing.SpanAttributes;
 import io.streaminfer.runtime.Prediction;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.PreparedRequestCodec;
@@ -15,6 +19,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -62,6 +67,8 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
     private transient ModelCalls calls;
     private transient Counter safetyNetTimeouts;
     private transient AtomicInteger safetyNetLogged;
+    /** Null: tracing off. */
+    private transient JobTracing tracing;
 
     public BatchingInferenceFunction(InferenceSettings settings) {
         this.settings = settings;
@@ -69,6 +76,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
 
     @Override
     public void open(OpenContext openContext) {
+        tracing = JobTracing.acquire(settings.tracing());
         safetyNetLogged = new AtomicInteger();
         served = new HashMap<>();
         models = SubtaskModels.acquire(getRuntimeContext(), settings);
@@ -112,8 +120,12 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
                     + r.modelVersion + "' is not served by this job", System.currentTimeMillis())));
             return;
         }
-        calls.submit(s, r.id, prepared, r.prepared.length + prepared.bytes(), r.priority, r.deadlineMs,
-                new Pending(r, resultFuture));
+        Pending pending = new Pending(r, resultFuture);
+        if (tracing != null && r.traceparent != null) {
+            pending.submittedNanos = JobTracing.nowNanos();
+            tracing.link(r.id, r.traceparent, r.tracestate); // for the batch span of the call it joins
+        }
+        calls.submit(s, r.id, prepared, r.prepared.length + prepared.bytes(), r.priority, r.deadlineMs, pending);
     }
 
     /** Whether {@code key} is {@code model:version} of the envelope, without building that string. */
@@ -128,6 +140,8 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
     private final class Pending implements ModelCalls.Answer {
         private final RequestEnvelope request;
         private final ResultFuture<Outcome> future;
+        /** When it was submitted, epoch ns, when traced; 0: not traced. */
+        long submittedNanos;
 
         Pending(RequestEnvelope request, ResultFuture<Outcome> future) {
             this.request = request;
@@ -150,12 +164,32 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
                 o.queueMicros = timing.queueNanos() < 0 ? -1 : timing.queueNanos() / 1_000;
                 o.modelMicros = timing.modelNanos() < 0 ? -1 : timing.modelNanos() / 1_000;
             }
+            if (submittedNanos != 0) {
+                traced(timing);
+            }
             future.complete(List.of(o));
+        }
+
+        /** Its wait in the batcher's queue as a span {@code queue <model>} of its trace; the call has its own. */
+        private void traced(Submitted timing) {
+            tracing.unlink(request.id);
+            if (timing == null || timing.queueNanos() < 0) {
+                return;
+            }
+            Span queued = tracing.startChild("queue " + request.model, SpanKind.INTERNAL, request.traceparent,
+                    request.tracestate, submittedNanos);
+            queued.setAttribute(SpanAttributes.REQUEST_ID, request.id);
+            queued.setAttribute(SpanAttributes.MODEL, request.model);
+            queued.setAttribute(SpanAttributes.BATCH_REQUESTS, (long) timing.batchRequests());
+            queued.end(submittedNanos + timing.queueNanos(), TimeUnit.NANOSECONDS);
         }
 
         /** The safety net, on the sweep's thread: a request without a result after {@code timeoutMs}. */
         @Override
         public void timedOut() {
+            if (submittedNanos != 0) {
+                tracing.unlink(request.id);
+            }
             safetyNetTimeouts.inc();
             if (safetyNetLogged.getAndIncrement() < 10) { // a stuck batcher fails every request in flight
                 LOG.error("Request {} reached the safety-net timeout of {} ms (async.timeout-ms): a batcher or a "
@@ -171,6 +205,10 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
 
     @Override
     public void close() {
+        if (tracing != null) {
+            tracing.release();
+            tracing = null;
+        }
         if (calls != null) {
             calls.close();
             calls = null;

@@ -2,6 +2,7 @@ package io.streaminfer.flink.inference;
 
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelSelection;
+import io.streaminfer.tracing.TracingSettings;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;
@@ -36,6 +37,7 @@ public final class InferenceSettings implements Serializable {
     private final int retries;
     private final long retryDelayMs;
     private final long maxInFlightBytes;
+    private final TracingSettings tracing;
 
     private InferenceSettings(Builder b) {
         this.modelsDir = b.modelsDir;
@@ -49,6 +51,7 @@ public final class InferenceSettings implements Serializable {
         this.retries = b.retries;
         this.retryDelayMs = b.retryDelayMs;
         this.maxInFlightBytes = b.maxInFlightBytes;
+        this.tracing = b.tracing;
     }
 
     public static Builder builder() {
@@ -69,6 +72,7 @@ public final class InferenceSettings implements Serializable {
         b.retries = retries;
         b.retryDelayMs = retryDelayMs;
         b.maxInFlightBytes = maxInFlightBytes;
+        b.tracing = tracing;
         return b.build();
     }
 
@@ -122,6 +126,11 @@ public final class InferenceSettings implements Serializable {
         return maxInFlightBytes;
     }
 
+    /** Whether the operators that run models trace requests ({@code io.streaminfer.flink.tracing}); off by default. */
+    public TracingSettings tracing() {
+        return tracing;
+    }
+
     public static final class Builder {
         private String modelsDir;
         private ModelSelection models = ModelSelection.all();
@@ -134,6 +143,7 @@ public final class InferenceSettings implements Serializable {
         private int retries = 2;
         private long retryDelayMs = 100;
         private long maxInFlightBytes = 256L << 20;
+        private TracingSettings tracing = TracingSettings.off();
 
         public Builder modelsDir(String dir) {
             this.modelsDir = dir;
@@ -193,6 +203,11 @@ public final class InferenceSettings implements Serializable {
 
         public Builder maxInFlightBytes(long bytes) {
             this.maxInFlightBytes = bytes;
+            return this;
+        }
+
+        public Builder tracing(TracingSettings tracing) {
+            this.tracing = Objects.requireNonNull(tracing, "tracing");
             return this;
         }
 

@@ -5,6 +5,8 @@ import io.streaminfer.batching.MicroBatcher;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.flink.metrics.BatcherMetrics;
+import io.streaminfer.flink.tracing.JobTracing;
+import io.streaminfer.flink.tracing.TracedBatches;
 import io.streaminfer.flink.metrics.GenerationMetrics;
 import io.streaminfer.generation.GenerationEngine;
 import io.streaminfer.generation.GenerationListener;
@@ -66,6 +68,8 @@ public final class SubtaskModels {
     /** By model name: the versions of a model share its metrics, as they share its name in them. */
     private final Map<String, BatcherMetrics> metrics = new HashMap<>();
     private int users;
+    /** The subtask's tracing (null: off), for the batch spans of its batchers. */
+    private final JobTracing tracing;
 
     /** The device the subtask's replicas run on (null: each model's own), and the GPU it took from Flink's. */
     private record Placement(DeviceSpec device, OptionalInt assignedGpu) {
@@ -77,6 +81,7 @@ public final class SubtaskModels {
         this.settings = settings;
         this.placement = placement;
         this.bytes = new ByteBudget(settings.maxInFlightBytes());
+        this.tracing = JobTracing.acquire(settings.tracing());
     }
 
     /**
@@ -161,7 +166,8 @@ public final class SubtaskModels {
         ModelBatching b = ModelBatching.of(v, replica.workers(), settings.batching(v.name()));
         long maxCost = b.maxCost();
         MicroBatcher<PreparedRequest> batcher = new MicroBatcher<>(b.config(),
-                batch -> replica.predictPrepared(batch, maxCost), metrics, System::nanoTime,
+                batch -> replica.predictPrepared(batch, maxCost),
+                tracing == null ? metrics : new TracedBatches(metrics, tracing, v), System::nanoTime,
                 System::currentTimeMillis);
         if (firstOfItsName) {
             metrics.registerGauges(batcher);
@@ -205,6 +211,9 @@ public final class SubtaskModels {
             }
         }
         AssignedGpus.release(placement.assignedGpu());
+        if (tracing != null) {
+            tracing.release();
+        }
     }
 
     /** The GPU Flink's external resource framework gave this task manager, spread over subtasks; else config. */

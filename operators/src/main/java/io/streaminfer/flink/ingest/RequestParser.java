@@ -1,5 +1,9 @@
 package io.streaminfer.flink.ingest;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.contract.GenerationJson;
 import io.streaminfer.contract.InferenceException;
@@ -14,6 +18,9 @@ import io.streaminfer.contract.model.ModelSelection;
 import io.streaminfer.contract.model.ModelVersion;
 import io.streaminfer.flink.records.RawRecord;
 import io.streaminfer.flink.records.Rejection;
+import io.streaminfer.flink.tracing.JobTracing;
+import io.streaminfer.flink.tracing.SpanAttributes;
+import io.streaminfer.tracing.TracingSettings;
 import io.streaminfer.flink.records.RequestEnvelope;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.PreparedRequestCodec;
@@ -67,6 +74,9 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
     private transient Map<String, RequestPreparer> preparerByModel;
     private transient Counter prepareNanos;
     private transient Map<ErrorCode, Counter> rejectedByCode;
+    private TracingSettings tracingSettings = TracingSettings.off();
+    /** Null: tracing off. */
+    private transient JobTracing tracing;
 
     /** @param servedModels the models this job serves (a graph's steps' models need not be listed) */
     public RequestParser(String modelsDir, int maxRequestBytes, ModelSelection servedModels) {
@@ -85,8 +95,15 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
         this.preparers = preparers;
     }
 
+    /** Traces each record's parse as a span {@code process <topic>} (a Kafka consumer's), continuing its trace. */
+    public RequestParser tracing(TracingSettings settings) {
+        this.tracingSettings = Objects.requireNonNull(settings, "settings");
+        return this;
+    }
+
     @Override
     public void open(OpenContext openContext) {
+        tracing = JobTracing.acquire(tracingSettings);
         repository = ModelRepository.open(Path.of(modelsDir));
         generative = new HashSet<>();
         for (ModelRepository.ModelEntry e : repository.models()) {
@@ -110,6 +127,7 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
         String id = key;
         String responseId = null;
         String model = raw.header(KafkaContract.HEADER_MODEL);
+        Span span = tracing == null ? null : startProcess(raw, key, model);
         try {
             if (raw.value == null || raw.value.length == 0) {
                 throw InferenceException.malformed("empty record value: expected an OIP inference request JSON");
@@ -163,18 +181,55 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
             List<String> binaryOutputs = OipBinary.binaryOutputs(request, version.config().outputNames());
             env.binaryOutputs = binaryOutputs.isEmpty() ? null : binaryOutputs.toArray(new String[0]);
             TraceContext trace = traceOf(raw);
-            if (trace != null) {
+            if (span != null && span.getSpanContext().isSampled()) {
+                // Later spans of the request are children of this one, and its records continue from here.
+                span.setAttribute(SpanAttributes.REQUEST_ID, id);
+                env.traceparent = JobTracing.traceparent(span.getSpanContext());
+                env.tracestate = trace == null ? null : trace.tracestate();
+            } else if (trace != null) {
                 env.traceparent = trace.traceparent();
                 env.tracestate = trace.tracestate();
             }
             out.collect(env);
         } catch (InferenceException e) {
+            failed(span, e.code());
             reject(ctx, raw, id, responseId, model, e.code(), e.getMessage());
         } catch (RuntimeException e) {
             // Whatever else a hostile record triggers, it must not restart the job.
             LOG.warn("Unexpected failure reading record {} (request {})", raw.coordinates(), id, e);
+            failed(span, ErrorCode.MALFORMED_REQUEST);
             reject(ctx, raw, id, responseId, model, ErrorCode.MALFORMED_REQUEST,
                     "could not read the request: " + e);
+        } finally {
+            if (span != null) {
+                span.end();
+            }
+        }
+    }
+
+    /** The consumer span of one record, a child of the producer's context in its headers (OTel's messaging). */
+    private Span startProcess(RawRecord raw, String key, String model) {
+        SpanBuilder b = tracing.tracer().spanBuilder("process " + raw.topic).setSpanKind(SpanKind.CONSUMER)
+                .setParent(JobTracing.parent(raw.header(KafkaContract.HEADER_TRACEPARENT),
+                        raw.header(KafkaContract.HEADER_TRACESTATE)))
+                .setAttribute(SpanAttributes.MESSAGING_SYSTEM, "kafka")
+                .setAttribute(SpanAttributes.MESSAGING_OPERATION, "process")
+                .setAttribute(SpanAttributes.DESTINATION, raw.topic)
+                .setAttribute(SpanAttributes.PARTITION, Integer.toString(raw.partition))
+                .setAttribute(SpanAttributes.OFFSET, raw.offset);
+        if (key != null) {
+            b.setAttribute(SpanAttributes.MESSAGE_KEY, key);
+        }
+        if (model != null) {
+            b.setAttribute(SpanAttributes.MODEL, model);
+        }
+        return b.startSpan();
+    }
+
+    private static void failed(Span span, ErrorCode code) {
+        if (span != null) {
+            span.setAttribute(SpanAttributes.ERROR_CODE, code.name());
+            span.setStatus(StatusCode.ERROR, code.name());
         }
     }
 
@@ -191,6 +246,10 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
 
     @Override
     public void close() {
+        if (tracing != null) {
+            tracing.release();
+            tracing = null;
+        }
         if (preparerByModel != null) {
             preparerByModel.values().forEach(RequestPreparer::close);
         }

@@ -4,6 +4,9 @@ import io.streaminfer.contract.RequestState;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.StatusUpdate;
+import io.streaminfer.flink.tracing.JobTracing;
+import io.streaminfer.flink.tracing.PublishSpans;
+import io.streaminfer.tracing.TracingSettings;
 import java.time.Duration;
 import java.util.Objects;
 import org.apache.flink.annotation.Internal;
@@ -52,6 +55,9 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
     private transient HeldAccepted held;
     private transient FailoverReconciliation restored;
     private transient RecorderMetrics metrics;
+    private TracingSettings tracingSettings = TracingSettings.off();
+    /** Null: tracing off. */
+    private transient JobTracing tracing;
 
     public OutcomeRecorder(Duration stateTtl) {
         this(stateTtl, PublishedFinals.none());
@@ -89,6 +95,21 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
         this.acceptedDelayMs = acceptedDelayMs;
     }
 
+    /** Traces each final outcome's publish ({@link PublishSpans}). */
+    public OutcomeRecorder tracing(TracingSettings settings) {
+        this.tracingSettings = Objects.requireNonNull(settings, "settings");
+        return this;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (tracing != null) {
+            tracing.release();
+            tracing = null;
+        }
+        super.close();
+    }
+
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
         held = new HeldAccepted(acceptedDelayMs);
@@ -113,6 +134,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
 
     @Override
     public void open(OpenContext openContext) {
+        tracing = JobTracing.acquire(tracingSettings);
         finals = new FinalOutcomes(stateTtl, resultTtl);
         finals.open(getRuntimeContext());
         replays = new ReplayRouting(stateTtl);
@@ -198,6 +220,9 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
             return;
         }
         Outcome decided = r.decided();
+        if (tracing != null && decided.traceparent != null) {
+            PublishSpans.published(tracing, decided);
+        }
         finals.keep(decided);
         out.collect(decided);
         ctx.output(STATUS, StatusUpdate.of(decided));

@@ -105,7 +105,7 @@ public final class InferenceTopology {
     public Outputs attach(DataStream<RawRecord> requests) {
         SingleOutputStreamOperator<RequestEnvelope> parsed = requests
                 .process(new RequestParser(settings.inference().modelsDir(), settings.maxRequestBytes(),
-                        settings.servedModels(), settings.preparers()))
+                        settings.servedModels(), settings.preparers()).tracing(settings.inference().tracing()))
                 .uid("parse").name("parse, validate and prepare");
         DataStream<Rejection> rejected = parsed.getSideOutput(RequestParser.REJECTED);
         // Rejections claim their ID at admission like any request, so every outcome takes the one keyed path.
@@ -145,7 +145,7 @@ public final class InferenceTopology {
         SingleOutputStreamOperator<Outcome> recorded = DataStreamUtils
                 .reinterpretAsKeyedStream(outcomes, o -> o.id, Types.STRING)
                 .process(new OutcomeRecorder(settings.stateTtl(), settings.resultTtl(), settings.publishedFinals(),
-                        settings.acceptedDelayMs()))
+                        settings.acceptedDelayMs()).tracing(settings.inference().tracing()))
                 .uid("outcomes").name("outcomes (one final status per request)");
 
         DataStream<Rejection> deadLetters = rejected;

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.streaminfer.contract.Topics;
 import io.streaminfer.contract.model.DeviceSpec;
 import io.streaminfer.contract.model.ModelSelection;
+import io.streaminfer.tracing.TracingSettings;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -53,6 +54,7 @@ public final class JobConfig implements Serializable {
     public Graphs graphs = new Graphs();
     public Generation generation = new Generation();
     public Statuses statuses = new Statuses();
+    public Tracing tracing = new Tracing();
     /** Any other Flink setting, passed to the job's configuration as is (e.g. RocksDB tuning). */
     public Map<String, String> flink = new LinkedHashMap<>();
 
@@ -233,6 +235,27 @@ public final class JobConfig implements Serializable {
         public long acceptedDelayMs = 0;
     }
 
+    /**
+     * Tracing of requests with OpenTelemetry (docs/tracing.md): off by default. The standard OTEL_* environment
+     * variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, ...) win over these where both are set.
+     */
+    public static final class Tracing implements Serializable {
+        private static final long serialVersionUID = 1L;
+        public boolean enabled = false;
+        /** The share of requests traced that bring no traceparent; one whose traceparent is sampled always is. */
+        public double samplerRatio = 1.0;
+        public TraceExporter exporter = TraceExporter.OTLP;
+        /** otlp: the collector's base URL (default OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318). */
+        public String endpoint;
+        public String serviceName = "streaminfer-job";
+
+        /** The operators' settings; call on a validated config. */
+        public TracingSettings settings() {
+            return TracingSettings.builder().enabled(enabled).samplerRatio(samplerRatio)
+                    .exporter(exporter.exporter()).endpoint(endpoint).serviceName(serviceName).build();
+        }
+    }
+
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -407,6 +430,13 @@ public final class JobConfig implements Serializable {
                 p.add("delivery.transaction-timeout-ms must be longer than checkpointing.interval-ms");
             }
         }
+        if (tracing == null) {
+            tracing = new Tracing(); // "tracing:" with nothing after it: the defaults
+        }
+        chosen("tracing.exporter", tracing.exporter, TraceExporter.class, p);
+        p.addAll(TracingSettings.problems(tracing.samplerRatio,
+                tracing.exporter == null ? TracingSettings.Exporter.OTLP : tracing.exporter.exporter(),
+                tracing.endpoint, tracing.serviceName));
         if (checkpointing.intervalMs < 10) {
             p.add("checkpointing.interval-ms must be >= 10: without checkpoints a failover loses in-flight "
                     + "requests and exactly-once never commits");

@@ -33,6 +33,19 @@ class JobConfigTest {
     }
 
     @Test
+    void tracingIsOffByDefaultAndItsProblemsAreListed() {
+        JobConfig d = JobConfig.parse("{}");
+        assertThat(d.tracing.enabled).isFalse();
+        assertThat(d.tracing.settings().enabled()).isFalse();
+        JobConfig on = JobConfig.parse("tracing: {enabled: true, sampler-ratio: 0.01, exporter: zipkin}");
+        assertThat(on.tracing.settings().exporter()).isEqualTo(io.streaminfer.tracing.TracingSettings.Exporter.ZIPKIN);
+        assertThat(on.tracing.settings().samplerRatio()).isEqualTo(0.01);
+        assertThatThrownBy(() -> JobConfig.parse("tracing: {sampler-ratio: 2, exporter: jaeger, endpoint: nowhere}"))
+                .hasMessageContaining("tracing.sampler-ratio").hasMessageContaining("tracing.exporter must be otlp or "
+                        + "zipkin").hasMessageContaining("tracing.endpoint");
+    }
+
+    @Test
     void resultsAreKeptNoLongerThanIds() {
         assertThat(JobConfig.parse("state: {ttl-minutes: 5}").resultTtlMinutes()).as("default: 10 or less")
                 .isEqualTo(5);

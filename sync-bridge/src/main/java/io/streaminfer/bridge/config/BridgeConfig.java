@@ -1,11 +1,13 @@
 package io.streaminfer.bridge.config;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.streaminfer.contract.Topics;
+import io.streaminfer.tracing.TracingSettings;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -47,6 +49,7 @@ public final class BridgeConfig {
     public Streams streams = new Streams();
     public Generation generation = new Generation();
     public Batches batches = new Batches();
+    public Tracing tracing = new Tracing();
 
     public static final class Http {
         public String host = "0.0.0.0";
@@ -228,6 +231,41 @@ public final class BridgeConfig {
         public long cancelGraceMs = 600_000;
     }
 
+    /**
+     * Tracing of calls with OpenTelemetry (docs/tracing.md): off by default. The standard OTEL_* environment
+     * variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, ...) win over these where both are set.
+     */
+    public static final class Tracing {
+        public boolean enabled = false;
+        /** The share of calls traced that bring no traceparent; one whose traceparent is sampled always is. */
+        public double samplerRatio = 1.0;
+        public TraceExporter exporter = TraceExporter.OTLP;
+        /**
+         * otlp: the collector's base URL (default OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318); zipkin:
+         * its spans API (default http://localhost:9411/api/v2/spans).
+         */
+        public String endpoint;
+        public String serviceName = "streaminfer-bridge";
+
+        /** The SDK's settings; call on a validated config. */
+        public TracingSettings settings() {
+            return TracingSettings.builder().enabled(enabled).samplerRatio(samplerRatio).exporter(exporter.exporter)
+                    .endpoint(endpoint).serviceName(serviceName).build();
+        }
+    }
+
+    /** Where spans go: OTLP over HTTP (http/protobuf), or Zipkin's v2 API (the local stack's viewer). */
+    public enum TraceExporter {
+        @JsonProperty("otlp") OTLP(TracingSettings.Exporter.OTLP),
+        @JsonProperty("zipkin") ZIPKIN(TracingSettings.Exporter.ZIPKIN);
+
+        final TracingSettings.Exporter exporter;
+
+        TraceExporter(TracingSettings.Exporter exporter) {
+            this.exporter = exporter;
+        }
+    }
+
     private static ObjectMapper mapper() {
         return new ObjectMapper(new YAMLFactory())
                 .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
@@ -287,6 +325,7 @@ public final class BridgeConfig {
         batches = batches == null ? new Batches() : batches;
         batches.completionWindows = batches.completionWindows == null ? new ArrayList<>()
                 : new ArrayList<>(batches.completionWindows);
+        tracing = tracing == null ? new Tracing() : tracing;
     }
 
     private void applyEnvironment(Map<String, String> env) {
@@ -370,6 +409,8 @@ public final class BridgeConfig {
                 break;
             }
         }
+        problems.addAll(TracingSettings.problems(tracing.samplerRatio,
+                tracing.exporter == null ? null : tracing.exporter.exporter, tracing.endpoint, tracing.serviceName));
         if (timeouts.defaultMs < 1 || timeouts.maxMs < timeouts.defaultMs) {
             problems.add("timeouts: need 0 < default-ms <= max-ms, got default-ms=" + timeouts.defaultMs
                     + ", max-ms=" + timeouts.maxMs);

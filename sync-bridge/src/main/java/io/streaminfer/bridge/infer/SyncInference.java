@@ -1,10 +1,13 @@
 package io.streaminfer.bridge.infer;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import io.streaminfer.bridge.jobs.JobIds;
 import io.streaminfer.bridge.kafka.Reply;
 import io.streaminfer.bridge.kafka.ReplyRouter;
 import io.streaminfer.bridge.kafka.RequestPublisher;
 import io.streaminfer.bridge.metrics.BridgeMetrics;
+import io.streaminfer.bridge.tracing.BridgeTracing;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.util.concurrent.CancellationException;
@@ -36,9 +39,23 @@ public final class SyncInference {
     private final ModelStats stats;
     private final int maxInFlight;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Null: tracing off. */
+    private final BridgeTracing tracing;
+    private final String resultsTopic;
 
     public SyncInference(Vertx vertx, RequestPublisher publisher, ReplyRouter router, BridgeMetrics metrics,
             ModelStats stats, int maxInFlight) {
+        this(vertx, publisher, router, metrics, stats, maxInFlight, null, null);
+    }
+
+    /**
+     * @param tracing traces each call: its server span, and its reply read from {@code resultsTopic} (the publish
+     *     span is the publisher's); null: off
+     */
+    public SyncInference(Vertx vertx, RequestPublisher publisher, ReplyRouter router, BridgeMetrics metrics,
+            ModelStats stats, int maxInFlight, BridgeTracing tracing, String resultsTopic) {
+        this.tracing = tracing;
+        this.resultsTopic = resultsTopic;
         this.vertx = vertx;
         this.publisher = publisher;
         this.router = router;
@@ -97,6 +114,7 @@ public final class SyncInference {
         Call call = new Call(jobId, reply);
         RequestPublisher.Routing routing = checked.routing().replyTo(router.replicaId(), replyPartition)
                 .deadline(System.currentTimeMillis() + timeoutMs);
+        Span span = tracing == null ? null : callSpan(checked, jobId, routing);
         CompletableFuture<Void> published = publisher.publish(jobId, checked.body(), routing);
         published.whenComplete((ok, error) -> {
             if (error != null) {
@@ -111,9 +129,38 @@ public final class SyncInference {
             inFlight.decrementAndGet();
             Outcome o = outcome(result, error, timeoutMs);
             record(checked, o, System.nanoTime() - started, jobId);
+            if (span != null) {
+                traced(span, o);
+            }
             call.outcome.complete(o);
         }));
         return call;
+    }
+
+    /** The call's server span; what the request record continues from (the publisher's span is its child). */
+    private Span callSpan(CheckedRequest checked, String jobId, RequestPublisher.Routing routing) {
+        Span span = tracing.server("infer " + checked.model(), checked.trace());
+        span.setAttribute(BridgeTracing.MODEL, checked.model());
+        span.setAttribute(BridgeTracing.JOB_ID, jobId);
+        routing.trace(BridgeTracing.contextOf(span, checked.trace()));
+        return span;
+    }
+
+    /** The reply's consumer span, and the call's end. */
+    private void traced(Span call, Outcome o) {
+        if (o.kind() == Kind.ANSWERED) {
+            Span reply = tracing.reply(resultsTopic, call, o.reply().traceparent());
+            if (!o.reply().isSuccess()) {
+                reply.setAttribute(BridgeTracing.ERROR_CODE, o.reply().errorCode().name());
+            }
+            reply.end();
+        }
+        call.setAttribute(BridgeTracing.OUTCOME, o.kind().name());
+        if (o.kind() != Kind.ANSWERED || !o.reply().isSuccess()) {
+            call.setStatus(StatusCode.ERROR, o.kind() == Kind.ANSWERED ? o.reply().errorCode().name()
+                    : o.kind().name());
+        }
+        call.end();
     }
 
     private boolean tryAcquire() {

@@ -25,6 +25,8 @@ public final class Reply {
     private final int headerLength;
     private final long queueUs;
     private final long computeUs;
+    /** The result record's W3C traceparent (the job's publish span); null when it had none. */
+    private String traceparent;
 
     public Reply(byte[] body, ErrorCode errorCode) {
         this(body, errorCode, -1, -1, -1);
@@ -46,9 +48,11 @@ public final class Reply {
         if (type != null && type.trim().equals(KafkaContract.CONTENT_TYPE_OIP_BINARY)) {
             headerLength = (int) number(KafkaClients.header(h, KafkaContract.HEADER_INFERENCE_HEADER_LENGTH));
         }
-        return new Reply(r.value(), parseCode(KafkaClients.header(h, KafkaContract.HEADER_ERROR_CODE)), headerLength,
-                number(KafkaClients.header(h, KafkaContract.HEADER_TIMING_QUEUE_US)),
+        Reply reply = new Reply(r.value(), parseCode(KafkaClients.header(h, KafkaContract.HEADER_ERROR_CODE)),
+                headerLength, number(KafkaClients.header(h, KafkaContract.HEADER_TIMING_QUEUE_US)),
                 number(KafkaClients.header(h, KafkaContract.HEADER_TIMING_COMPUTE_US)));
+        reply.traceparent = KafkaClients.header(h, KafkaContract.HEADER_TRACEPARENT);
+        return reply;
     }
 
     /** A decimal header; -1 when absent or unreadable (these headers are optional). */
@@ -102,6 +106,11 @@ public final class Reply {
         } catch (IOException | RuntimeException e) {
             return String.valueOf(errorCode);
         }
+    }
+
+    /** The result record's W3C {@code traceparent}; null when it had none. */
+    public String traceparent() {
+        return traceparent;
     }
 
     /** Null on success. */

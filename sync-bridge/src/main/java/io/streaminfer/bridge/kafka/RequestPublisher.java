@@ -1,5 +1,8 @@
 package io.streaminfer.bridge.kafka;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.streaminfer.bridge.tracing.BridgeTracing;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.TraceContext;
 import java.nio.charset.StandardCharsets;
@@ -19,16 +22,23 @@ public final class RequestPublisher implements AutoCloseable {
     private final Producer<byte[], byte[]> producer;
     private final String topic;
     private final byte[] onlinePriority;
+    /** Null: tracing off. */
+    private final BridgeTracing tracing;
 
     public RequestPublisher(Producer<byte[], byte[]> producer, String topic) {
-        this(producer, topic, 0);
+        this(producer, topic, 0, null);
     }
 
-    /** @param onlinePriority the level of online calls that name none; 0: none (the default level) */
-    public RequestPublisher(Producer<byte[], byte[]> producer, String topic, int onlinePriority) {
+    /**
+     * @param onlinePriority the level of online calls that name none; 0: none (the default level)
+     * @param tracing traces each publish as a producer span {@code send <topic>}; null: off
+     */
+    public RequestPublisher(Producer<byte[], byte[]> producer, String topic, int onlinePriority,
+            BridgeTracing tracing) {
         this.producer = producer;
         this.topic = topic;
         this.onlinePriority = onlinePriority > 0 ? utf8(Integer.toString(onlinePriority)) : null;
+        this.tracing = tracing;
     }
 
     /** What travels with one request besides its body. */
@@ -102,13 +112,25 @@ public final class RequestPublisher implements AutoCloseable {
         if (onlinePriority != null && !routing.batchLine) {
             headers.add(KafkaContract.HEADER_PRIORITY, onlinePriority);
         }
-        if (routing.trace != null) {
-            headers.add(KafkaContract.HEADER_TRACEPARENT, utf8(routing.trace.traceparent()));
-            if (routing.trace.tracestate() != null) {
-                headers.add(KafkaContract.HEADER_TRACESTATE, utf8(routing.trace.tracestate()));
+        Span span = tracing == null ? null : tracing.send(topic, jobId, routing.model, routing.trace);
+        TraceContext trace = span == null ? routing.trace : BridgeTracing.contextOf(span, routing.trace);
+        if (trace != null) {
+            headers.add(KafkaContract.HEADER_TRACEPARENT, utf8(trace.traceparent()));
+            if (trace.tracestate() != null) {
+                headers.add(KafkaContract.HEADER_TRACESTATE, utf8(trace.tracestate()));
             }
         }
-        return send(producer, new ProducerRecord<>(topic, null, null, utf8(jobId), body, headers));
+        CompletableFuture<Void> sent = send(producer, new ProducerRecord<>(topic, null, null, utf8(jobId), body,
+                headers));
+        if (span != null) {
+            sent.whenComplete((ok, error) -> {
+                if (error != null) {
+                    span.setStatus(StatusCode.ERROR, error.toString());
+                }
+                span.end();
+            });
+        }
+        return sent;
     }
 
     /** Sends {@code record}; the future completes when the brokers have it, exceptionally when they could not. */

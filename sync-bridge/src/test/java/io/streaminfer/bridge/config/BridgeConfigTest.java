@@ -55,6 +55,15 @@ class BridgeConfigTest {
     }
 
     @Test
+    void tracingIsOffByDefaultAndItsProblemsAreListed() {
+        assertThat(BridgeConfig.parse(base(), SECRET_ENV).tracing.enabled).isFalse();
+        BridgeConfig on = BridgeConfig.parse(base() + "tracing:\n  enabled: true\n  exporter: zipkin\n", SECRET_ENV);
+        assertThat(on.tracing.settings().exporter()).isEqualTo(io.streaminfer.tracing.TracingSettings.Exporter.ZIPKIN);
+        assertThatThrownBy(() -> BridgeConfig.parse(base() + "tracing:\n  sampler-ratio: -1\n  endpoint: x\n",
+                SECRET_ENV)).hasMessageContaining("tracing.sampler-ratio").hasMessageContaining("tracing.endpoint");
+    }
+
+    @Test
     void replicaIdDefaultsToSomethingValid() {
         BridgeConfig c = BridgeConfig.parse("models-dir: '" + models + "'\n", SECRET_ENV);
         assertThat(c.replicaId).isNotBlank();
