@@ -40,6 +40,7 @@ declare -A PROC_MARKER=(
   [job]="io.streaminfer.job.InferenceJob|deploy/bin/run-job"
   [bridge]="io.streaminfer.bridge.BridgeMain"
   [prometheus]="(^|/)prometheus --config.file="
+  [zipkin]="zipkin-server-.*-exec.jar"
   [up]="(^|[/ ])up( |$)"
 )
 
@@ -286,6 +287,8 @@ stop_leftovers() {
   rm -f "$(pid_file up)"
   if running_pid bridge >/dev/null; then stop_component bridge 30 "HTTP bridge"; stopped=true; fi
   rm -f "$(pid_file bridge)"
+  if running_pid zipkin >/dev/null; then stop_component zipkin 20 "Zipkin trace viewer"; stopped=true; fi
+  rm -f "$(pid_file zipkin)"
   if running_pid job >/dev/null; then
     stop_job "$(sed -n 2p "$PID_DIR/minicluster" 2>/dev/null)"
     stop_component job 60 "pipeline job (MiniCluster)"

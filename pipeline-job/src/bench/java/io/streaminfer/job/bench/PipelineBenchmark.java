@@ -1,5 +1,6 @@
 package io.streaminfer.job.bench;
 
+import com.sun.net.httpserver.HttpServer;
 import io.streaminfer.contract.InferenceRequest;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.Tensor;
@@ -14,6 +15,9 @@ import io.streaminfer.runtime.ModelReplica;
 import io.streaminfer.runtime.ModelRuntime;
 import io.streaminfer.runtime.PreparedRequest;
 import io.streaminfer.runtime.RuntimeOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,9 +42,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * One run, one machine, one model, real texts of long-tailed lengths (deploy/data): (1) the raw runtime on the texts
@@ -90,6 +94,14 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
     @Option(names = "--noop-requests", description = "Requests of the no-op model phase (default 200000).")
     Integer noopRequests;
+
+    @Option(names = "--tracing-ratio", description = "Tracing on in the job, at this sampler ratio (0 to 1; the "
+            + "requests bring no traceparent), its spans exported over OTLP to a sink in this process that drops "
+            + "them; absent: tracing off, the default (docs/tracing.md).")
+    Double tracingRatio;
+
+    /** Where the job's spans go with --tracing-ratio: an OTLP/HTTP endpoint that answers 200 and keeps nothing. */
+    private HttpServer spanSink;
 
     @Option(names = "--variants", split = ",", defaultValue = "raw,pipeline,rows,noop,gpu,large",
             description = "Subset of raw,pipeline,rows,noop,gpu,large,naive,kafka,flink (kafka: after the noop and "
@@ -659,7 +671,30 @@ public final class PipelineBenchmark implements Callable<Integer> {
         if (bufferTimeoutMs != null) {
             config.execution.bufferTimeoutMs = bufferTimeoutMs;
         }
+        if (tracingRatio != null) {
+            config.tracing.enabled = true;
+            config.tracing.samplerRatio = tracingRatio;
+            config.tracing.endpoint = spanSink();
+        }
         return config;
+    }
+
+    private synchronized String spanSink() {
+        if (spanSink == null) {
+            try {
+                spanSink = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            spanSink.createContext("/v1/traces", exchange -> {
+                try (exchange) {
+                    exchange.getRequestBody().readAllBytes();
+                    exchange.sendResponseHeaders(200, -1);
+                }
+            });
+            spanSink.start();
+        }
+        return "http://127.0.0.1:" + spanSink.getAddress().getPort();
     }
 
     /**
