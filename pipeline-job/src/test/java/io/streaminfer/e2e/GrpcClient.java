@@ -13,6 +13,7 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.streaminfer.bridge.grpc.proto.GrpcPredictV2;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,12 +29,18 @@ final class GrpcClient implements AutoCloseable {
     private final io.grpc.Channel calls;
 
     GrpcClient(int port, String token) {
+        this(port, token, Map.of());
+    }
+
+    /** @param metadata more ASCII metadata sent with every call (e.g. a W3C traceparent) */
+    GrpcClient(int port, String token, Map<String, String> metadata) {
         channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
                 .maxInboundMessageSize(64 << 20).build();
         Metadata headers = new Metadata();
         if (token != null) {
             headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
         }
+        metadata.forEach((k, v) -> headers.put(Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER), v));
         calls = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.ByteString;
 import io.streaminfer.bridge.Bridge;
+import io.streaminfer.bridge.grpc.proto.InferTensorContents;
+import io.streaminfer.bridge.grpc.proto.ModelInferRequest;
+import io.streaminfer.bridge.grpc.proto.ModelInferResponse;
 import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.OipJson;
 import io.streaminfer.contract.TraceContext;
@@ -16,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -146,6 +151,25 @@ class TracingIT {
         await().atMost(WAIT).until(() -> receiver.spans().stream()
                 .anyMatch(s -> s.name().equals("batch " + MODEL) && s.linkIds().contains(processed)));
         assertThat(receiver.trace(unsampled.traceId())).as("an unsampled caller's trace is not recorded").isEmpty();
+    }
+
+    @Test
+    void aGrpcCallContinuesTheTraceOfItsMetadata() throws Exception {
+        Caller caller = Caller.fresh();
+        try (GrpcClient grpc = new GrpcClient(bridge.grpcPort(), null,
+                Map.of("traceparent", caller.traceparent(true)))) {
+            ModelInferResponse answer = grpc.call(GrpcClient.method("ModelInfer",
+                    ModelInferRequest.getDefaultInstance(), ModelInferResponse.getDefaultInstance()),
+                    ModelInferRequest.newBuilder().setModelName(MODEL).setId("grpc-1")
+                            .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("text")
+                                    .setDatatype("BYTES").addShape(1).setContents(InferTensorContents.newBuilder()
+                                            .addBytesContents(ByteString.copyFromUtf8("A man is eating food."))))
+                            .build());
+            assertThat(answer.getId()).isEqualTo("grpc-1");
+        }
+        List<ReceivedSpan> spans = awaitSpans(caller.traceId(), "infer " + MODEL, "process " + PREFIX + ".requests",
+                "publish " + MODEL);
+        assertThat(one(spans, "infer " + MODEL).parentSpanId()).isEqualTo(caller.spanId());
     }
 
     @Test
