@@ -123,7 +123,7 @@ class TracingIT {
         assertThat(r.status()).as(r.body()).isEqualTo(200);
 
         List<ReceivedSpan> spans = awaitSpans(caller.traceId(), "infer " + MODEL, "send " + PREFIX + ".requests",
-                "process " + PREFIX + ".requests", "queue " + MODEL, "publish " + MODEL,
+                "process " + PREFIX + ".requests", "admit " + MODEL, "queue " + MODEL, "publish " + MODEL,
                 "process " + PREFIX + ".results");
         ReceivedSpan call = one(spans, "infer " + MODEL);
         assertThat(call.kind()).isEqualTo("SPAN_KIND_SERVER");
@@ -139,6 +139,8 @@ class TracingIT {
         assertThat(process.kind()).isEqualTo("SPAN_KIND_CONSUMER");
         assertThat(process.parentSpanId()).as("the job continues from the bridge's send").isEqualTo(send.spanId());
         assertThat(one(spans, "queue " + MODEL).parentSpanId()).isEqualTo(process.spanId());
+        assertThat(one(spans, "admit " + MODEL).attributes()).containsEntry("streaminfer.admission", "admitted");
+        assertThat(one(spans, "admit " + MODEL).parentSpanId()).isEqualTo(process.spanId());
         ReceivedSpan publish = one(spans, "publish " + MODEL);
         assertThat(publish.kind()).isEqualTo("SPAN_KIND_PRODUCER");
         assertThat(publish.parentSpanId()).isEqualTo(process.spanId());

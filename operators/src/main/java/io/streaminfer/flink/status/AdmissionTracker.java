@@ -1,10 +1,16 @@
 package io.streaminfer.flink.status;
 
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.streaminfer.contract.ErrorCode;
 import io.streaminfer.flink.records.Outcome;
 import io.streaminfer.flink.records.Outcomes;
 import io.streaminfer.flink.records.RequestEnvelope;
+import io.streaminfer.flink.tracing.JobTracing;
+import io.streaminfer.tracing.TracingSettings;
 import java.time.Duration;
+import java.util.Objects;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -27,18 +33,29 @@ import org.apache.flink.util.Collector;
 @Internal
 public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelope, RequestEnvelope> {
     private static final long serialVersionUID = 2L;
+    private static final AttributeKey<String> ADMISSION = AttributeKey.stringKey("streaminfer.admission");
 
     private final Duration stateTtl;
     private transient ValueState<Boolean> seen;
     private transient Counter duplicates;
     private transient Counter expired;
+    private TracingSettings tracingSettings = TracingSettings.off();
+    /** Null: tracing off. */
+    private transient JobTracing tracing;
 
     public AdmissionTracker(Duration stateTtl) {
         this.stateTtl = stateTtl;
     }
 
+    /** Traces each admission as a span {@code admit <model>} of the request's trace, saying what was decided. */
+    public AdmissionTracker tracing(TracingSettings settings) {
+        this.tracingSettings = Objects.requireNonNull(settings, "settings");
+        return this;
+    }
+
     @Override
     public void open(OpenContext openContext) {
+        tracing = JobTracing.acquire(tracingSettings);
         ValueStateDescriptor<Boolean> d = new ValueStateDescriptor<>("admitted", Boolean.class);
         d.enableTimeToLive(StatusTtl.config(stateTtl));
         seen = getRuntimeContext().getState(d);
@@ -48,17 +65,29 @@ public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelo
 
     @Override
     public void processElement(RequestEnvelope r, Context ctx, Collector<RequestEnvelope> out) throws Exception {
+        if (tracing == null || r.traceparent == null) {
+            admit(r, out);
+            return;
+        }
+        Span span = tracing.startChild("admit " + r.model, SpanKind.INTERNAL, r.traceparent, r.tracestate,
+                JobTracing.nowNanos());
+        span.setAttribute(ADMISSION, admit(r, out));
+        span.end();
+    }
+
+    /** Admits {@code r} or decides its outcome; returns what it decided (a span's attribute). */
+    private String admit(RequestEnvelope r, Collector<RequestEnvelope> out) throws Exception {
         long now = System.currentTimeMillis();
         if (seen.value() != null) {
             duplicates.inc();
             Outcome replay = r.decided == null ? Outcomes.replay(r, now) : Outcomes.replayOf(r.decided, now);
             out.collect(RequestEnvelope.carrying(replay));
-            return;
+            return "duplicate";
         }
         seen.update(Boolean.TRUE);
         if (r.decided != null) { // rejected by the parser: its FAILED outcome is the ID's one final state
             out.collect(r);
-            return;
+            return "rejected";
         }
         out.collect(RequestEnvelope.carrying(Outcomes.accepted(r, now)));
         if (now > r.deadlineMs) {
@@ -66,8 +95,18 @@ public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelo
             out.collect(RequestEnvelope.carrying(Outcomes.failure(r, ErrorCode.DEADLINE_EXCEEDED, "deadline passed "
                     + (now - r.deadlineMs) + " ms before the request reached the pipeline; the model was not run",
                     now)));
-            return;
+            return "expired";
         }
         out.collect(r);
+        return "admitted";
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (tracing != null) {
+            tracing.release();
+            tracing = null;
+        }
+        super.close();
     }
 }

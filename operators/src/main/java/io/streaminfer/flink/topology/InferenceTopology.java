@@ -115,7 +115,7 @@ public final class InferenceTopology {
 
         SingleOutputStreamOperator<RequestEnvelope> admitted = parsed.union(rejections)
                 .keyBy(r -> r.id)
-                .process(new AdmissionTracker(settings.stateTtl()))
+                .process(new AdmissionTracker(settings.stateTtl()).tracing(settings.inference().tracing()))
                 .uid("admission").name("admission (status, idempotency, deadlines)");
 
         InferenceSettings inference = settings.inference().withModels(loadedModels());
