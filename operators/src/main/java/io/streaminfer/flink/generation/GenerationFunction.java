@@ -330,10 +330,7 @@ public class GenerationFunction extends RichAsyncFunction<RequestEnvelope, Outco
 
     @Override
     public void close() throws Exception {
-        if (tracing != null) {
-            tracing.release();
-            tracing = null;
-        }
+        tracing = JobTracing.giveBack(tracing);
         if (cancels != null) {
             cancels.close();
         }

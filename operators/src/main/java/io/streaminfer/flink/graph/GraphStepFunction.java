@@ -290,10 +290,7 @@ public class GraphStepFunction extends RichAsyncFunction<GraphRecord, GraphRecor
 
     @Override
     public void close() {
-        if (tracing != null) {
-            tracing.release();
-            tracing = null;
-        }
+        tracing = JobTracing.giveBack(tracing);
         if (calls != null) {
             calls.close();
             calls = null;

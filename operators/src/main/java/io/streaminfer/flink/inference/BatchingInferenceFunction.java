@@ -205,10 +205,7 @@ public class BatchingInferenceFunction extends RichAsyncFunction<RequestEnvelope
 
     @Override
     public void close() {
-        if (tracing != null) {
-            tracing.release();
-            tracing = null;
-        }
+        tracing = JobTracing.giveBack(tracing);
         if (calls != null) {
             calls.close();
             calls = null;

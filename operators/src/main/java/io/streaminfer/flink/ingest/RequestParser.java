@@ -246,10 +246,7 @@ public class RequestParser extends ProcessFunction<RawRecord, RequestEnvelope> {
 
     @Override
     public void close() {
-        if (tracing != null) {
-            tracing.release();
-            tracing = null;
-        }
+        tracing = JobTracing.giveBack(tracing);
         if (preparerByModel != null) {
             preparerByModel.values().forEach(RequestPreparer::close);
         }

@@ -103,10 +103,7 @@ public class AdmissionTracker extends KeyedProcessFunction<String, RequestEnvelo
 
     @Override
     public void close() throws Exception {
-        if (tracing != null) {
-            tracing.release();
-            tracing = null;
-        }
+        tracing = JobTracing.giveBack(tracing);
         super.close();
     }
 }

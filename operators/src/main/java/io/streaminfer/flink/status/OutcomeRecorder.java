@@ -103,10 +103,7 @@ public class OutcomeRecorder extends KeyedProcessFunction<String, Outcome, Outco
 
     @Override
     public void close() throws Exception {
-        if (tracing != null) {
-            tracing.release();
-            tracing = null;
-        }
+        tracing = JobTracing.giveBack(tracing);
         super.close();
     }
 

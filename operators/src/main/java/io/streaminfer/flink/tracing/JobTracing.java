@@ -77,6 +77,14 @@ public final class JobTracing {
         sdk.shutdown().join(10, TimeUnit.SECONDS);
     }
 
+    /** Gives {@code t} back when it is not null; returns null, for the operator's field: {@code t = giveBack(t)}. */
+    public static JobTracing giveBack(JobTracing t) {
+        if (t != null) {
+            t.release();
+        }
+        return null;
+    }
+
     public Tracer tracer() {
         return tracer;
     }
