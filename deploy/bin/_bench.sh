@@ -47,7 +47,7 @@ EOF
 
   # Module classes first, so they win over the installed jars the test classpath names.
   cp="$target/test-classes"
-  for m in contract operators sync-bridge pipeline-job; do
+  for m in contract tracing operators sync-bridge pipeline-job; do
     cp="$cp:$REPO_ROOT/$m/target/classes"
   done
   cp="$cp:$(cat "$cp_file")"

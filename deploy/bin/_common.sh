@@ -76,7 +76,7 @@ java_opts() {
 tool_classpath() {
   local m
   local cp=""
-  for m in contract operators pipeline-job; do
+  for m in contract tracing operators pipeline-job; do
     cp="$cp:$REPO_ROOT/$m/target/classes"
   done
   # Flink is "provided" in the job's pom (a cluster has it); a local run needs it on the classpath too.
@@ -89,9 +89,12 @@ run_tool() {
   exec java $(java_opts) -cp "$(tool_classpath)" "$main" "$@"
 }
 
-# The HTTP bridge's classpath: its classes, the contract's, and its runtime jars (sync-bridge writes the list).
+# The HTTP bridge's classpath: its classes, the contract's and tracing's, and its runtime jars (sync-bridge writes
+# the list).
 bridge_classpath() {
-  echo "$REPO_ROOT/sync-bridge/target/classes:$REPO_ROOT/contract/target/classes:$(cat "$REPO_ROOT/sync-bridge/target/runtime-classpath.txt")"
+  local r="$REPO_ROOT"
+  echo "$r/sync-bridge/target/classes:$r/contract/target/classes:$r/tracing/target/classes:$(cat \
+    "$r/sync-bridge/target/runtime-classpath.txt")"
 }
 
 # ensure_build, then the bridge's build outputs too: a tree built before sync-bridge wrote its classpath file is
