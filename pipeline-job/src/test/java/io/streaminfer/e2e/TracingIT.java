@@ -156,6 +156,21 @@ class TracingIT {
     }
 
     @Test
+    void anAsyncJobShowsItsTraceIdInItsViewAndTheConsole() {
+        Caller caller = Caller.fresh();
+        Http.Answer submitted = http.post("/v1/jobs/" + MODEL, Http.text("j-1", "A man is eating food."),
+                "traceparent", caller.traceparent(true));
+        assertThat(submitted.status()).as(submitted.body()).isEqualTo(202);
+        String job = submitted.json().get("job_id").asText();
+        await().atMost(WAIT).until(() -> "SUCCEEDED".equals(http.get("/v1/jobs/" + job).json().path("state")
+                .asText()));
+        assertThat(http.get("/v1/jobs/" + job).json().path("trace_id").asText()).isEqualTo(caller.traceId());
+        JsonNode listed = http.get("/console/api/jobs?limit=200").json().path("jobs");
+        assertThat(listed.findValuesAsText("trace_id")).as("the console links the job to its trace")
+                .contains(caller.traceId());
+    }
+
+    @Test
     void aGrpcCallContinuesTheTraceOfItsMetadata() throws Exception {
         Caller caller = Caller.fresh();
         try (GrpcClient grpc = new GrpcClient(bridge.grpcPort(), null,

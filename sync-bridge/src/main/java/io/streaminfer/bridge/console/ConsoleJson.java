@@ -69,6 +69,9 @@ final class ConsoleJson {
             if (s.callback != null) {
                 j.put("callback", s.callback.state);
             }
+            if (s.traceId != null) {
+                j.put("trace_id", s.traceId);
+            }
         }
         root.put("known", jobs.size());
         return write(root);

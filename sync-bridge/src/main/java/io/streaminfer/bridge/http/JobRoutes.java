@@ -212,6 +212,9 @@ final class JobRoutes {
         if (job.errorCode != null) {
             o.put("error_code", job.errorCode);
         }
+        if (job.traceId != null) {
+            o.put("trace_id", job.traceId); // the W3C trace it was sent with: find it in the trace viewer
+        }
         if (job.reason != null) {
             o.put("reason", job.reason);
         }

@@ -23,9 +23,11 @@ public final class JobState {
     public final CallbackOutcome callback;
     /** A graph request's step: the one it is at (RUNNING) or failed in (FAILED); null otherwise. */
     public final String step;
+    /** The W3C trace ID its status records carry (their traceparent header); null when it was not traced. */
+    public final String traceId;
 
     public JobState(String id, String model, String modelVersion, String state, String errorCode, String reason,
-            long acceptedAt, long updatedAt, CallbackOutcome callback, String step) {
+            long acceptedAt, long updatedAt, CallbackOutcome callback, String step, String traceId) {
         this.id = id;
         this.model = model;
         this.modelVersion = modelVersion;
@@ -36,20 +38,23 @@ public final class JobState {
         this.updatedAt = updatedAt;
         this.callback = callback;
         this.step = step;
+        this.traceId = traceId;
     }
 
     public static JobState submitted(String id, String model, String modelVersion, long now) {
-        return new JobState(id, model, modelVersion, SUBMITTED, null, null, now, now, null, null);
+        return new JobState(id, model, modelVersion, SUBMITTED, null, null, now, now, null, null, null);
     }
 
-    public JobState withStatus(StatusRecord s) {
+    /** @param trace the trace ID of the status record; null keeps the one known */
+    public JobState withStatus(StatusRecord s, String trace) {
         return new JobState(id, s.model(), s.modelVersion(), s.state().name(),
                 s.errorCode() == null ? null : s.errorCode().name(), s.reason(), s.acceptedAt(), s.updatedAt(),
-                callback, s.step());
+                callback, s.step(), trace != null ? trace : traceId);
     }
 
     public JobState withCallback(CallbackOutcome c) {
-        return new JobState(id, model, modelVersion, state, errorCode, reason, acceptedAt, updatedAt, c, step);
+        return new JobState(id, model, modelVersion, state, errorCode, reason, acceptedAt, updatedAt, c, step,
+                traceId);
     }
 
     public boolean isFinal() {

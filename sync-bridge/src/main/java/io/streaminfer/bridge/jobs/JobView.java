@@ -1,6 +1,9 @@
 package io.streaminfer.bridge.jobs;
 
+import io.streaminfer.bridge.kafka.TopicReader;
+import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.StatusRecord;
+import io.streaminfer.contract.TraceContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -18,7 +21,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import io.streaminfer.bridge.kafka.TopicReader;
+import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -167,6 +170,14 @@ public final class JobView extends TopicReader {
         }
     }
 
+    /** The W3C trace ID in a record's traceparent header; null when it has none, or an invalid one. */
+    private static String traceIdOf(ConsumerRecord<byte[], byte[]> r) {
+        Header h = r.headers().lastHeader(KafkaContract.HEADER_TRACEPARENT);
+        TraceContext trace = h == null ? null : TraceContext.parse(new String(h.value(), StandardCharsets.UTF_8),
+                null);
+        return trace == null ? null : trace.traceId();
+    }
+
     private void apply(ConsumerRecord<byte[], byte[]> r) {
         if (r.key() == null || r.value() == null) {
             return; // a tombstone or a keyless record: nothing to show
@@ -183,7 +194,7 @@ public final class JobView extends TopicReader {
                     if (old != null && old.isFinal() && !s.state().isFinal()) {
                         return; // a late progress record never hides the final state
                     }
-                    updated = base.withStatus(s);
+                    updated = base.withStatus(s, traceIdOf(r));
                 } else {
                     CallbackOutcome c = CallbackOutcome.fromJson(r.value());
                     updated = (old != null ? old : JobState.submitted(id, null, null, 0)).withCallback(c);
