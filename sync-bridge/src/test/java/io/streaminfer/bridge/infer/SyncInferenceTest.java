@@ -9,11 +9,14 @@ import io.streaminfer.bridge.testing.Eventually;
 import io.streaminfer.bridge.testing.InMemoryResults;
 import io.streaminfer.bridge.testing.TinyRepository;
 import io.streaminfer.contract.model.ModelRepository;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -59,10 +62,16 @@ class SyncInferenceTest {
 
     @Test
     void aTimeoutIsReportedOnlyOnceTheBrokersHaveTheRequest() throws Exception {
-        SyncInference.Call call = sync.start(checked, 50);
+        Context context = vertx.getOrCreateContext();
+        CompletableFuture<SyncInference.Call> started = new CompletableFuture<>();
+        context.runOnContext(v -> started.complete(sync.start(checked, 50)));
+        SyncInference.Call call = started.get(10, TimeUnit.SECONDS);
         Eventually.until(Duration.ofSeconds(10), () -> requests.history().size() == 1);
-        Thread.sleep(300); // well past the 50 ms timeout: still waiting, the brokers have not confirmed the publish
-        assertThat(call.outcome()).isNotDone();
+        // A timer on the call's event loop due after its 50 ms one: once it runs, the call's timeout has fired.
+        CountDownLatch pastTimeout = new CountDownLatch(1);
+        context.runOnContext(v -> vertx.setTimer(100, t -> pastTimeout.countDown()));
+        assertThat(pastTimeout.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(call.outcome()).as("still waiting: the brokers have not confirmed the publish").isNotDone();
         requests.completeNext();
         SyncInference.Outcome o = call.outcome().get(10, TimeUnit.SECONDS);
         assertThat(o.kind()).isEqualTo(SyncInference.Kind.TIMED_OUT);
