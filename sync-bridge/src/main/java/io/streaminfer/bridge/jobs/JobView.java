@@ -5,7 +5,6 @@ import io.streaminfer.contract.KafkaContract;
 import io.streaminfer.contract.StatusRecord;
 import io.streaminfer.contract.TraceContext;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,8 +18,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +38,6 @@ public final class JobView extends TopicReader {
     /** The IDs changed last, newest at the end, repeats included: {@link #recent} reads it, not every job. */
     private final ArrayDeque<String> changed = new ArrayDeque<>();
     private volatile boolean caughtUp;
-    private Map<TopicPartition, Long> startEnds;
 
     public JobView(org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer, String statusTopic,
             String callbacksTopic, int maxTracked) {
@@ -57,21 +53,10 @@ public final class JobView extends TopicReader {
     }
 
     public void start() {
-        List<TopicPartition> tps = new ArrayList<>();
-        for (String topic : List.of(statusTopic, callbacksTopic)) {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-            if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic '" + topic + "' does not exist: create it (docs/contract.md, "
-                        + "Kafka records) or fix topics." + (topic.equals(statusTopic) ? "status" : "callbacks"));
-            }
-            for (PartitionInfo i : infos) {
-                tps.add(new TopicPartition(topic, i.partition()));
-            }
-        }
-        consumer.assign(tps);
-        consumer.seekToBeginning(tps);
-        startEnds = new HashMap<>(consumer.endOffsets(tps));
-        startPolling();
+        Map<String, String> topics = new LinkedHashMap<>();
+        topics.put(statusTopic, "create it (docs/contract.md, Kafka records) or fix topics.status");
+        topics.put(callbacksTopic, "create it (docs/contract.md, Kafka records) or fix topics.callbacks");
+        startFromBeginning(topics);
     }
 
     /** True once everything that was on the topics at start-up has been read. */
@@ -155,10 +140,8 @@ public final class JobView extends TopicReader {
     }
 
     private void checkCaughtUp() {
-        for (Map.Entry<TopicPartition, Long> e : startEnds.entrySet()) {
-            if (consumer.position(e.getKey()) < e.getValue()) {
-                return;
-            }
+        if (!reachedStartEnds()) {
+            return;
         }
         caughtUp = true;
         LOG.info("Job view caught up: {} jobs known", size());

@@ -1,8 +1,13 @@
 package io.streaminfer.bridge.kafka;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +25,7 @@ public abstract class TopicReader implements AutoCloseable {
     private final String failureMeaning;
     private volatile boolean running = true;
     private volatile boolean started;
+    private Map<TopicPartition, Long> startEnds = Map.of();
 
     /** @param failureMeaning what a stop means for callers, for the log */
     protected TopicReader(Consumer<byte[], byte[]> consumer, String threadName, String failureMeaning) {
@@ -33,6 +39,44 @@ public abstract class TopicReader implements AutoCloseable {
     protected final void startPolling() {
         started = true;
         thread.start();
+    }
+
+    /**
+     * Assigns every partition of {@code topics} from the beginning, notes their ends now and starts polling: a view of
+     * compacted topics, caught up ({@link #reachedStartEnds()}) once it has read what they held at start-up.
+     *
+     * @param topics each topic, in order, with what to do when it does not exist (for the error)
+     */
+    protected final void startFromBeginning(Map<String, String> topics) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        topics.forEach((topic, fix) -> {
+            List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+            if (infos == null || infos.isEmpty()) {
+                throw new IllegalStateException("topic '" + topic + "' does not exist: " + fix);
+            }
+            for (PartitionInfo i : infos) {
+                partitions.add(new TopicPartition(topic, i.partition()));
+            }
+        });
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        startEnds = Map.copyOf(consumer.endOffsets(partitions));
+        startPolling();
+    }
+
+    /** Whether the consumer has read up to {@code ends} on each of their partitions; on the reader's thread. */
+    protected final boolean reached(Map<TopicPartition, Long> ends) {
+        for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
+            if (consumer.position(e.getKey()) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether everything on the topics of {@link #startFromBeginning} at start-up has been read. */
+    protected final boolean reachedStartEnds() {
+        return reached(startEnds);
     }
 
     /** Handles one poll's records (possibly none) on the reader's thread. */

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,7 +16,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +39,6 @@ public final class MetaView extends TopicReader {
     private final ConcurrentLinkedQueue<CompletableFuture<Void>> catchUps = new ConcurrentLinkedQueue<>();
     private final List<Waiting> waiting = new ArrayList<>();
     private volatile boolean caughtUp;
-    private Map<TopicPartition, Long> startEnds;
 
     private record Waiting(Map<TopicPartition, Long> ends, CompletableFuture<Void> done) { }
 
@@ -50,21 +49,10 @@ public final class MetaView extends TopicReader {
     }
 
     public void start() {
-        List<TopicPartition> tps = new ArrayList<>();
-        for (String topic : List.of(filesTopic, batchesTopic)) {
-            List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-            if (infos == null || infos.isEmpty()) {
-                throw new IllegalStateException("topic '" + topic + "' does not exist: create it (create-topics, "
-                        + "docs/batch.md) or fix topics." + (topic.equals(filesTopic) ? "files" : "batches"));
-            }
-            for (PartitionInfo i : infos) {
-                tps.add(new TopicPartition(topic, i.partition()));
-            }
-        }
-        consumer.assign(tps);
-        consumer.seekToBeginning(tps);
-        startEnds = new HashMap<>(consumer.endOffsets(tps));
-        startPolling();
+        Map<String, String> topics = new LinkedHashMap<>();
+        topics.put(filesTopic, "create it (create-topics, docs/batch.md) or fix topics.files");
+        topics.put(batchesTopic, "create it (create-topics, docs/batch.md) or fix topics.batches");
+        startFromBeginning(topics);
     }
 
     /** True once everything that was on the topics at start-up has been read. */
@@ -171,7 +159,7 @@ public final class MetaView extends TopicReader {
                 LOG.warn("Unreadable record on {} (offset {}): {}", r.topic(), r.offset(), e.toString());
             }
         }
-        if (!caughtUp && reached(startEnds)) {
+        if (!caughtUp && reachedStartEnds()) {
             caughtUp = true;
             LOG.info("Batch view caught up: {} files, {} batches", files.size(), batches.size());
         }
@@ -186,15 +174,6 @@ public final class MetaView extends TopicReader {
             }
             return false;
         });
-    }
-
-    private boolean reached(Map<TopicPartition, Long> ends) {
-        for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
-            if (consumer.position(e.getKey()) < e.getValue()) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private void apply(ConsumerRecord<byte[], byte[]> r) {
