@@ -55,11 +55,7 @@ class BatchIT {
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {bridge, stack, kafka}) {
-            if (c != null) {
-                c.close();
-            }
-        }
+        BridgeStack.closeAll(bridge, stack, kafka);
     }
 
     @Test

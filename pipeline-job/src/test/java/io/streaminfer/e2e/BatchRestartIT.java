@@ -36,11 +36,7 @@ class BatchRestartIT {
 
     @AfterEach
     void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {bridge, stack, kafka}) {
-            if (c != null) {
-                c.close();
-            }
-        }
+        BridgeStack.closeAll(bridge, stack, kafka);
     }
 
     private Bridge start(String yaml) {

@@ -78,11 +78,7 @@ class GenerationBridgeIT {
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {a, b, stack, kafka}) {
-            if (c != null) {
-                c.close();
-            }
-        }
+        BridgeStack.closeAll(a, b, stack, kafka);
     }
 
     static String submit(Http http, String body) {

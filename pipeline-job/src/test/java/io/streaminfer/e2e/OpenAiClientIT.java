@@ -49,11 +49,7 @@ class OpenAiClientIT {
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {bridge, stack, kafka}) {
-            if (c != null) {
-                c.close();
-            }
-        }
+        BridgeStack.closeAll(bridge, stack, kafka);
     }
 
     @Test

@@ -74,11 +74,7 @@ class TracingIT {
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {bridge, stack, kafka, receiver}) {
-            if (c != null) {
-                c.close();
-            }
-        }
+        BridgeStack.closeAll(bridge, stack, kafka, receiver);
         System.clearProperty("otel.bsp.schedule.delay");
     }
 
